@@ -1,0 +1,22 @@
+export type ChunkKind = "code" | "doc" | "config" | "test";
+
+/** A span of one file, as DESIGN.md section 4 defines it (lines are 1-based, inclusive). */
+export interface Chunk {
+  repo: string;
+  path: string;
+  language: string;
+  start_line: number;
+  end_line: number;
+  /** Innermost named symbol enclosing the span ("" when none). */
+  symbol: string;
+  /** function | method | class | interface | struct | enum | module | heading | ... ("" when none). */
+  symbol_kind: string;
+  /** Dotted path of enclosing symbols, e.g. "Session.request" ("" when none). */
+  symbol_path: string;
+  kind: ChunkKind;
+  text: string;
+  file_hash: string;
+}
+
+/** What the chunker returns for one file before repo/hash are attached. */
+export type FileChunk = Omit<Chunk, "repo" | "file_hash" | "path" | "kind">;

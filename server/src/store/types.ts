@@ -1,0 +1,109 @@
+import type { Chunk, ChunkKind } from "../chunking/types.ts";
+
+/** Our own small filter: each store translates it; no backend syntax crosses this interface. */
+export interface SearchFilter {
+  /** Repo tag; "*" or undefined = all repos. */
+  repo?: string;
+  language?: string[];
+  /** Path prefix (folder), e.g. "src/". */
+  under?: string;
+  /** Glob the path must match (minimatch-style: *, **, ?). */
+  path_glob?: string;
+  /** Glob the path must not match. */
+  not_glob?: string;
+  kind?: ChunkKind[];
+  /** Symbol name or symbol path must contain this (case-insensitive). */
+  symbol?: string;
+  /** File extensions without the dot, e.g. ["py"]. */
+  ext?: string[];
+}
+
+/** The lexical side of a point: term -> weight (BM25-style document weight from the code tokenizer). */
+export type SparseTerms = Map<string, number>;
+
+/** One stored point: a chunk (or a memory, kind "memory"), its vectors and its deterministic id. */
+export interface Point extends Omit<Chunk, "kind"> {
+  id: string;
+  kind: ChunkKind | "memory";
+  /** Dense vector; absent when the embedder is "none". */
+  vector?: Float32Array;
+  /** Lexical tokens of the chunk (symbol, path and body tokens), the input of FTS5 and sparse vectors. */
+  lexical: LexicalFields;
+  /** Memories only: their metadata, JSON-serialisable. */
+  metadata?: Record<string, unknown>;
+  created_at?: string;
+}
+
+/** Lexical tokens per field: a field's weight is decided by the store's ranking, not by the caller. */
+export interface LexicalFields {
+  symbol: string[];
+  path: string[];
+  body: string[];
+}
+
+/** Per-file state, recorded only after the file's points are stored. */
+export interface FileRecord {
+  repo: string;
+  path: string;
+  hash: string;
+  size: number;
+  mtime_ms: number;
+  chunks: number;
+  indexed_at: number;
+}
+
+export interface ScoredPoint {
+  point: Point;
+  score: number;
+}
+
+/** A lexical query: terms with query-side weights (informative identifiers weigh more). */
+export interface LexicalQuery {
+  terms: { term: string; weight: number }[];
+}
+
+export interface RepoStats {
+  repo: string;
+  points: number;
+  files: number;
+  memories: number;
+  last_indexed_at: number | null;
+}
+
+/** What the index was built with; a mismatch means a rebuild, never a mix. */
+export interface IndexSchema {
+  embedder: string;
+  dimension: number;
+}
+
+export type SchemaCheck =
+  | { status: "created" | "ok" }
+  | { status: "mismatch"; stored: IndexSchema; wanted: IndexSchema };
+
+export interface Store {
+  readonly kind: "sqlite" | "qdrant";
+  /** Where it lives, for messages: a file path or a URL. */
+  readonly location: string;
+  /** Creates the collection/tables for this schema, or reports how the existing one differs. */
+  ensure(schema: IndexSchema): Promise<SchemaCheck>;
+  /** Drops every point and file record and re-creates the index for the schema. */
+  recreate(schema: IndexSchema): Promise<void>;
+  /** Atomically replaces one file's points and records its state (one transaction / one confirmed batch). */
+  replaceFile(file: FileRecord, points: Point[]): Promise<void>;
+  /** Removes the points and records of these files. */
+  removeFiles(repo: string, paths: string[]): Promise<void>;
+  /** Moves a file's points to a new path without re-embedding (ids are recomputed by the caller via `rekey`). */
+  moveFile(repo: string, from: string, to: FileRecord, rekey: (p: Point) => string): Promise<boolean>;
+  /** The recorded state of every file of a repo. */
+  listFiles(repo: string): Promise<Map<string, FileRecord>>;
+  /** Points of one file, in line order. */
+  filePoints(repo: string, path: string): Promise<Point[]>;
+  /** Upserts free-standing points (memories). */
+  upsertPoints(points: Point[]): Promise<void>;
+  searchDense(vector: Float32Array, filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
+  searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
+  stats(): Promise<RepoStats[]>;
+  /** Cheap reachability check for readiness probes; throws with a readable reason. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
