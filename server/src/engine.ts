@@ -1,0 +1,99 @@
+// The one factory: builds the engine's parts from settings, so everything else receives them ready-made.
+import path from "node:path";
+import { loadSettings, repoNameFor, storePathFor, type Settings } from "./config/index.ts";
+import { createEmbedder } from "./embedding/index.ts";
+import type { Embedder } from "./embedding/types.ts";
+import { Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
+import { createLogger, type Logger } from "./log/index.ts";
+import { SearchEngine } from "./search/index.ts";
+import { openSqliteStore } from "./store/sqlite.ts";
+import type { Store } from "./store/types.ts";
+
+export interface EngineOptions {
+  root: string;
+  repo?: string;
+  settings?: Settings;
+  log?: Logger;
+  embedder?: Embedder;
+  store?: Store;
+}
+
+export interface Engine {
+  readonly root: string;
+  readonly repo: string;
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly embedder: Embedder;
+  readonly indexer: Indexer;
+  readonly search: SearchEngine;
+  readonly state: StateFile;
+  /** Full or incremental index of the root, with state.json kept up to date. */
+  index(opts?: RunOptions): Promise<IndexReport>;
+  close(): Promise<void>;
+}
+
+/** Opens the store the settings name: Qdrant when QDRANT_URL is set, else the embedded SQLite file of the root. */
+export async function openStore(settings: Settings, root: string, log: Logger): Promise<Store> {
+  if (settings.qdrantUrl) {
+    const { openQdrantStore } = await import("./store/qdrant/index.ts");
+    return openQdrantStore(settings, log);
+  }
+  return openSqliteStore(storePathFor(settings, root), log);
+}
+
+export async function openEngine(opts: EngineOptions): Promise<Engine> {
+  const settings = opts.settings ?? loadSettings();
+  const log = opts.log ?? createLogger({ level: settings.logLevel });
+  const root = path.resolve(opts.root);
+  const repo = opts.repo ?? repoNameFor(settings, root);
+  const embedder = opts.embedder ?? (await createEmbedder(settings, log));
+  const store = opts.store ?? (await openStore(settings, root, log));
+  const indexer = new Indexer({
+    root, repo, store, embedder, log,
+    microChunks: settings.indexMicroChunks,
+    maxMicroChunks: settings.maxMicroChunksPerFile,
+    maxFileBytes: settings.maxFileBytes,
+  });
+  const search = new SearchEngine({ store, embedder, log, defaultRepo: repo });
+  const state = new StateFile(root, {
+    collection: settings.collectionName, repo, status: "idle", files_done: 0, files_total: 0, current_file: null,
+    config_hash: configHash(settings, embedder), embedder: embedder.name, store: store.location,
+  });
+
+  const index = async (run: RunOptions = {}): Promise<IndexReport> => {
+    state.update({ status: "scanning", files_done: 0, files_total: 0, current_file: null });
+    try {
+      const report = await indexer.indexAll({
+        ...run,
+        onProgress: (p) => {
+          if (p.phase === "indexing") state.update({ status: "indexing", files_done: p.done, files_total: p.total, current_file: p.current ?? null });
+          run.onProgress?.(p);
+        },
+      });
+      state.update({
+        status: "idle", current_file: null, files_done: report.scanned, files_total: report.scanned,
+        last_run: { files: report.indexed, chunks: report.chunks, removed: report.removed, skipped: report.skipped.length, ms: report.ms, finished_at: new Date().toISOString() },
+      }, true);
+      return report;
+    } catch (e) {
+      state.update({ status: "error", error: (e as Error).message }, true);
+      throw e;
+    }
+  };
+
+  return {
+    root, repo, settings, log, store, embedder, indexer, search, state, index,
+    async close() {
+      await embedder.close?.();
+      await store.close();
+    },
+  };
+}
+
+function configHash(settings: Settings, embedder: Embedder): string {
+  const relevant = [embedder.name, embedder.dimension, settings.indexMicroChunks, settings.maxMicroChunksPerFile, settings.maxFileBytes];
+  let h = 0;
+  for (const ch of JSON.stringify(relevant)) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return (h >>> 0).toString(16);
+}

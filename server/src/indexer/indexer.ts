@@ -1,0 +1,283 @@
+// Full and incremental indexing of one repo root into a Store. A file's state is recorded in the same transaction
+// as its points, so a crash at any point followed by a rerun converges to the index a clean run gives.
+import { createHash } from "node:crypto";
+import { lstatSync } from "node:fs";
+import path from "node:path";
+import { chunkFile } from "../chunking/index.ts";
+import type { Chunk } from "../chunking/types.ts";
+import type { Embedder } from "../embedding/types.ts";
+import { discoverFiles, IgnoreRules, kindOf, languageOf, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
+import type { Logger } from "../log/index.ts";
+import { chunkPointId } from "../store/ids.ts";
+import type { FileRecord, Point, Store } from "../store/types.ts";
+import { lexicalFields } from "../text/index.ts";
+
+export interface IndexerOptions {
+  root: string;
+  repo: string;
+  store: Store;
+  embedder: Embedder;
+  log: Logger;
+  microChunks: boolean;
+  maxMicroChunks: number;
+  maxFileBytes: number;
+}
+
+export interface IndexProgress {
+  phase: "scanning" | "indexing" | "done";
+  done: number;
+  total: number;
+  current?: string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: IndexProgress) => void;
+}
+
+export interface IndexReport {
+  scanned: number;
+  indexed: number;
+  unchanged: number;
+  removed: number;
+  moved: number;
+  chunks: number;
+  skipped: Skipped[];
+  ms: number;
+  /** True when the embedder changed and the index was rebuilt from scratch. */
+  rebuilt: boolean;
+}
+
+/** Chunks embedded together: large enough to amortise the embedder's per-call cost, small enough to bound memory. */
+const EMBED_BATCH = 256;
+
+interface PendingFile {
+  record: FileRecord;
+  points: Point[];
+}
+
+function textHash(text: string): string {
+  return createHash("sha1").update(text).digest("hex").slice(0, 16);
+}
+
+/** The id of a point from its repo, path, span and text: the same chunk always gets the same id. */
+export function idOf(p: Pick<Point, "repo" | "path" | "start_line" | "end_line" | "text">): string {
+  return chunkPointId(p.repo, p.path, p.start_line, p.end_line, textHash(p.text));
+}
+
+/** What the dense embedder sees: where the chunk lives and what it is, then the code. */
+export function embeddingText(c: Pick<Chunk, "path" | "symbol_path" | "text">): string {
+  const head = c.symbol_path ? `${c.path} ${c.symbol_path}` : c.path;
+  return `${head}\n${c.text}`.slice(0, 2000);
+}
+
+export class Indexer {
+  readonly rules: IgnoreRules;
+  private schemaChecked = false;
+
+  constructor(private readonly o: IndexerOptions) {
+    this.rules = new IgnoreRules(o.root);
+  }
+
+  get repo(): string {
+    return this.o.repo;
+  }
+
+  get root(): string {
+    return this.o.root;
+  }
+
+  /** Makes sure the store holds vectors of this embedder; a different one means a rebuild, never a mix. */
+  async ensureSchema(): Promise<boolean> {
+    if (this.schemaChecked) return false;
+    const schema = { embedder: this.o.embedder.name, dimension: this.o.embedder.dimension };
+    const check = await this.o.store.ensure(schema);
+    this.schemaChecked = true;
+    if (check.status === "mismatch") {
+      this.o.log.warn("the embedder changed: rebuilding the index", { was: check.stored.embedder, now: schema.embedder });
+      await this.o.store.recreate(schema);
+      return true;
+    }
+    return false;
+  }
+
+  /** Scans the whole root and brings the index in line with it (first run = full index). */
+  async indexAll(opts: RunOptions = {}): Promise<IndexReport> {
+    const started = Date.now();
+    const rebuilt = await this.ensureSchema();
+    opts.onProgress?.({ phase: "scanning", done: 0, total: 0 });
+    this.rules.reset();
+    const { files, skipped } = discoverFiles(this.o.root, { maxFileBytes: this.o.maxFileBytes, rules: this.rules });
+    const existing = await this.o.store.listFiles(this.o.repo);
+    const seen = new Set(files.map((f) => f.path));
+    const gone = [...existing.keys()].filter((p) => !seen.has(p));
+    const report: IndexReport = { scanned: files.length, indexed: 0, unchanged: 0, removed: 0, moved: 0, chunks: 0, skipped, ms: 0, rebuilt };
+
+    // A file that vanished while one with its exact content appeared was renamed: move its points, don't re-embed.
+    const goneByHash = new Map<string, string>();
+    for (const p of gone) goneByHash.set(existing.get(p)!.hash, p);
+
+    const movedFrom = await this.process(files, existing, report, opts, goneByHash);
+    const stillGone = gone.filter((p) => !movedFrom.has(p));
+    await this.o.store.removeFiles(this.o.repo, stillGone);
+    report.removed += stillGone.length;
+    report.ms = Date.now() - started;
+    opts.onProgress?.({ phase: "done", done: files.length, total: files.length });
+    return report;
+  }
+
+  /** Re-indexes these paths (relative to the root): changed ones re-chunked, vanished or ignored ones removed. */
+  async updatePaths(paths: string[], opts: RunOptions = {}): Promise<IndexReport> {
+    const started = Date.now();
+    const rebuilt = await this.ensureSchema();
+    const existing = await this.o.store.listFiles(this.o.repo);
+    const present: DiscoveredFile[] = [];
+    const removed: string[] = [];
+    const skipped: Skipped[] = [];
+    for (const rel of new Set(paths.map(normalise))) {
+      const abs = path.join(this.o.root, rel);
+      let st;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        st = undefined;
+      }
+      if (!st || !st.isFile() || this.rules.ignores(rel, false)) {
+        if (st?.isSymbolicLink() && !this.rules.ignores(rel, false)) skipped.push({ path: rel, reason: "symlink" });
+        if (existing.has(rel)) removed.push(rel);
+        continue;
+      }
+      if (st.size > this.o.maxFileBytes) {
+        skipped.push({ path: rel, reason: "too-large" });
+        if (existing.has(rel)) removed.push(rel);
+        continue;
+      }
+      present.push({ path: rel, abs, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    const report: IndexReport = { scanned: present.length, indexed: 0, unchanged: 0, removed: 0, moved: 0, chunks: 0, skipped, ms: 0, rebuilt };
+    await this.o.store.removeFiles(this.o.repo, removed);
+    report.removed = removed.length;
+    await this.process(present, existing, report, opts, new Map());
+    report.ms = Date.now() - started;
+    return report;
+  }
+
+  /** A rename: when the content is unchanged the points move without re-embedding; returns whether they did. */
+  async movePath(from: string, to: string): Promise<boolean> {
+    await this.ensureSchema();
+    from = normalise(from);
+    to = normalise(to);
+    const existing = await this.o.store.listFiles(this.o.repo);
+    const old = existing.get(from);
+    const read = old ? readSource(path.join(this.o.root, to), this.o.maxFileBytes) : undefined;
+    if (old && read?.ok && read.hash === old.hash && !this.rules.ignores(to, false)) {
+      const st = lstatSync(path.join(this.o.root, to));
+      const rec: FileRecord = { ...old, path: to, mtime_ms: st.mtimeMs, size: st.size, indexed_at: Date.now() };
+      if (await this.o.store.moveFile(this.o.repo, from, rec, idOf)) return true;
+    }
+    await this.updatePaths([from, to]);
+    return false;
+  }
+
+  private async process(
+    files: DiscoveredFile[],
+    existing: Map<string, FileRecord>,
+    report: IndexReport,
+    opts: RunOptions,
+    goneByHash: Map<string, string>,
+  ): Promise<Set<string>> {
+    const movedFrom = new Set<string>();
+    let pending: PendingFile[] = [];
+    let pendingChunks = 0;
+    let done = 0;
+    const total = files.length;
+    const flush = async () => {
+      if (!pending.length) return;
+      await this.embedPending(pending);
+      for (const f of pending) {
+        await this.o.store.replaceFile(f.record, f.points);
+        report.indexed++;
+        report.chunks += f.points.length;
+      }
+      pending = [];
+      pendingChunks = 0;
+    };
+    for (const f of files) {
+      if (opts.signal?.aborted) {
+        await flush();
+        throw new IndexCancelled();
+      }
+      done++;
+      const before = existing.get(f.path);
+      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) {
+        report.unchanged++;
+        continue;
+      }
+      const src = readSource(f.abs, this.o.maxFileBytes);
+      if (!src.ok) {
+        report.skipped.push({ path: f.path, reason: src.reason });
+        if (before) {
+          await this.o.store.removeFiles(this.o.repo, [f.path]);
+          report.removed++;
+        }
+        continue;
+      }
+      if (before && before.hash === src.hash) {
+        report.unchanged++;
+        continue;
+      }
+      const renamedFrom = !before ? goneByHash.get(src.hash) : undefined;
+      if (renamedFrom && !movedFrom.has(renamedFrom)) {
+        const rec: FileRecord = { repo: this.o.repo, path: f.path, hash: src.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: existing.get(renamedFrom)!.chunks, indexed_at: Date.now() };
+        if (await this.o.store.moveFile(this.o.repo, renamedFrom, rec, idOf)) {
+          movedFrom.add(renamedFrom);
+          report.moved++;
+          continue;
+        }
+      }
+      const points = await this.pointsFor(f.path, src.text, src.hash);
+      pending.push({
+        record: { repo: this.o.repo, path: f.path, hash: src.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
+        points,
+      });
+      pendingChunks += points.length;
+      opts.onProgress?.({ phase: "indexing", done, total, current: f.path });
+      if (pendingChunks >= EMBED_BATCH) await flush();
+    }
+    await flush();
+    opts.onProgress?.({ phase: "indexing", done, total });
+    return movedFrom;
+  }
+
+  /** Chunks one file into points (without vectors). */
+  async pointsFor(rel: string, text: string, fileHash: string): Promise<Point[]> {
+    const language = languageOf(rel);
+    const kind = kindOf(rel, language);
+    const chunks = text.trim()
+      ? await chunkFile({ path: rel, text, language }, { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks })
+      : [];
+    return chunks.map((c) => {
+      const chunk = { ...c, repo: this.o.repo, path: rel, kind, file_hash: fileHash };
+      return { ...chunk, id: idOf(chunk), lexical: lexicalFields(chunk) };
+    });
+  }
+
+  private async embedPending(pending: PendingFile[]): Promise<void> {
+    if (this.o.embedder.dimension === 0) return;
+    const all = pending.flatMap((f) => f.points);
+    if (!all.length) return;
+    const vectors = await this.o.embedder.embed(all.map(embeddingText));
+    all.forEach((p, i) => (p.vector = vectors[i]));
+  }
+}
+
+export class IndexCancelled extends Error {
+  constructor() {
+    super("indexing was cancelled");
+    this.name = "IndexCancelled";
+  }
+}
+
+function normalise(p: string): string {
+  return p.split(path.sep).join("/").replace(/^\.\/+/, "").replace(/^\/+/, "");
+}

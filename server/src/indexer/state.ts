@@ -1,0 +1,74 @@
+// .codebase/state.json: what a person (or the status command, or the extension) reads to know what the index is doing.
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+
+export type IndexStatus = "idle" | "scanning" | "indexing" | "watching" | "error";
+
+export interface IndexState {
+  collection: string;
+  repo: string;
+  status: IndexStatus;
+  files_done: number;
+  files_total: number;
+  current_file: string | null;
+  last_activity: string;
+  config_hash: string;
+  embedder: string;
+  store: string;
+  error?: string;
+  last_run?: { files: number; chunks: number; removed: number; skipped: number; ms: number; finished_at: string };
+}
+
+export function stateFilePath(root: string): string {
+  return path.join(root, ".codebase", "state.json");
+}
+
+/** Reads a root's state, or undefined when it was never indexed (or the file is unreadable). */
+export function readState(root: string): IndexState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFilePath(root), "utf8")) as IndexState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the state in memory and writes it atomically (temp file + rename), at most every `minIntervalMs`. */
+export class StateFile {
+  private state: IndexState;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly root: string,
+    initial: Omit<IndexState, "last_activity">,
+    private readonly minIntervalMs = 250,
+  ) {
+    const previous = readState(root);
+    this.state = { ...initial, ...(previous?.last_run ? { last_run: previous.last_run } : {}), last_activity: new Date().toISOString() };
+  }
+
+  get current(): IndexState {
+    return this.state;
+  }
+
+  update(patch: Partial<IndexState>, force = false): void {
+    this.state = { ...this.state, ...patch, last_activity: new Date().toISOString() };
+    if (patch.status !== "error" && "status" in patch) delete this.state.error;
+    const now = Date.now();
+    if (force || "status" in patch || now - this.lastWrite >= this.minIntervalMs) this.flush();
+  }
+
+  flush(): void {
+    const file = stateFilePath(this.root);
+    const dir = path.dirname(file);
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (!existsSync(path.join(dir, ".gitignore"))) writeFileSync(path.join(dir, ".gitignore"), "*\n");
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.state, null, 2) + "\n");
+      renameSync(tmp, file);
+      this.lastWrite = Date.now();
+    } catch {
+      // A read-only root must not stop indexing; the store is the source of truth.
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { SearchEngine, type SearchOptions, type SearchResponse, type SearchEngineDeps } from "./engine.ts";
+export { parseQuery, extractTerms, type ParsedQuery } from "./query.ts";
+export type { SearchResult } from "./types.ts";

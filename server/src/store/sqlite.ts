@@ -1,0 +1,355 @@
+// The embedded store: one SQLite file (WAL, so one writer and many readers across processes) holding chunks,
+// dense vectors (sqlite-vec), the lexical index (FTS5 over our code tokens) and per-file state.
+import Database from "better-sqlite3";
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import * as sqliteVec from "sqlite-vec";
+import { lexicalFields } from "../text/index.ts";
+import { extOf } from "../files/index.ts";
+import type { Logger } from "../log/index.ts";
+import { compileFilter } from "./sqlite-filter.ts";
+import type {
+  FileRecord,
+  IndexSchema,
+  LexicalQuery,
+  Point,
+  RepoStats,
+  SchemaCheck,
+  ScoredPoint,
+  SearchFilter,
+  Store,
+} from "./types.ts";
+
+/** FTS5 column weights: a match in a symbol name says more than one in a path, and that more than one in a body. */
+export const FIELD_WEIGHTS = { symbol: 4, path: 2.5, body: 1 } as const;
+
+const CHUNK_COLUMNS =
+  "c.rowid AS rowid, c.id, c.repo, c.path, c.language, c.start_line, c.end_line, c.symbol, c.symbol_kind, c.symbol_path, c.kind, c.text, c.file_hash, c.metadata, c.created_at";
+
+interface ChunkRow {
+  rowid: number;
+  id: string;
+  repo: string;
+  path: string;
+  language: string;
+  start_line: number;
+  end_line: number;
+  symbol: string;
+  symbol_kind: string;
+  symbol_path: string;
+  kind: Point["kind"];
+  text: string;
+  file_hash: string;
+  metadata: string | null;
+  created_at: string | null;
+}
+
+function toPoint(r: ChunkRow): Point {
+  return {
+    id: r.id,
+    repo: r.repo,
+    path: r.path,
+    language: r.language,
+    start_line: r.start_line,
+    end_line: r.end_line,
+    symbol: r.symbol,
+    symbol_kind: r.symbol_kind,
+    symbol_path: r.symbol_path,
+    kind: r.kind,
+    text: r.text,
+    file_hash: r.file_hash,
+    lexical: { symbol: [], path: [], body: [] },
+    ...(r.metadata ? { metadata: JSON.parse(r.metadata) as Record<string, unknown> } : {}),
+    ...(r.created_at ? { created_at: r.created_at } : {}),
+  };
+}
+
+/** FTS5 MATCH text: each term quoted; a query weight of w repeats the term, since bm25() sums over phrases. */
+export function ftsQuery(q: LexicalQuery): string {
+  const parts: string[] = [];
+  for (const { term, weight } of q.terms) {
+    if (!/^[\p{L}\p{N}_$]+$/u.test(term)) continue;
+    const reps = Math.max(1, Math.min(4, Math.round(weight)));
+    for (let i = 0; i < reps; i++) parts.push(`"${term}"`);
+  }
+  return parts.join(" OR ");
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private dimension = 0;
+  private readonly db: Database.Database;
+
+  constructor(
+    readonly location: string,
+    private readonly log: Logger,
+  ) {
+    if (location !== ":memory:") {
+      const dir = path.dirname(location);
+      mkdirSync(dir, { recursive: true });
+      // .codebase/ never shows in the user's git status.
+      if (path.basename(dir) === ".codebase" && !existsSync(path.join(dir, ".gitignore"))) {
+        writeFileSync(path.join(dir, ".gitignore"), "*\n");
+      }
+    }
+    this.db = new Database(location, { timeout: 10_000 });
+    sqliteVec.load(this.db);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 10000");
+    this.db.pragma("cache_size = -65536");
+    this.db.function("ce_glob", { deterministic: true }, (pattern: unknown, p: unknown) =>
+      compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
+    );
+    this.createBaseTables();
+    const dim = this.meta("dimension");
+    if (dim !== undefined) this.dimension = Number(dim);
+  }
+
+  private createBaseTables(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS files (
+        repo TEXT NOT NULL, path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL, chunks INTEGER NOT NULL, indexed_at INTEGER NOT NULL, PRIMARY KEY (repo, path)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS chunks (
+        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, repo TEXT NOT NULL, path TEXT NOT NULL, ext TEXT NOT NULL,
+        language TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, symbol TEXT NOT NULL,
+        symbol_kind TEXT NOT NULL, symbol_path TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
+        file_hash TEXT NOT NULL, metadata TEXT, created_at TEXT
+      );
+      CREATE INDEX IF NOT EXISTS chunks_repo_path ON chunks (repo, path);
+      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+        symbol, path, body, content='', contentless_delete=1, tokenize="unicode61 tokenchars '_$'"
+      );
+    `);
+  }
+
+  private meta(key: string): string | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  private hasVectors(): boolean {
+    return this.dimension > 0;
+  }
+
+  async ensure(schema: IndexSchema): Promise<SchemaCheck> {
+    const embedder = this.meta("embedder");
+    if (embedder === undefined) {
+      this.createSchema(schema);
+      return { status: "created" };
+    }
+    const stored = { embedder, dimension: Number(this.meta("dimension")) };
+    if (stored.embedder !== schema.embedder || stored.dimension !== schema.dimension) {
+      return { status: "mismatch", stored, wanted: schema };
+    }
+    return { status: "ok" };
+  }
+
+  private createSchema(schema: IndexSchema): void {
+    this.db.transaction(() => {
+      if (schema.dimension > 0) {
+        this.db.exec(
+          `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING vec0(embedding float[${schema.dimension}] distance_metric=cosine, repo text partition key)`,
+        );
+      }
+      const put = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+      put.run("embedder", schema.embedder);
+      put.run("dimension", String(schema.dimension));
+    }).immediate();
+    this.dimension = schema.dimension;
+  }
+
+  async recreate(schema: IndexSchema): Promise<void> {
+    this.log.warn("rebuilding the embedded index", { store: this.location, embedder: schema.embedder, dimension: schema.dimension });
+    this.db.transaction(() => {
+      this.db.exec(`DROP TABLE IF EXISTS chunks_vec; DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;
+        DROP TABLE IF EXISTS files; DELETE FROM meta;`);
+      this.createBaseTables();
+    }).immediate();
+    this.dimension = 0;
+    this.createSchema(schema);
+  }
+
+  private deleteRows(rowids: number[]): void {
+    const delChunk = this.db.prepare("DELETE FROM chunks WHERE rowid = ?");
+    const delFts = this.db.prepare("DELETE FROM chunks_fts WHERE rowid = ?");
+    const delVec = this.hasVectors() ? this.db.prepare("DELETE FROM chunks_vec WHERE rowid = ?") : null;
+    for (const r of rowids) {
+      delChunk.run(r);
+      delFts.run(r);
+      delVec?.run(BigInt(r));
+    }
+  }
+
+  private fileRowids(repo: string, p: string): number[] {
+    return (this.db.prepare("SELECT rowid FROM chunks WHERE repo = ? AND path = ?").all(repo, p) as { rowid: number }[]).map(
+      (r) => r.rowid,
+    );
+  }
+
+  private insertPoints(points: Point[]): void {
+    const ins = this.db.prepare(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
+      symbol_path, kind, text, file_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insFts = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+    const insVec = this.hasVectors() ? this.db.prepare("INSERT INTO chunks_vec (rowid, embedding, repo) VALUES (?, ?, ?)") : null;
+    for (const p of points) {
+      const info = ins.run(
+        p.id, p.repo, p.path, extOf(p.path), p.language, p.start_line, p.end_line, p.symbol, p.symbol_kind, p.symbol_path,
+        p.kind, p.text, p.file_hash, p.metadata ? JSON.stringify(p.metadata) : null, p.created_at ?? null,
+      );
+      const rowid = Number(info.lastInsertRowid);
+      insFts.run(rowid, p.lexical.symbol.join(" "), p.lexical.path.join(" "), p.lexical.body.join(" "));
+      if (insVec && p.vector) {
+        if (p.vector.length !== this.dimension) {
+          throw new Error(`vector of ${p.vector.length} dimensions for an index of ${this.dimension}: rebuild the index`);
+        }
+        insVec.run(BigInt(rowid), p.vector, p.repo);
+      }
+    }
+  }
+
+  async replaceFile(file: FileRecord, points: Point[]): Promise<void> {
+    this.db.transaction(() => {
+      this.deleteRows(this.fileRowids(file.repo, file.path));
+      // Ids are unique across the store: a chunk moved from another file replaces its old copy.
+      this.deleteIds(points.map((p) => p.id));
+      this.insertPoints(points);
+      this.db
+        .prepare("INSERT OR REPLACE INTO files (repo, path, hash, size, mtime_ms, chunks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(file.repo, file.path, file.hash, file.size, file.mtime_ms, file.chunks, file.indexed_at);
+    }).immediate();
+  }
+
+  private deleteIds(ids: string[]): void {
+    const get = this.db.prepare("SELECT rowid FROM chunks WHERE id = ?");
+    const rowids: number[] = [];
+    for (const id of ids) {
+      const r = get.get(id) as { rowid: number } | undefined;
+      if (r) rowids.push(r.rowid);
+    }
+    if (rowids.length) this.deleteRows(rowids);
+  }
+
+  async removeFiles(repo: string, paths: string[]): Promise<void> {
+    if (!paths.length) return;
+    this.db.transaction(() => {
+      const delFile = this.db.prepare("DELETE FROM files WHERE repo = ? AND path = ?");
+      for (const p of paths) {
+        this.deleteRows(this.fileRowids(repo, p));
+        delFile.run(repo, p);
+      }
+    }).immediate();
+  }
+
+  async moveFile(repo: string, from: string, to: FileRecord, rekey: (p: Point) => string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ?`).all(repo, from) as ChunkRow[];
+      if (!rows.length) return false;
+      this.deleteRows(this.fileRowids(repo, to.path));
+      const upd = this.db.prepare("UPDATE chunks SET id = ?, path = ?, ext = ? WHERE rowid = ?");
+      const delFts = this.db.prepare("DELETE FROM chunks_fts WHERE rowid = ?");
+      const insFts = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+      for (const r of rows) {
+        const moved = { ...toPoint(r), path: to.path };
+        upd.run(rekey(moved), to.path, extOf(to.path), r.rowid);
+        const lex = lexicalFields(moved);
+        delFts.run(r.rowid);
+        insFts.run(r.rowid, lex.symbol.join(" "), lex.path.join(" "), lex.body.join(" "));
+      }
+      this.db.prepare("DELETE FROM files WHERE repo = ? AND path = ?").run(repo, from);
+      this.db
+        .prepare("INSERT OR REPLACE INTO files (repo, path, hash, size, mtime_ms, chunks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(to.repo, to.path, to.hash, to.size, to.mtime_ms, to.chunks, to.indexed_at);
+      return true;
+    }).immediate();
+  }
+
+  async listFiles(repo: string): Promise<Map<string, FileRecord>> {
+    const rows = this.db.prepare("SELECT * FROM files WHERE repo = ?").all(repo) as FileRecord[];
+    return new Map(rows.map((r) => [r.path, r]));
+  }
+
+  async filePoints(repo: string, p: string): Promise<Point[]> {
+    const rows = this.db
+      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ? ORDER BY c.start_line, c.end_line`)
+      .all(repo, p) as ChunkRow[];
+    return rows.map(toPoint);
+  }
+
+  async upsertPoints(points: Point[]): Promise<void> {
+    this.db.transaction(() => {
+      this.deleteIds(points.map((p) => p.id));
+      this.insertPoints(points);
+    }).immediate();
+  }
+
+  async searchDense(vector: Float32Array, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
+    if (!this.hasVectors() || vector.length !== this.dimension) return [];
+    const { sql, params, selective } = compileFilter(filter, "c");
+    const repo = filter.repo && filter.repo !== "*" ? filter.repo : undefined;
+    // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows.
+    const k = Math.min(4096, selective ? limit * 20 : limit);
+    const knn = repo
+      ? this.db.prepare("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
+      : this.db.prepare("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
+    const hits = knn as { rowid: number; distance: number }[];
+    if (!hits.length) return [];
+    const byRow = new Map(hits.map((h) => [Number(h.rowid), h.distance]));
+    const rows = this.db
+      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.rowid IN (${hits.map(() => "?").join(",")}) AND ${sql}`)
+      .all(...hits.map((h) => Number(h.rowid)), ...params) as ChunkRow[];
+    return rows
+      .map((r) => ({ point: toPoint(r), score: 1 - byRow.get(r.rowid)! }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  }
+
+  async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
+    const match = ftsQuery(query);
+    if (!match) return [];
+    const { sql, params } = compileFilter(filter, "c");
+    const { symbol, path: pathW, body } = FIELD_WEIGHTS;
+    const rows = this.db
+      .prepare(
+        `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${symbol}, ${pathW}, ${body}) AS rank FROM chunks_fts
+         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
+      )
+      .all(match, ...params, limit) as (ChunkRow & { rank: number })[];
+    return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
+  }
+
+  async stats(): Promise<RepoStats[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT repo, SUM(kind != 'memory') AS points, SUM(kind = 'memory') AS memories FROM chunks GROUP BY repo`,
+      )
+      .all() as { repo: string; points: number; memories: number }[];
+    const files = this.db
+      .prepare("SELECT repo, COUNT(*) AS files, MAX(indexed_at) AS last FROM files GROUP BY repo")
+      .all() as { repo: string; files: number; last: number | null }[];
+    const out = new Map<string, RepoStats>();
+    for (const r of rows) out.set(r.repo, { repo: r.repo, points: r.points, memories: r.memories, files: 0, last_indexed_at: null });
+    for (const f of files) {
+      const s = out.get(f.repo) ?? { repo: f.repo, points: 0, memories: 0, files: 0, last_indexed_at: null };
+      s.files = f.files;
+      s.last_indexed_at = f.last;
+      out.set(f.repo, s);
+    }
+    return [...out.values()].sort((a, b) => a.repo.localeCompare(b.repo));
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openSqliteStore(file: string, log: Logger): SqliteStore {
+  return new SqliteStore(file, log);
+}

@@ -1,0 +1,2 @@
+export { tokenizeCode, tokenizePath, splitIdentifier, STOPWORDS } from "./tokenizer.ts";
+export { lexicalFields, termCounts } from "./lexical.ts";
