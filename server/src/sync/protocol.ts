@@ -45,7 +45,11 @@ export const SYNC_LIMITS = {
   maxTotalBytes: 1024 * 1024 * 1024,
   maxEntries: 100_000,
   maxManifestBytes: 64 * 1024 * 1024,
+  /** One upload request body (the compressed archive). */
+  maxArchiveBytes: 1024 * 1024 * 1024,
 } as const;
+
+export type SyncLimits = { [K in keyof typeof SYNC_LIMITS]: number };
 
 export function manifestPath(repo: string): string {
   return `/sync/${encodeURIComponent(repo)}/manifest`;

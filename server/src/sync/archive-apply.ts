@@ -1,0 +1,156 @@
+// Second pass over an inspected archive: files staged outside the repo, deletions applied, then each file renamed into place.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { createGunzip } from "node:zlib";
+import type { ReadEntry } from "tar";
+import { newRawParser, type ArchivePlan } from "./archive-check.ts";
+import { SyncHttpError } from "./paths.ts";
+
+export interface AppliedFile {
+  path: string;
+  size: number;
+  sha256: string;
+  mtimeMs: number;
+}
+
+export interface ApplyResult {
+  written: AppliedFile[];
+  deleted: string[];
+  bytes: number;
+}
+
+interface Staged {
+  path: string;
+  tmp: string;
+  size: number;
+  sha256: string;
+  executable: boolean;
+}
+
+/** Extracts the planned files into `stageDir` (flat, numbered), hashing them on the way. */
+function stageFiles(archive: string, plan: ArchivePlan, stageDir: string): Promise<Staged[]> {
+  const planned = new Map(plan.files.map((f) => [f.path, f]));
+  const staged: Staged[] = [];
+  const writes: Promise<void>[] = [];
+  return new Promise((resolve, reject) => {
+    const input = createReadStream(archive);
+    const gunzip = createGunzip();
+    const parser = newRawParser();
+    const fail = (err: Error) => {
+      input.destroy();
+      gunzip.destroy();
+      reject(err);
+    };
+    parser.on("entry", (entry: ReadEntry) => {
+      const want = planned.get(entry.path);
+      if (!want || entry.type === "Directory") {
+        entry.resume();
+        return;
+      }
+      const tmp = path.join(stageDir, String(staged.length));
+      const hash = createHash("sha256");
+      const out = createWriteStream(tmp, { mode: want.executable ? 0o755 : 0o644 });
+      const record: Staged = { path: want.path, tmp, size: 0, sha256: "", executable: want.executable };
+      staged.push(record);
+      entry.on("data", (c: Buffer) => {
+        hash.update(c);
+        record.size += c.length;
+        if (!out.write(c)) {
+          entry.pause();
+          out.once("drain", () => entry.resume());
+        }
+      });
+      entry.on("end", () => {
+        record.sha256 = hash.digest("hex");
+        out.end();
+      });
+      writes.push(
+        new Promise<void>((ok, ko) => {
+          out.on("close", ok);
+          out.on("error", ko);
+        }),
+      );
+    });
+    parser.on("error", fail);
+    parser.on("end", () => {
+      Promise.all(writes).then(() => resolve(staged), reject);
+    });
+    gunzip.on("error", fail);
+    input.on("error", fail);
+    input.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+  });
+}
+
+/** Removes empty folders from `dir` up to (not including) `root`. */
+async function pruneEmptyDirs(root: string, dir: string): Promise<void> {
+  while (dir !== root && dir.startsWith(root + path.sep)) {
+    try {
+      await fs.rmdir(dir);
+    } catch {
+      return;
+    }
+    dir = path.dirname(dir);
+  }
+}
+
+/** Makes the parent folder of `target` and proves it resolves inside `realRoot` (a symlinked folder would not). */
+async function safeParent(realRoot: string, target: string): Promise<void> {
+  const parent = path.dirname(target);
+  await fs.mkdir(parent, { recursive: true });
+  const real = await fs.realpath(parent);
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+    throw new SyncHttpError(409, `cannot write ${path.relative(realRoot, target)}: its folder on the server leads outside the repo (a symlink?)`);
+  }
+}
+
+async function deleteFiles(repoDir: string, deletions: string[]): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const rel of deletions) {
+    const target = path.join(repoDir, rel);
+    let st;
+    try {
+      st = await fs.lstat(target);
+    } catch {
+      continue; // already gone
+    }
+    if (st.isDirectory()) continue; // the protocol deletes files; emptied folders go below
+    await fs.unlink(target);
+    deleted.push(rel);
+    await pruneEmptyDirs(repoDir, path.dirname(target));
+  }
+  return deleted;
+}
+
+/**
+ * Applies an archive that inspectArchive accepted: deletions first (a path may turn from file into folder), then each
+ * staged file renamed over its target, so readers (the watcher) never see a half-written file.
+ */
+export async function applyArchive(archive: string, plan: ArchivePlan, repoDir: string, stagingRoot: string): Promise<ApplyResult> {
+  await fs.mkdir(stagingRoot, { recursive: true });
+  const stageDir = await fs.mkdtemp(path.join(stagingRoot, "stage-"));
+  try {
+    const staged = await stageFiles(archive, plan, stageDir);
+    await fs.mkdir(repoDir, { recursive: true });
+    const realRoot = await fs.realpath(repoDir);
+    const deleted = await deleteFiles(repoDir, plan.deletions);
+    const written: AppliedFile[] = [];
+    let bytes = 0;
+    for (const s of staged) {
+      const target = path.join(repoDir, s.path);
+      await safeParent(realRoot, target);
+      const existing = await fs.lstat(target).catch(() => undefined);
+      if (existing?.isDirectory()) {
+        throw new SyncHttpError(409, `cannot write ${s.path}: a folder of that name exists on the server; list its files for deletion first`);
+      }
+      await fs.rename(s.tmp, target);
+      const st = await fs.stat(target);
+      written.push({ path: s.path, size: s.size, sha256: s.sha256, mtimeMs: st.mtimeMs });
+      bytes += s.size;
+    }
+    return { written, deleted, bytes };
+  } finally {
+    await fs.rm(stageDir, { recursive: true, force: true });
+  }
+}
