@@ -1,0 +1,145 @@
+// Dense embeddings from a transformer model (ONNX) through @huggingface/transformers' feature-extraction pipeline.
+import fs from "node:fs";
+import path from "node:path";
+import type { Logger } from "../log/index.ts";
+import { EmbedderUnavailableError } from "./errors.ts";
+import { looksLikePath } from "./model-location.ts";
+import { defaultPooling, poolingFolder, readPooling, type Pooling } from "./pooling.ts";
+import type { Embedder } from "./types.ts";
+
+export interface TransformersOptions {
+  model: string;
+  modelDir: string;
+  /** Download from the hub when the model is not under MODEL_DIR (default true). */
+  allowRemote?: boolean;
+  /** Hub mirror, e.g. "https://huggingface.co/" (the library's default). */
+  remoteHost?: string;
+  /** A download whose server sends no response headers within this time fails (default 30 s). */
+  responseTimeoutMs?: number;
+  /** The whole load, downloads included, fails after this (default 30 min). */
+  loadTimeoutMs?: number;
+  /** Texts per forward pass. */
+  batchSize?: number;
+}
+
+type Extractor = ((texts: string[], opts: { pooling: Pooling; normalize: boolean }) => Promise<{ dims: number[]; data: Float32Array }>) & {
+  model?: { config?: { hidden_size?: number; d_model?: number } };
+  dispose?: () => Promise<void>;
+};
+
+class TransformersEmbedder implements Embedder {
+  constructor(
+    readonly name: string,
+    readonly dimension: number,
+    private readonly extractor: Extractor,
+    private readonly pooling: Pooling,
+    private readonly batchSize: number,
+  ) {}
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += this.batchSize) {
+      const batch = texts.slice(i, i + this.batchSize);
+      // Always unit length: the stores compare by cosine / dot product.
+      const t = await this.extractor(batch, { pooling: this.pooling, normalize: true });
+      const dim = t.dims[t.dims.length - 1]!;
+      for (let r = 0; r < batch.length; r++) out.push(t.data.slice(r * dim, (r + 1) * dim));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.extractor.dispose?.();
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A fetch that gives up when no response headers arrive in time (a stalled mirror must not hang the start). */
+function fetchWithResponseTimeout(base: typeof fetch, ms: number): typeof fetch {
+  return async (input, init) => {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`no response from ${String(input)} within ${ms} ms`)), ms);
+    try {
+      return await base(input, { ...init, signal: ac.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** The reason in one line, without a stack: the first line of the deepest cause. */
+function reasonOf(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown; code?: string } | undefined;
+  let msg = e?.message ?? String(err);
+  while (e?.cause && typeof e.cause === "object") {
+    e = e.cause as typeof e;
+    if (e?.message) msg = `${msg}: ${e.code ? e.code + " " : ""}${e.message}`;
+  }
+  return msg.split("\n")[0]!.slice(0, 300).replace(/[.\s]+$/, "");
+}
+
+/** Fetches the sentence-transformers pooling config beside the downloaded model, best effort. */
+async function fetchPoolingConfig(id: string, folder: string, remoteHost: string, fetcher: typeof fetch): Promise<void> {
+  const rel = `${poolingFolder(folder)}/config.json`;
+  const target = path.join(folder, rel);
+  if (fs.existsSync(target)) return;
+  const res = await fetcher(`${remoteHost.replace(/\/+$/, "")}/${id}/resolve/main/${rel}`);
+  if (res.status !== 200) return;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, Buffer.from(await res.arrayBuffer()));
+}
+
+export async function createTransformersEmbedder(opts: TransformersOptions, log: Logger): Promise<Embedder> {
+  const isPath = looksLikePath(opts.model);
+  const modelDir = path.resolve(opts.modelDir);
+  // A folder is loaded by its absolute path; an id is looked up under MODEL_DIR, where downloads are also cached.
+  const id = isPath ? path.resolve(opts.model) : opts.model;
+  const localFolder = isPath ? id : path.join(modelDir, id);
+  const allowRemote = !isPath && (opts.allowRemote ?? true);
+  const { env, pipeline } = await import("@huggingface/transformers");
+  const remoteHost = opts.remoteHost ?? env.remoteHost;
+  const looked = [localFolder, ...(allowRemote ? [`${remoteHost.replace(/\/+$/, "")}/${id} (download into ${localFolder})`] : [])];
+  const remedy = isPath
+    ? `Put an ONNX export of the model (config.json, tokenizer.json, onnx/model.onnx) in ${localFolder}.`
+    : `Put the model folder (config.json, tokenizer.json, onnx/model.onnx) at ${localFolder}, ` +
+      `or set EMBEDDING_MODEL to a local folder, or allow this machine to reach ${remoteHost}.`;
+
+  env.localModelPath = modelDir;
+  env.cacheDir = modelDir;
+  env.allowLocalModels = true;
+  env.allowRemoteModels = allowRemote;
+  env.remoteHost = remoteHost;
+  const fetcher = fetchWithResponseTimeout(globalThis.fetch, opts.responseTimeoutMs ?? 30_000);
+  env.fetch = fetcher;
+
+  let extractor: Extractor;
+  try {
+    const loading = pipeline("feature-extraction", id, { dtype: "fp32" }) as unknown as Promise<Extractor>;
+    // A late failure after the timeout has nowhere to go; keep it from becoming an unhandled rejection.
+    loading.catch(() => undefined);
+    extractor = await withTimeout(loading, opts.loadTimeoutMs ?? 30 * 60_000, `loading ${id}`);
+  } catch (err) {
+    const missing = (err as Error)?.name === "ModelFileNotFoundError" || /not found locally/.test(String((err as Error)?.message));
+    const reason = missing && !allowRemote ? "its files are not there and downloading is off" : reasonOf(err);
+    throw new EmbedderUnavailableError("transformers", opts.model, looked, remedy, reason);
+  }
+
+  if (allowRemote) await fetchPoolingConfig(id, localFolder, remoteHost, fetcher).catch(() => undefined);
+  const pooling = readPooling(localFolder) ?? defaultPooling(id);
+  const config = extractor.model?.config;
+  const dimension = config?.hidden_size ?? config?.d_model;
+  if (!dimension) {
+    await extractor.dispose?.();
+    throw new EmbedderUnavailableError("transformers", opts.model, looked, remedy, "its config.json gives no hidden_size");
+  }
+  const name = `transformers:${isPath ? path.basename(id) : id}`;
+  log.info("embedding model loaded", { embedder: name, dimension, pooling });
+  return new TransformersEmbedder(name, dimension, extractor, pooling, opts.batchSize ?? 16);
+}
