@@ -26,23 +26,26 @@ export async function answerQuestion(deps: AnswerDeps, req: AnswerRequest): Prom
 
   // Retrieval, with alternate phrasings when asked and a decoder can write them.
   const queries = [question];
+  let expandMs = 0;
   if (req.expand_query) {
     if (!decoder) warnings.push("expand_query needs a decoder (LLAMACPP_URL or LLAMACPP_MODEL_PATH); searched the question as written.");
     else {
       progress("expanding", "writing alternate phrasings of the question");
+      const t = Date.now();
       try {
         queries.push(...(await expandQuery(decoder, question, req.signal)));
       } catch (err) {
         rethrowAbort(err);
         warnings.push(`expand_query failed, searched the question as written: ${(err as Error).message}`);
       }
+      expandMs = Date.now() - t;
     }
   }
   progress("retrieving", `searching ${queries.length} quer${queries.length === 1 ? "y" : "ies"}`);
   const lists = await Promise.all(queries.map((q) => deps.search(q, { limit, filter }).then((r) => r.results)));
   throwIfAborted(req.signal);
   const results: SearchResult[] = lists.length > 1 ? fuseResults(lists, limit) : lists[0].slice(0, limit);
-  const retrieveMs = Date.now() - started;
+  const retrieveMs = Date.now() - started - expandMs;
   const candidates = mergeSpans(results);
 
   const usage = (packed: Packed | undefined, name: string, tokenizer: AnswerUsage["tokenizer"], budgetUsed: number): AnswerUsage => ({
@@ -54,7 +57,7 @@ export async function answerQuestion(deps: AnswerDeps, req: AnswerRequest): Prom
     tokenizer,
     retrieved: results.length,
     queries,
-    timings_ms: { retrieve: retrieveMs, generate: 0, total: Date.now() - started },
+    timings_ms: { expand: expandMs, retrieve: retrieveMs, generate: 0, total: Date.now() - started },
   });
 
   if (candidates.length === 0) {

@@ -67,7 +67,8 @@ export interface AnswerUsage {
   retrieved: number;
   /** The queries searched: the question first, then any alternate phrasings. */
   queries: string[];
-  timings_ms: { retrieve: number; generate: number; total: number };
+  /** expand: writing alternate phrasings; retrieve: the searches; generate: packing and decoding. */
+  timings_ms: { expand: number; retrieve: number; generate: number; total: number };
 }
 
 export interface AnswerResult {
