@@ -1,0 +1,96 @@
+// Deploy and Undeploy: the shipped base applied in dependency order, rollouts awaited; undeploy in reverse.
+import { throwIfAborted } from "../log.ts";
+import type { ClusterApi } from "./api.ts";
+import { describe, tailor, workloads, type DeployOptions, type KubeObject, type ManifestBundle } from "./manifests.ts";
+import { waitForRollout } from "./rollout.ts";
+import { WATCHER_APP_LABEL } from "./watcher.ts";
+
+export interface Step {
+  /** 1-based. */
+  index: number;
+  total: number;
+  message: string;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onStep?: (step: Step) => void;
+  rolloutTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export interface DeployResult {
+  applied: KubeObject[];
+  waited: string[];
+}
+
+export async function deploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: RunOptions = {}): Promise<DeployResult> {
+  const objects = tailor(bundle.objects, opts);
+  const toWait = workloads(objects);
+  const total = objects.length + toWait.length;
+  let i = 0;
+  for (const o of objects) {
+    throwIfAborted(run.signal, "deploy");
+    run.onStep?.({ index: ++i, total, message: `Applying ${describe(o)}` });
+    await api.apply(o);
+  }
+  const waited: string[] = [];
+  for (const w of toWait) {
+    throwIfAborted(run.signal, "deploy");
+    const index = ++i;
+    const message = `Waiting for ${w.kind} ${w.metadata.name} to roll out`;
+    run.onStep?.({ index, total, message });
+    await waitForRollout(api, w, {
+      timeoutMs: run.rolloutTimeoutMs ?? 600_000,
+      pollMs: run.pollMs ?? 2000,
+      signal: run.signal,
+      onWait: (detail) => run.onStep?.({ index, total, message: `${message} (${detail})` }),
+    });
+    waited.push(w.metadata.name);
+  }
+  return { applied: objects, waited };
+}
+
+export interface UndeployOptions extends RunOptions {
+  /** Also delete PersistentVolumeClaims and the Namespace (the index and the synced repos are lost). */
+  deleteVolumes: boolean;
+}
+
+export interface UndeployResult {
+  deleted: string[];
+  kept: string[];
+}
+
+export async function undeploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: UndeployOptions): Promise<UndeployResult> {
+  // Everything the base can make, whatever the optional parts were at deploy time.
+  const objects = tailor(bundle.objects, { ...opts, skipLlamaCpp: false, deployIngress: true }).reverse();
+  const keepKinds = run.deleteVolumes ? new Set<string>() : new Set(["PersistentVolumeClaim", "PersistentVolume", "Namespace"]);
+  const namespace = objects.find((o) => o.kind === "Namespace")?.metadata.name ?? opts.namespace;
+  const watchers = await listWatchers(api, namespace);
+  const deleted: string[] = [];
+  const kept: string[] = [];
+  const total = watchers.length + objects.length;
+  let i = 0;
+  for (const o of [...watchers, ...objects]) {
+    throwIfAborted(run.signal, "undeploy");
+    run.onStep?.({ index: ++i, total, message: keepKinds.has(o.kind) ? `Keeping ${describe(o)}` : `Deleting ${describe(o)}` });
+    if (keepKinds.has(o.kind)) {
+      kept.push(describe(o));
+      continue;
+    }
+    if (await api.delete(o)) deleted.push(describe(o));
+  }
+  return { deleted, kept };
+}
+
+async function listWatchers(api: ClusterApi, namespace: string): Promise<KubeObject[]> {
+  try {
+    const r = await api.call({ verb: "list", kind: "Deployment", namespace, apiVersion: "apps/v1" }, () =>
+      api.apps.listNamespacedDeployment({ namespace, labelSelector: `app=${WATCHER_APP_LABEL}` }),
+    );
+    return r.items.map((d) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: d.metadata?.name ?? "", namespace } }));
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return [];
+    throw e;
+  }
+}
