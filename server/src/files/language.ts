@@ -16,7 +16,8 @@ const BY_EXT: Record<string, string> = {
 
 const BY_NAME: Record<string, string> = {
   dockerfile: "dockerfile", makefile: "make", "cmakelists.txt": "cmake", gemfile: "ruby", rakefile: "ruby",
-  jenkinsfile: "groovy", ".bashrc": "bash", ".profile": "bash",
+  jenkinsfile: "groovy", ".bashrc": "bash", ".profile": "bash", ".gitignore": "ignore", ".contextignore": "ignore",
+  ".dockerignore": "ignore", ".npmignore": "ignore", ".gitattributes": "ignore", ".editorconfig": "ini",
 };
 
 /** Language id of a path, from its name or extension; "text" when unknown. */
@@ -37,7 +38,7 @@ export function extOf(filePath: string): string {
 }
 
 const DOC_LANGS = new Set(["markdown", "rst", "text"]);
-const CONFIG_LANGS = new Set(["json", "yaml", "toml", "ini", "xml", "dockerfile", "make", "cmake", "gradle", "terraform"]);
+const CONFIG_LANGS = new Set(["ignore", "json", "yaml", "toml", "ini", "xml", "dockerfile", "make", "cmake", "gradle", "terraform"]);
 const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|testing)\/|(^|\/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[a-z]+$|(^|\/)conftest\.py$|Tests?\.(java|cs|kt)$/i;
 const DOC_PATH = /(^|\/)(docs?|documentation)\//i;
 

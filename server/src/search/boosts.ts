@@ -30,6 +30,11 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
         why.push(`inside ${id}`);
         break;
       }
+      if (l.length > 5 && symbol.includes(l)) {
+        factor *= 1.3;
+        why.push(`symbol contains ${id}`);
+        break;
+      }
     }
   }
   const lowerPath = p.path.toLowerCase();
@@ -41,9 +46,14 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
       break;
     }
   }
-  if (p.kind !== "code" && p.kind !== "memory" && !q.wants.has(p.kind)) {
-    factor *= KIND_FACTOR[p.kind];
-    why.push(`${p.kind} file down-ranked`);
+  if (p.kind !== "code" && p.kind !== "memory") {
+    if (!q.wants.has(p.kind)) {
+      factor *= KIND_FACTOR[p.kind];
+      why.push(`${p.kind} file down-ranked`);
+    } else {
+      factor *= 1.6;
+      why.push(`${p.kind} file asked for`);
+    }
   }
   if (VENDORED.test(p.path)) {
     factor *= 0.5;

@@ -40,7 +40,11 @@ export function mergeAdjacent(hits: Hit[], gap = 1, maxLines = 80): Span[] {
     let cur: Span | undefined;
     for (const h of group) {
       const p = h.point;
-      const fits = cur && p.start_line <= cur.end_line + gap + 1 && Math.max(cur.end_line, p.end_line) - cur.start_line < maxLines;
+      // Overlapping windows, or touching windows of one symbol, merge; a sibling symbol stays its own result.
+      const fits =
+        cur &&
+        Math.max(cur.end_line, p.end_line) - cur.start_line < maxLines &&
+        (p.start_line <= cur.end_line || (p.start_line <= cur.end_line + gap + 1 && p.symbol_path === cur.best.point.symbol_path));
       if (cur && fits) {
         cur.end_line = Math.max(cur.end_line, p.end_line);
         addLines(cur.lines, p);

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { loadSettings } from "../../server/src/config/index.ts";
+import { createEmbedder } from "../../server/src/embedding/index.ts";
+import { openEngine, type Engine } from "../../server/src/engine.ts";
+import { readState } from "../../server/src/indexer/index.ts";
+import { silentLogger } from "../../server/src/log/index.ts";
+import { countingEmbedder, lexicalEngine, MODEL2VEC_FIXTURE, SAMPLE_REPO } from "../helpers/engine.ts";
+import { tempDir, writeTree } from "../helpers/tmp.ts";
+
+describe("indexing and searching a repository (embedded store, lexical only)", () => {
+  let dir: string;
+  let cleanup: () => void;
+  let engine: Engine;
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    writeTree(dir, SAMPLE_REPO);
+    engine = await lexicalEngine(dir);
+    await engine.index();
+  });
+  after(async () => {
+    await engine.close();
+    cleanup();
+  });
+
+  it("finds a method by its name and points at its exact lines", async () => {
+    const { results } = await engine.search.search("register_hook");
+    const top = results[0]!;
+    assert.equal(top.path, "src/session.py");
+    assert.equal(top.symbol_path, "Session.register_hook");
+    const lines = SAMPLE_REPO["src/session.py"]!.split("\n");
+    const defLine = lines.findIndex((l) => l.includes("def register_hook")) + 1;
+    assert.ok(top.start_line <= defLine && top.end_line >= defLine + 5, `${top.start_line}-${top.end_line} covers ${defLine}`);
+    assert.ok(top.end_line < lines.findIndex((l) => l.includes("def request")) + 1, "does not spill into the next method");
+    assert.match(top.snippet, new RegExp(`^\\s*${defLine} \\| +def register_hook`, "m"));
+    assert.ok(top.why.some((w) => w.startsWith("lexical #")));
+    assert.ok(top.why.some((w) => w.startsWith("symbol match")));
+    assert.equal(typeof top.components.rrf, "number");
+  });
+
+  it("down-ranks tests and docs unless the query asks for them", async () => {
+    const plain = await engine.search.search("register_hook hooks");
+    assert.equal(plain.results[0]!.path, "src/session.py");
+    const asked = await engine.search.search("test register_hook list");
+    assert.equal(asked.results[0]!.path, "tests/test_session.py");
+  });
+
+  it("applies each filter, as options and inline", async () => {
+    const q = "hook tokens cookies retries";
+    const byLang = await engine.search.search(q, { filter: { language: ["typescript"] } });
+    assert.ok(byLang.results.length > 0 && byLang.results.every((r) => r.language === "typescript"));
+    const inline = await engine.search.search(`lang:typescript ${q}`);
+    assert.deepEqual(inline.results.map((r) => r.path), byLang.results.map((r) => r.path));
+    const under = await engine.search.search(`under:tests/ ${q}`);
+    assert.ok(under.results.length > 0 && under.results.every((r) => r.path.startsWith("tests/")));
+    const glob = await engine.search.search(q, { filter: { path_glob: "src/**/*.ts" } });
+    assert.ok(glob.results.length > 0 && glob.results.every((r) => r.path === "src/util/strings.ts"));
+    const notGlob = await engine.search.search(q, { filter: { not_glob: "src/**" } });
+    assert.ok(notGlob.results.length > 0 && notGlob.results.every((r) => !r.path.startsWith("src/")));
+    const kind = await engine.search.search(`kind:doc ${q}`);
+    assert.ok(kind.results.length > 0 && kind.results.every((r) => r.kind === "doc"));
+    const ext = await engine.search.search(q, { filter: { ext: ["yaml"] } });
+    assert.deepEqual(ext.results.map((r) => r.path), ["config/settings.yaml"]);
+    const sym = await engine.search.search(`symbol:TokenBucket ${q} take`);
+    assert.ok(sym.results.length > 0 && sym.results.every((r) => r.symbol_path.includes("TokenBucket")));
+    const otherRepo = await engine.search.search(q, { filter: { repo: "not-this-one" } });
+    assert.equal(otherRepo.results.length, 0);
+  });
+
+  it("records its state in .codebase/state.json and keeps .codebase out of git", () => {
+    const state = readState(dir)!;
+    assert.equal(state.status, "idle");
+    assert.equal(state.repo, path.basename(dir));
+    assert.equal(state.files_total, 5);
+    assert.equal(state.last_run!.files, 5);
+    assert.equal(readFileSync(path.join(dir, ".codebase", ".gitignore"), "utf8"), "*\n");
+  });
+});
+
+describe("incremental runs", () => {
+  let dir: string;
+  let cleanup: () => void;
+  before(() => {
+    ({ dir, cleanup } = tempDir());
+    writeTree(dir, SAMPLE_REPO);
+  });
+  after(() => cleanup());
+
+  async function withEngine<T>(fn: (e: Engine, counter: ReturnType<typeof countingEmbedder>) => Promise<T>): Promise<T> {
+    const settings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: MODEL2VEC_FIXTURE });
+    const counter = countingEmbedder(await createEmbedder(settings, silentLogger));
+    const engine = await openEngine({ root: dir, settings, log: silentLogger, embedder: counter });
+    try {
+      return await fn(engine, counter);
+    } finally {
+      await engine.close();
+    }
+  }
+
+  it("indexes everything the first time and nothing the second time", async () => {
+    const first = await withEngine((e) => e.index());
+    assert.equal(first.indexed, 5);
+    const second = await withEngine(async (e, c) => {
+      const r = await e.index();
+      assert.equal(c.texts, 0, "nothing re-embedded");
+      return r;
+    });
+    assert.equal(second.indexed, 0);
+    assert.equal(second.unchanged, 5);
+  });
+
+  it("picks up an added, a changed and a deleted file", async () => {
+    writeTree(dir, { "src/new_module.py": "def brand_new_function():\n    return 42\n" });
+    appendFileSync(path.join(dir, "src/util/strings.ts"), "\nexport function freshlyAddedHelper() { return 1; }\n");
+    rmSync(path.join(dir, "config/settings.yaml"));
+    await withEngine(async (e) => {
+      const r = await e.index();
+      assert.equal(r.indexed, 2);
+      assert.equal(r.removed, 1);
+      assert.equal((await e.search.search("brand_new_function")).results[0]?.path, "src/new_module.py");
+      assert.equal((await e.search.search("freshlyAddedHelper")).results[0]?.path, "src/util/strings.ts");
+      assert.ok(!(await e.search.search("timeout_seconds")).results.some((x) => x.path === "config/settings.yaml"));
+      assert.equal((await e.store.listFiles(e.repo)).has("config/settings.yaml"), false);
+    });
+  });
+
+  it("moves the points of a renamed file without re-embedding it", async () => {
+    renameSync(path.join(dir, "src/new_module.py"), path.join(dir, "src/renamed_module.py"));
+    await withEngine(async (e, c) => {
+      const r = await e.index();
+      assert.equal(r.moved, 1);
+      assert.equal(r.indexed, 0);
+      assert.equal(c.texts, 0, "the embedder was not called");
+      const hit = (await e.search.search("brand_new_function")).results[0]!;
+      assert.equal(hit.path, "src/renamed_module.py");
+    });
+  });
+
+  it("removes files newly ignored by an edited .contextignore and adds them back when un-ignored", async () => {
+    writeFileSync(path.join(dir, ".contextignore"), "docs/\n");
+    await withEngine(async (e) => {
+      const r = await e.index();
+      assert.equal(r.removed, 1);
+      assert.equal((await e.search.search("kind:doc cookies persist")).results.length, 0);
+    });
+    writeFileSync(path.join(dir, ".contextignore"), "");
+    await withEngine(async (e) => {
+      await e.index();
+      assert.equal((await e.search.search("kind:doc cookies persist")).results[0]?.path, "docs/guide.md");
+    });
+  });
+
+  it("rebuilds the index when the embedder changes, never mixing vectors", async () => {
+    const engine = await lexicalEngine(dir);
+    try {
+      const r = await engine.index();
+      assert.equal(r.rebuilt, true);
+      assert.equal(r.indexed, r.scanned);
+      const state = readState(dir)!;
+      assert.equal(state.embedder, "none");
+    } finally {
+      await engine.close();
+    }
+  });
+});
