@@ -25,9 +25,9 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
 COPY extension/package.json extension/
+# The cluster decodes with the llama.cpp server: the GPU builds of the embedded decoder are dead weight.
 RUN npm ci --omit=dev --workspace server --ignore-scripts \
  && npm rebuild better-sqlite3 \
- # The cluster decodes with the llama.cpp server; the GPU builds of the embedded decoder are dead weight.
  && rm -rf node_modules/@node-llama-cpp/*-cuda* node_modules/@node-llama-cpp/*-vulkan* \
  && npm cache clean --force
 
