@@ -69,6 +69,7 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
     let accounted = 0;
     let inflated = 0;
     let done = false;
+    const judged = new WeakSet<ReadEntry>();
 
     const input = createReadStream(file);
     const gunzip = createGunzip();
@@ -85,6 +86,7 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
     // Decides on an entry from its header alone, before its body is inflated.
     function admit(entry: ReadEntry): boolean {
       if (done) return false;
+      judged.add(entry);
       entries += 1;
       if (entries > limits.maxEntries) {
         fail(`the archive has more than ${limits.maxEntries} entries; send fewer files per upload`);
@@ -158,8 +160,11 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
         deletions = [...new Set(parsed as string[])];
       });
     });
+    // Types tar does not know how to extract (sparse, volume headers...) skip the filter: judge them here.
     parser.on("ignoredEntry", (entry: ReadEntry) => {
+      if (judged.has(entry)) return;
       if (entry.meta) fail(`an extended header of ${entry.size} bytes exceeds the ${MAX_META_ENTRY}-byte limit`);
+      else admit(entry);
     });
     parser.on("error", (err: Error) => fail(`the tar data is invalid (${err.message})`));
     parser.on("end", () => {
