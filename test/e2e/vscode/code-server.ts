@@ -15,6 +15,10 @@ export interface CodeServerOptions {
   settings: Record<string, unknown>;
   /** code-server's stdout and stderr go here. */
   logFile: string;
+  /** Extra environment for code-server and so for the extension host (and what it starts). */
+  env?: Record<string, string>;
+  /** Extra code-server arguments (e.g. --vscode-option flags). */
+  extraArgs?: string[];
   deadlineMs?: number;
 }
 
@@ -108,11 +112,12 @@ export async function startCodeServer(o: CodeServerOptions): Promise<RunningCode
     "--disable-workspace-trust",
     "--disable-getting-started-override",
     "--ignore-last-opened",
+    ...(o.extraArgs ?? []),
     o.workspace,
   ];
   const log = createWriteStream(o.logFile, { flags: "a" });
   // Its own process group, so stop() ends code-server and everything it started (extension host, the engine).
-  const child = spawn(o.tools.node24, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(o.tools.node24, args, { env: { ...cleanEnv(), ...o.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
   const collect = (b: Buffer) => {
     out += b.toString();
