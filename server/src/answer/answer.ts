@@ -80,7 +80,7 @@ export async function answerQuestion(deps: AnswerDeps, req: AnswerRequest): Prom
   }
 
   let effective = await clampToContext(decoder, budget, maxTokens, warnings);
-  const { count, kind } = tokenCounter(decoder, warnings, log);
+  const { count, kind } = tokenCounter(decoder, log);
   let packed: Packed | undefined;
   let completion: Completion | undefined;
   const genStart = Date.now();
@@ -155,8 +155,8 @@ async function clampToContext(decoder: Decoder, budget: number, maxTokens: numbe
   return room;
 }
 
-/** The decoder's tokenizer while it answers; estimates from the first failure on. */
-function tokenCounter(decoder: Decoder, warnings: string[], log: AnswerDeps["log"]) {
+/** The decoder's tokenizer while it answers; estimates from the first failure on (used.tokenizer says which). */
+function tokenCounter(decoder: Decoder, log: AnswerDeps["log"]) {
   let exact = Boolean(decoder.countTokens);
   const count: CountTokens = async (text) => {
     if (exact) {
@@ -165,7 +165,6 @@ function tokenCounter(decoder: Decoder, warnings: string[], log: AnswerDeps["log
       } catch (err) {
         exact = false;
         log.debug("decoder tokenizer unavailable; estimating", { error: (err as Error).message });
-        warnings.push("Token counts are estimates (the decoder's tokenizer did not answer).");
       }
     }
     return estimateTokens(text);
