@@ -1,0 +1,97 @@
+// Turns segments into chunks: a segment longer than the window is cut into evenly spaced, overlapping
+// windows (micro-chunks); when a file would get more windows than its cap, the windows widen until it fits.
+import type { FileChunk } from "./types.ts";
+import type { LineIndex } from "./lines.ts";
+import type { Segment } from "./outline.ts";
+
+export interface WindowPlan {
+  /** Longest chunk, in lines; longer segments are cut into windows. */
+  window: number;
+  /** Lines shared by neighbouring windows, as a fraction of the window. */
+  overlap: number;
+  /** Shortest window worth cutting; a shorter remainder is absorbed by its neighbours. */
+  minLines: number;
+  /** Most windows cut from one file (0 = no cap). */
+  cap: number;
+}
+
+/** Micro-chunks: results point at a screenful of lines. */
+export const MICRO: Omit<WindowPlan, "cap"> = { window: 50, overlap: 0.2, minLines: 5 };
+/** Micro-chunks off: whole symbols up to a few screens, the rest in large windows. */
+export const MACRO: Omit<WindowPlan, "cap"> = { window: 120, overlap: 0.15, minLines: 20 };
+
+/** [first, last] pairs (0-based, inclusive) covering a..b with windows of about `size` lines. */
+export function cutWindows(a: number, b: number, size: number, overlap: number, minLines: number): Array<[number, number]> {
+  const length = b - a + 1;
+  if (length <= size) return [[a, b]];
+  const shared = Math.min(Math.floor(size * overlap), size - 1);
+  const stride = size - shared;
+  let n = Math.ceil((length - shared) / stride);
+  // Spread the lines evenly: every window gets the same size, never a sliver at the end.
+  let width = Math.ceil((length + (n - 1) * shared) / n);
+  while (n > 1 && width < minLines) {
+    n--;
+    width = Math.ceil((length + (n - 1) * shared) / n);
+  }
+  if (n === 1) return [[a, b]];
+  const out: Array<[number, number]> = [];
+  const step = (length - width) / (n - 1);
+  for (let i = 0; i < n; i++) {
+    const first = a + Math.round(i * step);
+    out.push([first, Math.min(b, first + width - 1)]);
+  }
+  out[n - 1][1] = b;
+  return out;
+}
+
+function countWindows(segments: Segment[], size: number, plan: WindowPlan): number {
+  let n = 0;
+  for (const s of segments) {
+    const length = s.last - s.first + 1;
+    if (length <= size) continue;
+    n += cutWindows(s.first, s.last, size, plan.overlap, plan.minLines).length;
+  }
+  return n;
+}
+
+/** The narrowest window (≥ plan.window) that keeps the file's window count within the cap. */
+export function windowSize(segments: Segment[], plan: WindowPlan): number {
+  if (plan.cap <= 0 || countWindows(segments, plan.window, plan) <= plan.cap) return plan.window;
+  let longest = plan.window;
+  for (const s of segments) longest = Math.max(longest, s.last - s.first + 1);
+  // Window count only falls as windows widen, so a binary search finds the narrowest that fits.
+  let lo = plan.window + 1;
+  let hi = longest;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (countWindows(segments, mid, plan) <= plan.cap) hi = mid;
+    else lo = mid + 1;
+  }
+  // Rounding can make the count wobble by one around the boundary; step past it.
+  while (lo < longest && countWindows(segments, lo, plan) > plan.cap) lo++;
+  return lo;
+}
+
+export function toChunks(segments: Segment[], lines: LineIndex, language: string, plan: WindowPlan): FileChunk[] {
+  const size = windowSize(segments, plan);
+  const chunks: FileChunk[] = [];
+  const seen = new Set<string>();
+  for (const s of segments) {
+    for (const [first, last] of cutWindows(s.first, s.last, size, plan.overlap, plan.minLines)) {
+      const key = `${first}:${last}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      chunks.push({
+        language,
+        start_line: first + 1,
+        end_line: last + 1,
+        symbol: s.symbol,
+        symbol_kind: s.symbol_kind,
+        symbol_path: s.symbol_path,
+        text: lines.slice(first, last),
+      });
+    }
+  }
+  chunks.sort((x, y) => x.start_line - y.start_line || x.end_line - y.end_line);
+  return chunks;
+}
