@@ -1,0 +1,359 @@
+// One store conformance suite, run against every Store: the embedded SQLite store always, Qdrant when
+// QDRANT_URL is set (a CI service container, or a server of your own). Both must behave the same.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { loadSettings } from "../../server/src/config/index.ts";
+import { openEngine } from "../../server/src/engine.ts";
+import { createEmbedder } from "../../server/src/embedding/index.ts";
+import { idOf } from "../../server/src/indexer/index.ts";
+import { silentLogger } from "../../server/src/log/index.ts";
+import { openQdrantStore } from "../../server/src/store/qdrant/index.ts";
+import { openSqliteStore } from "../../server/src/store/sqlite.ts";
+import type { FileRecord, IndexSchema, Point, SearchFilter, Store } from "../../server/src/store/types.ts";
+import { lexicalFields } from "../../server/src/text/index.ts";
+import { MODEL2VEC_FIXTURE, SAMPLE_REPO } from "../helpers/engine.ts";
+import { tempDir, writeTree } from "../helpers/tmp.ts";
+
+const SCHEMA: IndexSchema = { embedder: "conformance:axes-4", dimension: 4 };
+
+interface Backend {
+  name: string;
+  skip: string | false;
+  /** A fresh, empty store (not yet ensured). */
+  open(): Promise<{ store: Store; dispose: () => Promise<void> }>;
+}
+
+const settings = loadSettings();
+let counter = 0;
+
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    skip: false,
+    async open() {
+      const { dir, cleanup } = tempDir("ce-conformance-");
+      const store = openSqliteStore(path.join(dir, "index.db"), silentLogger);
+      return { store, dispose: async () => { await store.close(); cleanup(); } };
+    },
+  },
+  {
+    name: "qdrant",
+    skip: settings.qdrantUrl ? false : "QDRANT_URL is not set: the Qdrant half runs where a server is (e.g. `docker run -p 6333:6333 qdrant/qdrant`, then QDRANT_URL=http://localhost:6333)",
+    async open() {
+      const collection = `ce_conformance_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+      const store = openQdrantStore({ ...settings, collectionName: collection, memoryCollection: collection }, silentLogger);
+      const dispose = async () => {
+        await store.close();
+        await fetch(`${settings.qdrantUrl}/collections/${collection}`, {
+          method: "DELETE",
+          headers: settings.qdrantApiKey ? { "api-key": settings.qdrantApiKey } : {},
+        });
+      };
+      return { store, dispose };
+    },
+  },
+];
+
+/** Unit vectors on the axes (and between them), so cosine ranks are known in advance. */
+function unit(...v: number[]): Float32Array {
+  const n = Math.hypot(...v);
+  return Float32Array.from(v.map((x) => x / n));
+}
+
+interface ChunkSpec {
+  repo?: string;
+  path: string;
+  start?: number;
+  text: string;
+  symbol?: string;
+  symbol_path?: string;
+  kind?: Point["kind"];
+  language?: string;
+  vector?: Float32Array;
+  hash?: string;
+}
+
+function chunk(s: ChunkSpec): Point {
+  const start = s.start ?? 1;
+  const base = {
+    repo: s.repo ?? "alpha",
+    path: s.path,
+    language: s.language ?? "python",
+    start_line: start,
+    end_line: start + s.text.split("\n").length - 1,
+    symbol: s.symbol ?? "",
+    symbol_kind: s.symbol ? "function" : "",
+    symbol_path: s.symbol_path ?? s.symbol ?? "",
+    kind: s.kind ?? "code",
+    text: s.text,
+    file_hash: s.hash ?? "hash-1",
+  };
+  return { ...base, id: idOf(base), vector: s.vector ?? unit(1, 1, 1, 1), lexical: lexicalFields(base) };
+}
+
+function record(points: Point[], hash = "hash-1", indexedAt = 1_000): FileRecord {
+  const p = points[0]!;
+  return { repo: p.repo, path: p.path, hash, size: 100, mtime_ms: 5, chunks: points.length, indexed_at: indexedAt };
+}
+
+/** Indexes each file of the given chunks as the indexer would: one replaceFile per file. */
+async function indexFiles(store: Store, points: Point[], indexedAt = 1_000): Promise<void> {
+  const byFile = new Map<string, Point[]>();
+  for (const p of points) byFile.set(`${p.repo}\u0000${p.path}`, [...(byFile.get(`${p.repo}\u0000${p.path}`) ?? []), p]);
+  for (const ps of byFile.values()) await store.replaceFile(record(ps, ps[0]!.file_hash, indexedAt), ps);
+}
+
+const paths = (hits: { point: Point }[]) => [...new Set(hits.map((h) => `${h.point.repo}:${h.point.path}`))].sort();
+
+/** A small two-repo corpus where every chunk mentions "token", so filters alone decide what is found. */
+const CORPUS = (): Point[] => [
+  chunk({ path: "src/auth/session.py", text: "def refresh_token(session):\n    return session.token", symbol: "refresh_token", symbol_path: "Session.refresh_token" }),
+  chunk({ path: "src/auth/session.py", start: 10, text: "def revoke(session):\n    session.token = None", symbol: "revoke", symbol_path: "Session.revoke" }),
+  chunk({ path: "src/util/strings.ts", language: "typescript", text: "export function tokenize(s: string) { return s.split(' ') } // token", symbol: "tokenize" }),
+  chunk({ path: "tests/test_session.py", kind: "test", text: "def test_token():\n    assert refresh_token(s)", symbol: "test_token" }),
+  chunk({ path: "docs/guide.md", kind: "doc", language: "markdown", text: "# Tokens\nA token expires after an hour." }),
+  chunk({ path: "srcx/other.py", text: "token = 1" }),
+  chunk({ repo: "beta", path: "src/auth/session.py", text: "def token_for(user):\n    return user.token", symbol: "token_for" }),
+];
+
+for (const backend of backends) {
+  describe(`store conformance: ${backend.name}`, { skip: backend.skip }, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    const fresh = async () => {
+      await dispose?.();
+      ({ store, dispose } = await backend.open());
+      assert.deepEqual(await store.ensure(SCHEMA), { status: "created" });
+    };
+    after(async () => dispose?.());
+
+    describe("schema", () => {
+      before(fresh);
+      it("ensure on an existing index with the same schema is ok", async () => {
+        assert.deepEqual(await store.ensure(SCHEMA), { status: "ok" });
+      });
+      it("a different dimension is reported as a mismatch, never mixed", async () => {
+        assert.deepEqual(await store.ensure({ embedder: "other:8", dimension: 8 }), {
+          status: "mismatch",
+          stored: SCHEMA,
+          wanted: { embedder: "other:8", dimension: 8 },
+        });
+      });
+      it("a different embedder of the same dimension is a mismatch too", async () => {
+        const check = await store.ensure({ embedder: "other:4", dimension: 4 });
+        assert.equal(check.status, "mismatch");
+      });
+      it("recreate drops everything and builds the index for the new schema", async () => {
+        await indexFiles(store, CORPUS());
+        await store.recreate({ embedder: "other:8", dimension: 8 });
+        assert.deepEqual(await store.ensure({ embedder: "other:8", dimension: 8 }), { status: "ok" });
+        assert.equal((await store.listFiles("alpha")).size, 0);
+        assert.deepEqual(await store.stats(), []);
+        await store.replaceFile(record([chunk({ path: "a.py", text: "x", vector: unit(1, 0, 0, 0, 0, 0, 0, 1) })]), [
+          chunk({ path: "a.py", text: "x", vector: unit(1, 0, 0, 0, 0, 0, 0, 1) }),
+        ]);
+        const hits = await store.searchDense(unit(1, 0, 0, 0, 0, 0, 0, 1), {}, 5);
+        assert.equal(hits[0]?.point.path, "a.py");
+      });
+      it("answers ping", async () => {
+        await store.ping();
+      });
+    });
+
+    describe("files", () => {
+      before(fresh);
+      it("replaceFile stores the points and records the file", async () => {
+        const points = [chunk({ path: "src/a.py", start: 20, text: "def b():\n    pass", symbol: "b" }), chunk({ path: "src/a.py", text: "def a():\n    pass", symbol: "a" })];
+        await store.replaceFile(record(points, "h1", 111), points);
+        const stored = await store.filePoints("alpha", "src/a.py");
+        assert.deepEqual(stored.map((p) => p.start_line), [1, 20], "in line order");
+        const a = stored[0]!;
+        const want = points[1]!;
+        for (const key of ["id", "repo", "path", "language", "start_line", "end_line", "symbol", "symbol_kind", "symbol_path", "kind", "text", "file_hash"] as const) {
+          assert.equal(a[key], want[key], key);
+        }
+        assert.deepEqual((await store.listFiles("alpha")).get("src/a.py"), { repo: "alpha", path: "src/a.py", hash: "h1", size: 100, mtime_ms: 5, chunks: 2, indexed_at: 111 });
+      });
+      it("replacing a file's points leaves only the new ones", async () => {
+        const next = [chunk({ path: "src/a.py", text: "def renamed():\n    return 42", symbol: "renamed", hash: "h2" })];
+        await store.replaceFile(record(next, "h2", 222), next);
+        assert.deepEqual((await store.filePoints("alpha", "src/a.py")).map((p) => p.symbol), ["renamed"]);
+        assert.equal((await store.listFiles("alpha")).get("src/a.py")?.hash, "h2");
+        assert.deepEqual(await store.searchLexical({ terms: [{ term: "pass", weight: 1 }] }, {}, 10), []);
+        assert.equal((await store.searchLexical({ terms: [{ term: "renamed", weight: 1 }] }, {}, 10)).length, 1);
+      });
+      it("replacing a file with the same points is idempotent", async () => {
+        const same = [chunk({ path: "src/a.py", text: "def renamed():\n    return 42", symbol: "renamed", hash: "h2" })];
+        await store.replaceFile(record(same, "h2", 333), same);
+        await store.replaceFile(record(same, "h2", 333), same);
+        assert.equal((await store.filePoints("alpha", "src/a.py")).length, 1);
+        assert.equal((await store.stats())[0]?.points, 1);
+      });
+      it("a renamed file keeps its points without re-embedding and is found under its new path", async () => {
+        const points = [chunk({ path: "old/place.py", text: "def wanderer():\n    return 'far'", symbol: "wanderer", vector: unit(0, 0, 1, 0) })];
+        await store.replaceFile(record(points), points);
+        const to: FileRecord = { ...record(points), path: "new/home.py", indexed_at: 444 };
+        const moved = await store.moveFile("alpha", "old/place.py", to, (p) => idOf(p));
+        assert.equal(moved, true);
+        assert.deepEqual(await store.filePoints("alpha", "old/place.py"), []);
+        const now = await store.filePoints("alpha", "new/home.py");
+        assert.equal(now.length, 1);
+        assert.equal(now[0]!.id, idOf({ ...points[0]!, path: "new/home.py" }));
+        assert.equal(now[0]!.text, points[0]!.text);
+        const files = await store.listFiles("alpha");
+        assert.equal(files.has("old/place.py"), false);
+        assert.equal(files.get("new/home.py")?.indexed_at, 444);
+        const dense = await store.searchDense(unit(0, 0, 1, 0), {}, 1);
+        assert.equal(dense[0]?.point.path, "new/home.py", "the stored vector came along");
+        const byNewPath = await store.searchLexical({ terms: [{ term: "home", weight: 1 }] }, {}, 5);
+        assert.deepEqual(paths(byNewPath), ["alpha:new/home.py"], "path terms follow the move");
+        assert.deepEqual(await store.searchLexical({ terms: [{ term: "place", weight: 1 }] }, {}, 5), []);
+      });
+      it("moving a file the store does not have answers false", async () => {
+        assert.equal(await store.moveFile("alpha", "nowhere.py", { ...record([chunk({ path: "x.py", text: "x" })]) }, (p) => p.id), false);
+      });
+      it("removeFiles deletes the points and records of those files only", async () => {
+        const other = [chunk({ path: "keep.py", text: "def keeper():\n    pass", symbol: "keeper" })];
+        await store.replaceFile(record(other), other);
+        await store.removeFiles("alpha", ["src/a.py", "new/home.py"]);
+        assert.deepEqual([...(await store.listFiles("alpha")).keys()], ["keep.py"]);
+        assert.deepEqual(await store.filePoints("alpha", "src/a.py"), []);
+        assert.equal((await store.filePoints("alpha", "keep.py")).length, 1);
+      });
+    });
+
+    describe("filters", () => {
+      before(async () => {
+        await fresh();
+        await indexFiles(store, CORPUS());
+      });
+      const find = (filter: SearchFilter) => store.searchLexical({ terms: [{ term: "token", weight: 1 }] }, filter, 50).then(paths);
+
+      it("repo narrows to one repo; '*' and no repo search all", async () => {
+        assert.deepEqual(await find({ repo: "beta" }), ["beta:src/auth/session.py"]);
+        assert.equal((await find({ repo: "*" })).length, 7 - 1);
+        assert.deepEqual(await find({}), await find({ repo: "*" }));
+      });
+      it("language", async () => {
+        assert.deepEqual(await find({ repo: "alpha", language: ["typescript", "markdown"] }), ["alpha:docs/guide.md", "alpha:src/util/strings.ts"]);
+      });
+      it("under is a folder prefix, with or without a trailing slash", async () => {
+        const want = ["alpha:src/auth/session.py", "alpha:src/util/strings.ts"];
+        assert.deepEqual(await find({ repo: "alpha", under: "src/" }), want);
+        assert.deepEqual(await find({ repo: "alpha", under: "src" }), want, "srcx/ is not under src");
+        assert.deepEqual(await find({ repo: "alpha", under: "src/auth" }), ["alpha:src/auth/session.py"]);
+      });
+      it("path_glob, with ** and as a bare file-name pattern", async () => {
+        assert.deepEqual(await find({ repo: "alpha", path_glob: "src/**/*.ts" }), ["alpha:src/util/strings.ts"]);
+        assert.deepEqual(await find({ repo: "alpha", path_glob: "*.md" }), ["alpha:docs/guide.md"]);
+      });
+      it("not_glob", async () => {
+        assert.deepEqual(await find({ repo: "alpha", not_glob: "src/**" }), ["alpha:docs/guide.md", "alpha:srcx/other.py", "alpha:tests/test_session.py"]);
+      });
+      it("kind", async () => {
+        assert.deepEqual(await find({ kind: ["test", "doc"] }), ["alpha:docs/guide.md", "alpha:tests/test_session.py"]);
+      });
+      it("symbol matches the symbol name or path, case-insensitively, as a substring", async () => {
+        const hits = await store.searchLexical({ terms: [{ term: "token", weight: 1 }] }, { symbol: "SESSION.REFRESH" }, 50);
+        assert.deepEqual(hits.map((h) => h.point.symbol), ["refresh_token"]);
+        assert.deepEqual(await find({ repo: "alpha", symbol: "token" }), ["alpha:src/auth/session.py", "alpha:src/util/strings.ts", "alpha:tests/test_session.py"]);
+      });
+      it("ext, with or without the dot", async () => {
+        assert.deepEqual(await find({ ext: [".ts"] }), ["alpha:src/util/strings.ts"]);
+        assert.deepEqual(await find({ repo: "beta", ext: ["py"] }), ["beta:src/auth/session.py"]);
+      });
+      it("filters combine, and apply to dense search too", async () => {
+        assert.deepEqual(await find({ repo: "alpha", under: "src", language: ["python"], kind: ["code"] }), ["alpha:src/auth/session.py"]);
+        const dense = await store.searchDense(unit(1, 1, 1, 1), { repo: "alpha", path_glob: "src/**", not_glob: "**/*.ts" }, 50);
+        assert.deepEqual(paths(dense), ["alpha:src/auth/session.py"]);
+        assert.equal(dense.length, 2);
+      });
+    });
+
+    describe("ranking", () => {
+      before(async () => {
+        await fresh();
+        await indexFiles(store, [
+          chunk({ path: "x.py", text: "def east():\n    pass", symbol: "east", vector: unit(1, 0, 0, 0) }),
+          chunk({ path: "y.py", text: "def north():\n    pass", symbol: "north", vector: unit(0, 1, 0, 0) }),
+          chunk({ path: "z.py", text: "def northeast():\n    pass", symbol: "northeast", vector: unit(1, 1, 0, 0) }),
+          chunk({ path: "hooks.py", text: "def register_hook(event, hook):\n    hooks.append(hook)", symbol: "register_hook" }),
+          chunk({ path: "notes.py", text: "def unrelated(x):\n    # see register_hook\n    return x", symbol: "unrelated" }),
+        ]);
+      });
+      it("dense search ranks by cosine similarity, best first, within the limit", async () => {
+        const hits = await store.searchDense(unit(1, 0, 0, 0), {}, 2);
+        assert.deepEqual(hits.map((h) => h.point.path), ["x.py", "z.py"]);
+        assert.ok(Math.abs(hits[0]!.score - 1) < 1e-3, `exact match scores ${hits[0]!.score}`);
+        assert.ok(hits[0]!.score > hits[1]!.score);
+      });
+      it("lexical search prefers a symbol match over a mention in the body", async () => {
+        const hits = await store.searchLexical({ terms: [{ term: "register_hook", weight: 2 }, { term: "hook", weight: 1 }] }, {}, 10);
+        assert.deepEqual(hits.slice(0, 2).map((h) => h.point.path), ["hooks.py", "notes.py"]);
+        assert.ok(hits[0]!.score > hits[1]!.score);
+      });
+      it("a term no chunk has finds nothing; an empty query finds nothing", async () => {
+        assert.deepEqual(await store.searchLexical({ terms: [{ term: "zzyzx", weight: 1 }] }, {}, 10), []);
+        assert.deepEqual(await store.searchLexical({ terms: [] }, {}, 10), []);
+      });
+    });
+
+    describe("memories and counts", () => {
+      before(async () => {
+        await fresh();
+        await indexFiles(store, CORPUS(), 1_000);
+        await store.replaceFile(record([chunk({ path: "late.py", text: "late = 1" })], "h", 9_000), [chunk({ path: "late.py", text: "late = 1" })]);
+      });
+      const memory = (text: string, metadata: Record<string, unknown>): Point => ({
+        ...chunk({ path: "", text, kind: "memory", language: "", vector: unit(0, 0, 0, 1) }),
+        metadata,
+        created_at: "2026-01-02T03:04:05.000Z",
+      });
+      it("memories are upserted as points of kind memory and found by search with their metadata", async () => {
+        const m = memory("the deploy token rotates every friday", { kind: "note", tags: ["ops"], priority: 2 });
+        await store.upsertPoints([m]);
+        await store.upsertPoints([m]);
+        const hits = await store.searchDense(unit(0, 0, 0, 1), { repo: "alpha" }, 1);
+        assert.equal(hits[0]?.point.id, m.id);
+        assert.equal(hits[0]!.point.kind, "memory");
+        assert.deepEqual(hits[0]!.point.metadata, { kind: "note", tags: ["ops"], priority: 2 });
+        assert.equal(hits[0]!.point.created_at, "2026-01-02T03:04:05.000Z");
+        const lexical = await store.searchLexical({ terms: [{ term: "friday", weight: 1 }] }, {}, 5);
+        assert.deepEqual(lexical.map((h) => h.point.id), [m.id]);
+      });
+      it("stats counts points, files and memories per repo, with the newest indexed time", async () => {
+        assert.deepEqual(await store.stats(), [
+          { repo: "alpha", points: 7, files: 6, memories: 1, last_indexed_at: 9_000 },
+          { repo: "beta", points: 1, files: 1, memories: 0, last_indexed_at: 1_000 },
+        ]);
+      });
+    });
+
+    describe("hybrid search through the engine", () => {
+      let cleanupRoot: () => void;
+      let root: string;
+      before(async () => {
+        await fresh();
+        ({ dir: root, cleanup: cleanupRoot } = tempDir("ce-conformance-repo-"));
+        writeTree(root, SAMPLE_REPO);
+      });
+      after(() => cleanupRoot?.());
+      it("indexes a repository and finds a method by name with dense and lexical evidence", async () => {
+        const engineSettings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: MODEL2VEC_FIXTURE });
+        const embedder = await createEmbedder(engineSettings, silentLogger);
+        await store.recreate({ embedder: embedder.name, dimension: embedder.dimension });
+        const engine = await openEngine({ root, repo: "sample", settings: engineSettings, log: silentLogger, embedder, store });
+        await engine.index();
+        const { results } = await engine.search.search("register_hook");
+        assert.equal(results[0]?.path, "src/session.py");
+        assert.equal(results[0]!.symbol_path, "Session.register_hook");
+        assert.ok(results[0]!.why.some((w) => w.startsWith("lexical #")), results[0]!.why.join(", "));
+        assert.ok(results[0]!.why.some((w) => w.startsWith("dense #")), results[0]!.why.join(", "));
+        const stats = await store.stats();
+        assert.equal(stats[0]?.repo, "sample");
+        assert.equal(stats[0]!.files, Object.keys(SAMPLE_REPO).length);
+      });
+    });
+  });
+}
