@@ -5,14 +5,14 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadSettings } from "../../server/src/config/index.ts";
 import { openEngine } from "../../server/src/engine.ts";
-import { createEmbedder } from "../../server/src/embedding/index.ts";
+import type { Embedder } from "../../server/src/embedding/types.ts";
 import { idOf } from "../../server/src/indexer/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
 import { openQdrantStore } from "../../server/src/store/qdrant/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import type { FileRecord, IndexSchema, Point, SearchFilter, Store } from "../../server/src/store/types.ts";
-import { lexicalFields } from "../../server/src/text/index.ts";
-import { MODEL2VEC_FIXTURE, SAMPLE_REPO } from "../helpers/engine.ts";
+import { lexicalFields, tokenizeCode } from "../../server/src/text/index.ts";
+import { SAMPLE_REPO } from "../helpers/engine.ts";
 import { tempDir, writeTree } from "../helpers/tmp.ts";
 
 const SCHEMA: IndexSchema = { embedder: "conformance:axes-4", dimension: 4 };
@@ -54,6 +54,24 @@ const backends: Backend[] = [
     },
   },
 ];
+
+/** A dense embedder that needs no model: code tokens hashed into 32 buckets, unit length. */
+const bagOfTokens: Embedder = {
+  name: "conformance:bag-of-tokens-32",
+  dimension: 32,
+  async embed(texts) {
+    return texts.map((t) => {
+      const v = new Float32Array(32);
+      for (const tok of tokenizeCode(t)) {
+        let h = 0;
+        for (const ch of tok) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+        v[h % 32] += 1;
+      }
+      const n = Math.hypot(...v) || 1;
+      return v.map((x) => x / n);
+    });
+  },
+};
 
 /** Unit vectors on the axes (and between them), so cosine ranks are known in advance. */
 function unit(...v: number[]): Float32Array {
@@ -340,10 +358,9 @@ for (const backend of backends) {
       });
       after(() => cleanupRoot?.());
       it("indexes a repository and finds a method by name with dense and lexical evidence", async () => {
-        const engineSettings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: MODEL2VEC_FIXTURE });
-        const embedder = await createEmbedder(engineSettings, silentLogger);
+        const embedder = bagOfTokens;
         await store.recreate({ embedder: embedder.name, dimension: embedder.dimension });
-        const engine = await openEngine({ root, repo: "sample", settings: engineSettings, log: silentLogger, embedder, store });
+        const engine = await openEngine({ root, repo: "sample", settings: loadSettings({}), log: silentLogger, embedder, store });
         await engine.index();
         const { results } = await engine.search.search("register_hook");
         assert.equal(results[0]?.path, "src/session.py");
