@@ -1,7 +1,7 @@
 // Model2Vec static embeddings: the mean of the token vectors of a text, computed exactly as the Python library does.
 import path from "node:path";
 import type { Embedder } from "./types.ts";
-import { memoiseWordModel, unigramCutMarker } from "./word-cache.ts";
+import { speedUpModelStep } from "./model-step.ts";
 import { loadStaticModel, vocabularyOf, type StaticModelData, type TokenizerJSON } from "./static-model.ts";
 
 /** Python model2vec's `encode` default. */
@@ -17,8 +17,8 @@ export interface Model2VecOptions {
   /** Identity recorded by the index, e.g. "model2vec:potion-base-8M". */
   name: string;
   maxTokens?: number;
-  /** Memoise the per-word tokenizer step (default on; off only to check that it changes nothing). */
-  wordCache?: boolean;
+  /** Faster tokenizer model step (default on; off only to compare with the library's own). */
+  fastModelStep?: boolean;
 }
 
 export class Model2VecEmbedder implements Embedder {
@@ -164,7 +164,7 @@ export async function loadModel2Vec(folder: string, opts: Partial<Model2VecOptio
   const { PreTrainedTokenizer } = await import("@huggingface/transformers");
   // An empty tokenizer_config: model2vec reads tokenizer.json alone, so nothing else may change tokenization.
   const tok = new PreTrainedTokenizer(model.tokenizerJSON, {});
-  if (opts.wordCache !== false) memoiseWordModel(tok._tokenizer?.model, unigramCutMarker(model.tokenizerJSON));
+  if (opts.fastModelStep !== false) speedUpModelStep(tok._tokenizer?.model, model.tokenizerJSON);
   const tokenizer: TokenIds = { encode: (text) => tok.encode(text, { add_special_tokens: false }) };
   return new Model2VecEmbedder(model, tokenizer, droppedUnknownId(model.tokenizerJSON), medianTokenLength(model.tokenizerJSON), {
     name: opts.name ?? `model2vec:${path.basename(path.resolve(folder))}`,
