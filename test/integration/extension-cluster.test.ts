@@ -53,7 +53,13 @@ const bundle: ManifestBundle = {
       spec: { replicas: 1, serviceName: "qdrant", selector: { matchLabels: { app: "qdrant" } }, template: { metadata: { labels: { app: "qdrant" } }, spec: { containers: [{ name: "qdrant", image: "qdrant/qdrant:v1.15.0" }] } } },
     },
     { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "repos-storage", namespace: NS }, spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "100Gi" } } } },
-    deployment("llamacpp", 8080, "ghcr.io/ggml-org/llama.cpp:server"),
+    { ...deployment("llamacpp", 8080, "ghcr.io/ggml-org/llama.cpp:server"), metadata: { name: "llamacpp", namespace: NS, labels: { app: "llamacpp", "context-engine/stage": "decoder" } } },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "init-collection", namespace: NS, labels: { "context-engine/stage": "init" } },
+      spec: { template: { spec: { restartPolicy: "OnFailure", containers: [{ name: "init", image: "context-engine:latest", args: ["init-collection"] }] } } },
+    },
     { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "context-engine", namespace: NS }, spec: { rules: [] } },
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "context-engine", namespace: NS } },
     { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
@@ -127,11 +133,12 @@ describe("Deploy Context Engine", () => {
         "PATCH /api/v1/namespaces/context-engine/serviceaccounts/context-engine",
         "PATCH /api/v1/namespaces/context-engine/configmaps/context-engine-config",
         "PATCH /api/v1/namespaces/context-engine/persistentvolumeclaims/repos-storage",
-        "PATCH /api/v1/namespaces/context-engine/services/mcp-indexer-http",
         "PATCH /apis/apps/v1/namespaces/context-engine/statefulsets/qdrant",
+        "PATCH /apis/batch/v1/namespaces/context-engine/jobs/init-collection",
+        "PATCH /api/v1/namespaces/context-engine/services/mcp-indexer-http",
         "PATCH /apis/apps/v1/namespaces/context-engine/deployments/mcp-indexer-http",
       ],
-      "llama.cpp skipped, no ingress, dependencies first",
+      "stages foundation, store, init, core; llama.cpp skipped, no ingress",
     );
     for (const w of writes) {
       assert.equal(w.contentType, "application/apply-patch+yaml");
@@ -142,7 +149,13 @@ describe("Deploy Context Engine", () => {
     assert.equal(indexer.spec.template.spec.containers[0].image, "registry.example.com/team/context-engine:1.2.3", "project image from the settings");
     const qdrant = writes.find((w) => w.path.endsWith("/qdrant"))!.body as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
     assert.equal(qdrant.spec.template.spec.containers[0].image, "qdrant/qdrant:v1.15.0", "third-party images untouched");
-    assert.deepEqual(r.waited, ["qdrant", "mcp-indexer-http"]);
+    assert.deepEqual(r.waited, ["qdrant", "init-collection", "mcp-indexer-http"]);
+    const job = writes.find((w) => w.path.endsWith("/jobs/init-collection"))!.body as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+    assert.equal(job.spec.template.spec.containers[0].image, "registry.example.com/team/context-engine:1.2.3", "bare context-engine:latest gets the registry too");
+    // Each wait comes right after its stage was applied: qdrant is ready before the Job is sent.
+    const order = stub.requests.map((q) => `${q.method} ${q.path}`);
+    assert.ok(order.lastIndexOf("GET /apis/apps/v1/namespaces/context-engine/statefulsets/qdrant") < order.indexOf("PATCH /apis/batch/v1/namespaces/context-engine/jobs/init-collection"));
+    assert.ok(order.lastIndexOf("GET /apis/batch/v1/namespaces/context-engine/jobs/init-collection") < order.indexOf("PATCH /apis/apps/v1/namespaces/context-engine/deployments/mcp-indexer-http"));
     assert.equal(steps.at(-1)!.index, steps.at(-1)!.total);
   });
 
@@ -155,6 +168,15 @@ describe("Deploy Context Engine", () => {
     assert.deepEqual(stub.writes().map((w) => JSON.stringify(w.body)), firstBodies);
     assert.ok(stub.writes().every((w) => w.method === "PATCH"), "no create, replace or delete");
     for (const [k, o] of stub.objects) if (versions.has(k)) assert.equal(o.metadata.resourceVersion, versions.get(k), `${k} unchanged`);
+  });
+
+  test("a Job whose pod template changed is deleted and applied again (the template is immutable)", async () => {
+    await deploy(api, bundle, opts, fast);
+    stub.requests.length = 0;
+    await deploy(api, bundle, { ...opts, imageTag: "1.2.4" }, fast);
+    const job = stub.requests.filter((q) => q.path.endsWith("/jobs/init-collection")).map((q) => q.method);
+    assert.deepEqual(job.slice(0, 4), ["PATCH", "DELETE", "GET", "PATCH"], job.join(" "));
+    await deploy(api, bundle, opts, fast);
   });
 
   test("waits until each workload reports its replicas ready", async () => {
@@ -262,15 +284,16 @@ describe("Undeploy", () => {
       "DELETE /apis/networking.k8s.io/v1/namespaces/context-engine/ingresses/context-engine",
       "DELETE /apis/apps/v1/namespaces/context-engine/deployments/llamacpp",
       "DELETE /apis/apps/v1/namespaces/context-engine/deployments/mcp-indexer-http",
-      "DELETE /apis/apps/v1/namespaces/context-engine/statefulsets/qdrant",
       "DELETE /api/v1/namespaces/context-engine/services/mcp-indexer-http",
+      "DELETE /apis/batch/v1/namespaces/context-engine/jobs/init-collection",
+      "DELETE /apis/apps/v1/namespaces/context-engine/statefulsets/qdrant",
       "DELETE /api/v1/namespaces/context-engine/configmaps/context-engine-config",
       "DELETE /api/v1/namespaces/context-engine/serviceaccounts/context-engine",
     ]);
     assert.ok(deletes[0].endsWith("/deployments/watcher-my-service"), "watchers first");
     assert.ok(!deletes.some((d) => d.includes("persistentvolumeclaims") || d.endsWith("/namespaces/context-engine")), "volumes and namespace kept");
     assert.ok(r.kept.includes("PersistentVolumeClaim context-engine/repos-storage"));
-    assert.equal(r.deleted.length, 6, r.deleted.join(", "));
+    assert.equal(r.deleted.length, 7, r.deleted.join(", "));
     const after = await undeploy(api, bundle, opts, { deleteVolumes: true });
     assert.deepEqual(after.deleted, ["PersistentVolumeClaim context-engine/repos-storage", "Namespace context-engine"], "second run only removes what was kept");
   });

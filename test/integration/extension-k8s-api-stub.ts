@@ -42,6 +42,7 @@ const DISCOVERY: Record<string, Resource[]> = {
     { kind: "Ingress", name: "ingresses", namespaced: true },
     { kind: "NetworkPolicy", name: "networkpolicies", namespaced: true },
   ],
+  "/apis/batch/v1": [{ kind: "Job", name: "jobs", namespaced: true }],
   "/apis/autoscaling/v2": [{ kind: "HorizontalPodAutoscaler", name: "horizontalpodautoscalers", namespaced: true }],
 };
 
@@ -217,6 +218,9 @@ export class KubeApiStub {
       if (req.headers["content-type"] !== "application/apply-patch+yaml") return this.send(res, 415, status(415, "UnsupportedMediaType", "only server-side apply here"));
       const incoming = body as Obj;
       const prev = this.objects.get(key);
+      if (resource.kind === "Job" && prev && JSON.stringify(prev.spec?.template) !== JSON.stringify(incoming.spec?.template)) {
+        return this.send(res, 422, status(422, "Invalid", `Job.batch "${name}" is invalid: spec.template: Invalid value: field is immutable`, { name, group: "batch", kind: "Job" }));
+      }
       const sameSpec = prev && JSON.stringify(prev.spec) === JSON.stringify(incoming.spec) && JSON.stringify(prev.metadata.labels) === JSON.stringify(incoming.metadata.labels);
       const stored: Obj = structuredClone(incoming);
       stored.metadata = {
@@ -229,13 +233,14 @@ export class KubeApiStub {
       return this.send(res, prev ? 200 : 201, stored);
     }
     if (method === "DELETE") {
+      this.reads.delete(key);
       if (!this.objects.delete(key)) return this.send(res, 404, status(404, "NotFound", `${plural} "${name}" not found`, { name, kind: plural }));
       return this.send(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success" });
     }
     if (method === "GET" && name) {
       const o = this.objects.get(key);
       if (!o) return this.send(res, 404, status(404, "NotFound", `${plural}${apiGroup ? `.${apiGroup}` : ""} "${name}" not found`, { name, group: apiGroup, kind: plural }));
-      if (resource.kind === "Deployment" || resource.kind === "StatefulSet") return this.send(res, 200, this.withRolloutStatus(key, o));
+      if (resource.kind === "Deployment" || resource.kind === "StatefulSet" || resource.kind === "Job") return this.send(res, 200, this.withRolloutStatus(key, o));
       return this.send(res, 200, o);
     }
     if (method === "GET") {
@@ -259,6 +264,7 @@ export class KubeApiStub {
     this.reads.set(key, n);
     const replicas = (o.spec?.replicas as number | undefined) ?? 1;
     const done = n > this.rolloutAfterReads;
+    if (o.kind === "Job") return { ...o, status: done ? { succeeded: 1 } : { active: 1 } };
     return {
       ...o,
       status: {

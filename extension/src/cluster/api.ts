@@ -1,19 +1,22 @@
 // The few Kubernetes API calls the extension makes, each failing with a readable ClusterError.
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Pod } from "@kubernetes/client-node";
 import { describeCluster } from "./kubeconfig.ts";
-import { explainApiError, type ApiAction } from "./errors.ts";
+import { delay } from "../log.ts";
+import { ClusterError, explainApiError, type ApiAction } from "./errors.ts";
 import { FIELD_MANAGER, type KubeObject } from "./manifests.ts";
 
 export class ClusterApi {
   readonly objects: KubernetesObjectApi;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly batch: BatchV1Api;
   readonly cluster: string;
 
   constructor(readonly kc: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
+    this.batch = kc.makeApiClient(BatchV1Api);
     this.cluster = describeCluster(kc);
   }
 
@@ -34,6 +37,25 @@ export class ClusterApi {
     return this.call(this.action("patch", o), () =>
       this.objects.patch(o, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply) as Promise<KubeObject>,
     );
+  }
+
+  /**
+   * Apply for objects with immutable parts (a Job's pod template): when the cluster refuses the change as invalid,
+   * the old object is deleted, its disappearance awaited, and the new one applied (what k8s/deploy.sh does for the init Job).
+   */
+  async replaceIfImmutable(o: KubeObject, pollMs: number, signal?: AbortSignal): Promise<KubeObject> {
+    try {
+      return await this.apply(o);
+    } catch (e) {
+      if ((e as { status?: number }).status !== 422) throw e;
+    }
+    await this.delete(o);
+    const deadline = Date.now() + 120_000;
+    while ((await this.read(o)) !== undefined) {
+      if (Date.now() > deadline) throw new ClusterError(`${o.kind} ${o.metadata.name} was not removed within 120 s; delete it by hand and deploy again.`);
+      await delay(pollMs, signal);
+    }
+    return this.apply(o);
   }
 
   /** Deletes the object; false when it was already gone. */

@@ -1,7 +1,7 @@
 // Deploy and Undeploy: the shipped base applied in dependency order, rollouts awaited; undeploy in reverse.
 import { throwIfAborted } from "../log.ts";
 import type { ClusterApi } from "./api.ts";
-import { describe, tailor, workloads, type DeployOptions, type KubeObject, type ManifestBundle } from "./manifests.ts";
+import { describe, isAwaited, stages, tailor, type DeployOptions, type KubeObject, type ManifestBundle } from "./manifests.ts";
 import { waitForRollout } from "./rollout.ts";
 import { WATCHER_APP_LABEL } from "./watcher.ts";
 
@@ -26,27 +26,31 @@ export interface DeployResult {
 
 export async function deploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: RunOptions = {}): Promise<DeployResult> {
   const objects = tailor(bundle.objects, opts);
-  const toWait = workloads(objects);
-  const total = objects.length + toWait.length;
+  const total = objects.length + objects.filter(isAwaited).length;
+  const pollMs = run.pollMs ?? 2000;
   let i = 0;
-  for (const o of objects) {
-    throwIfAborted(run.signal, "deploy");
-    run.onStep?.({ index: ++i, total, message: `Applying ${describe(o)}` });
-    await api.apply(o);
-  }
   const waited: string[] = [];
-  for (const w of toWait) {
-    throwIfAborted(run.signal, "deploy");
-    const index = ++i;
-    const message = `Waiting for ${w.kind} ${w.metadata.name} to roll out`;
-    run.onStep?.({ index, total, message });
-    await waitForRollout(api, w, {
-      timeoutMs: run.rolloutTimeoutMs ?? 600_000,
-      pollMs: run.pollMs ?? 2000,
-      signal: run.signal,
-      onWait: (detail) => run.onStep?.({ index, total, message: `${message} (${detail})` }),
-    });
-    waited.push(w.metadata.name);
+  // Stage by stage (foundation, store, init, core, decoder, ingress): apply, then wait for what the next stage needs.
+  for (const { objects: group } of stages(objects)) {
+    for (const o of group) {
+      throwIfAborted(run.signal, "deploy");
+      run.onStep?.({ index: ++i, total, message: `Applying ${describe(o)}` });
+      if (o.kind === "Job") await api.replaceIfImmutable(o, pollMs, run.signal);
+      else await api.apply(o);
+    }
+    for (const w of group.filter(isAwaited)) {
+      throwIfAborted(run.signal, "deploy");
+      const index = ++i;
+      const message = w.kind === "Job" ? `Waiting for Job ${w.metadata.name} to complete` : `Waiting for ${w.kind} ${w.metadata.name} to roll out`;
+      run.onStep?.({ index, total, message });
+      await waitForRollout(api, w, {
+        timeoutMs: run.rolloutTimeoutMs ?? 600_000,
+        pollMs,
+        signal: run.signal,
+        onWait: (detail) => run.onStep?.({ index, total, message: `${message} (${detail})` }),
+      });
+      waited.push(w.metadata.name);
+    }
   }
   return { applied: objects, waited };
 }

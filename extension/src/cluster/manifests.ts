@@ -46,25 +46,67 @@ export function readManifestBundle(file: string): ManifestBundle {
   return bundle;
 }
 
-// Dependency order (as Helm installs): what others refer to first, workloads after their config, storage and services.
+// Within a stage, what others refer to comes first (as Helm installs).
 const KIND_ORDER = [
   "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget", "ServiceAccount", "Secret", "ConfigMap",
   "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
-  "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicaSet", "StatefulSet", "Deployment", "HorizontalPodAutoscaler",
-  "Job", "CronJob", "IngressClass", "Ingress",
+  "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicaSet", "StatefulSet", "Job", "Deployment", "HorizontalPodAutoscaler",
+  "CronJob", "IngressClass", "Ingress",
 ];
+
+/** The base's `context-engine/stage` labels in deploy order (as k8s/deploy.sh): each stage is applied, then awaited. */
+export const STAGES = ["foundation", "store", "init", "core", "decoder", "ingress"] as const;
+export const STAGE_LABEL = "context-engine/stage";
 
 export function kindRank(kind: string): number {
   const i = KIND_ORDER.indexOf(kind);
   return i === -1 ? KIND_ORDER.length : i;
 }
 
-/** Stable sort by kind rank; objects of one kind keep the kustomize order. */
+/** The object's stage: its label, else one guessed from its kind. */
+export function stageOf(o: KubeObject): string {
+  const label = o.metadata.labels?.[STAGE_LABEL];
+  if (label && (STAGES as readonly string[]).includes(label)) return label;
+  switch (o.kind) {
+    case "StatefulSet":
+      return "store";
+    case "Job":
+      return "init";
+    case "Deployment":
+    case "Service":
+    case "HorizontalPodAutoscaler":
+    case "CronJob":
+    case "DaemonSet":
+      return "core";
+    case "Ingress":
+    case "IngressClass":
+      return "ingress";
+    default:
+      return "foundation";
+  }
+}
+
+function stageRank(o: KubeObject): number {
+  return (STAGES as readonly string[]).indexOf(stageOf(o));
+}
+
+/** Stable sort by stage, then kind; objects of one kind keep the kustomize order. */
 export function applyOrder(objects: KubeObject[]): KubeObject[] {
   return objects
     .map((o, i) => ({ o, i }))
-    .sort((a, b) => kindRank(a.o.kind) - kindRank(b.o.kind) || a.i - b.i)
+    .sort((a, b) => stageRank(a.o) - stageRank(b.o) || kindRank(a.o.kind) - kindRank(b.o.kind) || a.i - b.i)
     .map((x) => x.o);
+}
+
+/** Consecutive objects of one stage, in apply order. */
+export function stages(ordered: KubeObject[]): Array<{ stage: string; objects: KubeObject[] }> {
+  const out: Array<{ stage: string; objects: KubeObject[] }> = [];
+  for (const o of ordered) {
+    const st = stageOf(o);
+    if (out.at(-1)?.stage !== st) out.push({ stage: st, objects: [] });
+    out.at(-1)!.objects.push(o);
+  }
+  return out;
 }
 
 const CLUSTER_SCOPED = new Set(["Namespace", "StorageClass", "PersistentVolume", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "IngressClass"]);
@@ -75,8 +117,7 @@ export function isNamespaced(kind: string): boolean {
 
 function isLlamaCpp(o: KubeObject): boolean {
   const name = o.metadata.name.toLowerCase();
-  const component = o.metadata.labels?.["app.kubernetes.io/component"] ?? o.metadata.labels?.["app"] ?? "";
-  return name.startsWith("llamacpp") || name.startsWith("llama-cpp") || component === "llamacpp";
+  return o.metadata.labels?.[STAGE_LABEL] === "decoder" || name.includes("llamacpp") || name.includes("llama-cpp");
 }
 
 /** "ghcr.io/acme/context-engine:0.1.0" -> {repo: "ghcr.io/acme/context-engine", name: "context-engine", tag: "0.1.0"}. */
@@ -92,11 +133,16 @@ export function parseImage(image: string): { repo: string; name: string; registr
   return { repo, name: repo.slice(slash + 1), registry: slash === -1 ? "" : repo.slice(0, slash), tag };
 }
 
+/**
+ * The project image with the user's registry and tag. `registry` is either a registry prefix ("ghcr.io/acme") or,
+ * as k8s/deploy.sh --registry takes it, the whole image name ("ghcr.io/acme/context-engine").
+ */
 export function overrideImage(image: string, registry: string, tag: string): string {
   const p = parseImage(image);
   if (p.name !== PROJECT_IMAGE) return image;
-  const reg = registry.trim().replace(/\/+$/, "") || p.registry;
-  return `${reg ? `${reg}/` : ""}${p.name}:${tag.trim() || p.tag}`;
+  const reg = registry.trim().replace(/\/+$/, "");
+  const repo = !reg ? p.repo : reg === PROJECT_IMAGE || reg.endsWith(`/${PROJECT_IMAGE}`) ? reg : `${reg}/${PROJECT_IMAGE}`;
+  return `${repo}:${tag.trim() || p.tag}`;
 }
 
 function podSpecs(o: KubeObject): Array<Record<string, unknown>> {
@@ -126,6 +172,9 @@ export function tailor(objects: KubeObject[], opts: DeployOptions): KubeObject[]
     if (opts.skipLlamaCpp && isLlamaCpp(original)) continue;
     if (!opts.deployIngress && original.kind === "Ingress") continue;
     const o = structuredClone(original);
+    if (opts.skipLlamaCpp && o.kind === "ConfigMap" && typeof (o.data as Record<string, string> | undefined)?.LLAMACPP_URL === "string") {
+      (o.data as Record<string, string>).LLAMACPP_URL = "";
+    }
     if (o.kind === "Namespace") o.metadata.name = ns;
     else if (isNamespaced(o.kind)) o.metadata.namespace = ns;
     for (const s of (o.subjects as Array<{ namespace?: string }> | undefined) ?? []) if (s.namespace) s.namespace = ns;
@@ -141,7 +190,7 @@ export function describe(o: KubeObject): string {
   return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 }
 
-/** Workloads whose rollout Deploy waits for: StatefulSets first (qdrant), then Deployments. */
-export function workloads(objects: KubeObject[]): KubeObject[] {
-  return [...objects.filter((o) => o.kind === "StatefulSet"), ...objects.filter((o) => o.kind === "Deployment")];
+/** Objects Deploy waits for after applying their stage: rollouts, and Jobs to complete. */
+export function isAwaited(o: KubeObject): boolean {
+  return o.kind === "StatefulSet" || o.kind === "Deployment" || o.kind === "Job";
 }

@@ -81,6 +81,21 @@ function pendingReason(pods: V1Pod[]): string | null {
   return null;
 }
 
+interface JobStatus {
+  spec?: { completions?: number };
+  status?: { succeeded?: number; failed?: number; active?: number; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+}
+
+/** Null when the Job completed; throws when it failed for good; else what it is doing. */
+export function jobGap(name: string, j: JobStatus): string | null {
+  const failed = j.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+  if (failed) throw new ClusterError(`Job ${name} failed (${failed.reason ?? "Failed"}${failed.message ? `: ${failed.message}` : ""}). See its logs with "Context Engine: Show Logs".`);
+  const want = j.spec?.completions ?? 1;
+  const done = j.status?.succeeded ?? 0;
+  if (done >= want) return null;
+  return `${done}/${want} completed${j.status?.failed ? `, ${j.status.failed} failed attempt(s)` : ""}`;
+}
+
 export async function waitForRollout(api: ClusterApi, o: KubeObject, opts: RolloutOptions): Promise<void> {
   const namespace = o.metadata.namespace ?? "default";
   const name = o.metadata.name;
@@ -88,22 +103,24 @@ export async function waitForRollout(api: ClusterApi, o: KubeObject, opts: Rollo
   let last = "not observed yet";
   for (;;) {
     throwIfAborted(opts.signal, `waiting for ${name}`);
-    const w = await api.call<WorkloadStatus>({ verb: "get", kind: o.kind, name, namespace, apiVersion: o.apiVersion }, () =>
+    const w = await api.call<WorkloadStatus & JobStatus>({ verb: "get", kind: o.kind, name, namespace, apiVersion: o.apiVersion }, () =>
       o.kind === "StatefulSet"
         ? (api.apps.readNamespacedStatefulSet({ name, namespace }) as Promise<WorkloadStatus>)
-        : (api.apps.readNamespacedDeployment({ name, namespace }) as Promise<WorkloadStatus>),
+        : o.kind === "Job"
+          ? (api.batch.readNamespacedJob({ name, namespace }) as Promise<JobStatus>)
+          : (api.apps.readNamespacedDeployment({ name, namespace }) as Promise<WorkloadStatus>),
     );
-    const gap = rolloutGap(o.kind, w);
+    const gap = o.kind === "Job" ? jobGap(name, w) : rolloutGap(o.kind, w);
     if (gap === null) return;
-    const selector = selectorString(w.spec?.selector?.matchLabels);
+    const selector = o.kind === "Job" ? `job-name=${name}` : selectorString(w.spec?.selector?.matchLabels);
     const pods = selector ? await api.listPods(namespace, selector) : [];
     const problem = podProblem(pods, namespace);
-    if (problem) throw new ClusterError(`${o.kind} ${name} cannot roll out. ${problem}`);
+    if (problem) throw new ClusterError(`${o.kind} ${name} cannot ${o.kind === "Job" ? "run" : "roll out"}. ${problem}`);
     last = [gap, pendingReason(pods)].filter(Boolean).join("; ");
     opts.onWait?.(last);
     if (Date.now() >= deadline) {
       throw new ClusterError(
-        `${o.kind} ${name} did not roll out within ${Math.round(opts.timeoutMs / 1000)} s (${last}). ` +
+        `${o.kind} ${name} did not ${o.kind === "Job" ? "complete" : "roll out"} within ${Math.round(opts.timeoutMs / 1000)} s (${last}). ` +
           `Look at kubectl -n ${namespace} describe ${o.kind.toLowerCase()} ${name} and its pods, or raise "contextEngine.rolloutTimeoutSeconds".`,
       );
     }

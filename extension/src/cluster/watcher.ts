@@ -27,7 +27,8 @@ export function renderWatcher(template: KubeObject, repo: string, opts: DeployOp
     selector?: { matchLabels?: Record<string, string> };
     template?: { metadata?: { labels?: Record<string, string> }; spec?: { volumes?: unknown[] } };
   };
-  spec.selector = { ...spec.selector, matchLabels: { ...spec.selector?.matchLabels, app: WATCHER_APP_LABEL, [REPO_LABEL]: repo } };
+  // The selector is immutable: keep the template's (its repo label is already replaced), only make sure it names the repo.
+  spec.selector = { ...spec.selector, matchLabels: { ...spec.selector?.matchLabels, [REPO_LABEL]: repo } };
   spec.template = spec.template ?? {};
   spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, app: WATCHER_APP_LABEL, [REPO_LABEL]: repo } };
   forEachContainer(o, (c) => {

@@ -1,0 +1,177 @@
+// Local mode: the server's CLI as two child processes on the workspace (indexer MCP over HTTP on a free loopback
+// port, and the watcher that indexes and keeps the index fresh), both on the embedded store in <root>/.codebase/.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { delay, throwIfAborted, type Logger } from "../log.ts";
+import { classifyFailure, type ServerCommand, type StartFailure } from "./server-locator.ts";
+
+export interface LocalEngineOptions {
+  root: string;
+  repo: string;
+  server: ServerCommand;
+  nodePath: string;
+  /** EMBEDDING_PROVIDER for the processes; empty: the server's default. */
+  embeddingProvider?: string;
+  log: Logger;
+  /** How long the indexer may take to answer /health. */
+  startTimeoutMs?: number;
+}
+
+/** .codebase/state.json as the server writes it (server/src/indexer/state.ts), read leniently. */
+export interface LocalIndexState {
+  status: string;
+  files_done: number;
+  files_total: number;
+  current_file?: string | null;
+  error?: string;
+  embedder?: string;
+}
+
+export class LocalStartError extends Error {
+  constructor(readonly failure: StartFailure) {
+    super(failure.message);
+    this.name = "LocalStartError";
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function readLocalState(root: string): LocalIndexState | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(root, ".codebase", "state.json"), "utf8")) as LocalIndexState;
+  } catch {
+    return undefined;
+  }
+}
+
+class Child {
+  readonly output: string[] = [];
+  exited: { code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException } | undefined;
+  private readonly exitWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    log: Logger,
+    onExit: (c: Child) => void,
+  ) {
+    const take = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line.trim()) continue;
+        this.output.push(line);
+        if (this.output.length > 200) this.output.shift();
+        log.info(`[${name}] ${line}`);
+      }
+    };
+    proc.stdout?.on("data", take);
+    proc.stderr?.on("data", take);
+    proc.on("error", (error: NodeJS.ErrnoException) => this.finish({ code: null, signal: null, error }, onExit));
+    proc.on("exit", (code, signal) => this.finish({ code, signal }, onExit));
+  }
+
+  private finish(e: NonNullable<Child["exited"]>, onExit: (c: Child) => void): void {
+    if (this.exited) return;
+    this.exited = e;
+    for (const w of this.exitWaiters.splice(0)) w();
+    onExit(this);
+  }
+
+  waitExit(): Promise<void> {
+    return this.exited ? Promise.resolve() : new Promise((r) => this.exitWaiters.push(r));
+  }
+
+  text(): string {
+    return this.output.join("\n");
+  }
+}
+
+export class LocalEngine {
+  private children: Child[] = [];
+  private stopping = false;
+  mcpUrl = "";
+  healthUrl = "";
+  /** Set when the engine was asked to stop or a process died; the controller restarts or reports. */
+  onUnexpectedExit: ((failure: StartFailure) => void) | undefined;
+
+  constructor(private readonly o: LocalEngineOptions) {}
+
+  private env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", REPO_NAME: this.o.repo };
+    delete env.ELECTRON_RUN_AS_NODE;
+    if (this.o.embeddingProvider?.trim()) env.EMBEDDING_PROVIDER = this.o.embeddingProvider.trim();
+    return env;
+  }
+
+  private launch(name: string, args: string[]): Child {
+    const { command, prefix } = this.o.server;
+    this.o.log.info(`local: starting ${name}: ${[command, ...prefix, ...args].join(" ")}`);
+    const proc = spawn(command, [...prefix, ...args], { cwd: this.o.root, env: this.env(), stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    const child = new Child(name, proc, this.o.log, (c) => {
+      if (this.stopping) return;
+      this.o.log.warn(`local: ${name} exited (${c.exited?.error?.message ?? `code ${c.exited?.code}, signal ${c.exited?.signal}`})`);
+      this.onUnexpectedExit?.(this.failureOf(c));
+    });
+    this.children.push(child);
+    return child;
+  }
+
+  private failureOf(c: Child): StartFailure {
+    return classifyFailure(c.text(), this.o.server, this.o.nodePath, c.exited?.error);
+  }
+
+  /** Starts the indexer (answers /health) and the watcher; throws LocalStartError with the reason and the remedy. */
+  async start(signal?: AbortSignal): Promise<void> {
+    this.stopping = false;
+    const port = await freePort();
+    const healthPort = await freePort();
+    const indexer = this.launch("indexer", ["serve", "indexer", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(healthPort)]);
+    this.mcpUrl = `http://127.0.0.1:${port}/mcp`;
+    this.healthUrl = `http://127.0.0.1:${healthPort}/health`;
+    const deadline = Date.now() + (this.o.startTimeoutMs ?? 90_000);
+    for (;;) {
+      throwIfAborted(signal, "local start");
+      if (indexer.exited) throw new LocalStartError(this.failureOf(indexer));
+      try {
+        const r = await fetch(this.healthUrl, { signal: AbortSignal.timeout(2000) });
+        if (r.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        this.stop();
+        throw new LocalStartError({
+          kind: "other",
+          message: `The local indexer did not answer ${this.healthUrl} within ${Math.round((this.o.startTimeoutMs ?? 90_000) / 1000)} s. See "Context Engine: Show Logs".`,
+          lexicalFallback: false,
+        });
+      }
+      await Promise.race([delay(250, signal), indexer.waitExit()]);
+    }
+    this.launch("watcher", ["watch", "--root", this.o.root, "--repo", this.o.repo]);
+  }
+
+  state(): LocalIndexState | undefined {
+    return readLocalState(this.o.root);
+  }
+
+  stop(): void {
+    this.stopping = true;
+    for (const c of this.children) if (!c.exited) c.proc.kill("SIGTERM");
+    this.children = [];
+  }
+
+  dispose(): void {
+    this.stop();
+  }
+}
