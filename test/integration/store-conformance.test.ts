@@ -1,5 +1,7 @@
 // One store conformance suite, run against every Store: the embedded SQLite store always, Qdrant when
 // QDRANT_URL is set (a CI service container, or a server of your own). Both must behave the same.
+// The Qdrant store also runs it against the loopback Qdrant stub, which models Qdrant's filter and scoring
+// semantics: that catches the store's own mistakes everywhere, the real server catches the model's.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +15,7 @@ import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import type { FileRecord, IndexSchema, Point, SearchFilter, Store } from "../../server/src/store/types.ts";
 import { lexicalFields, tokenizeCode } from "../../server/src/text/index.ts";
 import { SAMPLE_REPO } from "../helpers/engine.ts";
+import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
 import { tempDir, writeTree } from "../helpers/tmp.ts";
 
 const SCHEMA: IndexSchema = { embedder: "conformance:axes-4", dimension: 4 };
@@ -51,6 +54,16 @@ const backends: Backend[] = [
         });
       };
       return { store, dispose };
+    },
+  },
+  {
+    name: "qdrant store on the loopback Qdrant stub",
+    skip: false,
+    async open() {
+      const stub = new QdrantStub();
+      const url = await stub.start();
+      const store = openQdrantStore({ qdrantUrl: url, qdrantApiKey: undefined, collectionName: "codebase", memoryCollection: "codebase" }, silentLogger);
+      return { store, dispose: async () => { await store.close(); await stub.stop(); } };
     },
   },
 ];

@@ -9,7 +9,7 @@ import { initCollection, openQdrantStore, type QdrantStore, type QdrantStoreOpti
 import { META_ID, fileRecordId } from "../../server/src/store/qdrant/payload.ts";
 import { documentVector, queryVector } from "../../server/src/store/qdrant/sparse.ts";
 import type { FileRecord, Point, SearchFilter } from "../../server/src/store/types.ts";
-import { QdrantStub } from "./store-qdrant-stub-server.ts";
+import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
 
 const FAST: QdrantStoreOptions = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, timeoutMs: 5000 };
 const SCHEMA = { embedder: "test:hash-4", dimension: 4 };

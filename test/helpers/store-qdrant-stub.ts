@@ -1,8 +1,9 @@
 // A stub Qdrant REST server on loopback: records every request and answers the way Qdrant's REST API does for
-// the calls the store makes. It keeps collections and upserted points, but evaluates no filters and ranks
-// nothing: searches, scrolls, counts and facets answer what a test scripts.
+// the calls the store makes, keeping collections and points in memory and evaluating filters and scores as
+// store-qdrant-stub-semantics.ts models them. A test can script any answer ahead of that (errors, odd pages).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { facet, matchesFilter, score, scroll, selectPayload, selectVector, type StoredPoint } from "./store-qdrant-stub-semantics.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -26,7 +27,7 @@ type Scripted = (req: RecordedRequest) => StubAnswer | undefined;
 interface StubCollection {
   config: any;
   payloadSchema: Record<string, { data_type: string }>;
-  points: Map<string, { id: string; vector: any; payload: any }>;
+  points: Map<string, StoredPoint>;
 }
 
 export class QdrantStub {
@@ -54,7 +55,7 @@ export class QdrantStub {
   }
 
   putPoint(collection: string, point: { id: string; vector?: any; payload: any }): void {
-    this.collections.get(collection)!.points.set(point.id, { id: point.id, vector: point.vector ?? {}, payload: point.payload });
+    this.collections.get(collection)!.points.set(point.id, { id: point.id, vector: point.vector ?? {}, payload: point.payload ?? {} });
   }
 
   async start(): Promise<string> {
@@ -124,18 +125,48 @@ export class QdrantStub {
       return { result: { operation_id: 1, status: "completed" } };
     }
     if (rest === "/points" && r.method === "PUT") {
-      for (const p of r.body.points) col.points.set(String(p.id), { id: String(p.id), vector: p.vector, payload: p.payload });
+      for (const p of r.body.points) {
+        const vector = p.vector ?? {};
+        const dense = col.config.vectors ?? {};
+        for (const [name, v] of Object.entries(vector)) {
+          if (Array.isArray(v) && dense[name]?.size !== v.length) {
+            return { status: 400, error: `Wrong input: Vector dimension error: expected dim: ${dense[name]?.size}, got ${v.length}` };
+          }
+        }
+        col.points.set(String(p.id), { id: String(p.id), vector, payload: p.payload ?? {} });
+      }
       return { result: { operation_id: 2, status: "completed" } };
     }
+    const all = [...col.points.values()];
+    const shape = (p: StoredPoint, extra: object = {}) => ({
+      id: p.id,
+      version: 1,
+      ...extra,
+      payload: selectPayload(p, r.body?.with_payload ?? true),
+      vector: selectVector(p, r.body?.with_vector),
+    });
     if (rest === "/points" && r.method === "POST") {
       const ids: string[] = r.body.ids.map(String);
-      return { result: ids.filter((id) => col.points.has(id)).map((id) => ({ id, payload: col.points.get(id)!.payload, vector: null })) };
+      return { result: ids.filter((id) => col.points.has(id)).map((id) => shape(col.points.get(id)!)) };
     }
-    if (rest === "/points/delete") return { result: { operation_id: 3, status: "completed" } };
-    if (rest === "/points/scroll") return { result: { points: [], next_page_offset: null } };
-    if (rest === "/points/query") return { result: { points: [] } };
-    if (rest === "/points/count") return { result: { count: 0 } };
-    if (rest === "/facet") return { result: { hits: [] } };
+    if (rest === "/points/delete") {
+      const doomed = r.body.points ? r.body.points.map(String) : all.filter((p) => matchesFilter(p, r.body.filter)).map((p) => p.id);
+      for (const id of doomed) col.points.delete(id);
+      return { result: { operation_id: 3, status: "completed" } };
+    }
+    if (rest === "/points/scroll") {
+      const page = scroll(all, r.body ?? {});
+      return { result: { points: page.points.map((p) => shape(p)), next_page_offset: page.next_page_offset } };
+    }
+    if (rest === "/points/query") {
+      const idf = col.config.sparse_vectors?.[r.body.using]?.modifier === "idf";
+      const hits = score(all.filter((p) => matchesFilter(p, r.body.filter)), r.body.using, r.body.query, idf)
+        .sort((a, b) => b.score - a.score || (a.point.id < b.point.id ? -1 : 1))
+        .slice(r.body.offset ?? 0, (r.body.offset ?? 0) + (r.body.limit ?? 10));
+      return { result: { points: hits.map((h) => shape(h.point, { score: h.score })) } };
+    }
+    if (rest === "/points/count") return { result: { count: all.filter((p) => matchesFilter(p, r.body?.filter)).length } };
+    if (rest === "/facet") return { result: { hits: facet(all, r.body) } };
     return { status: 404, error: `stub does not know ${r.method} ${r.path}` };
   }
 }
