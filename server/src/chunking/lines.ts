@@ -5,16 +5,15 @@ const CLOSER_ONLY = /^[\s\])};,]*(?:end|fi|done|esac)?[\s\])};,]*$/;
 
 export class LineIndex {
   readonly text: string;
-  /** starts[i] = offset of line i (0-based); one extra entry = text.length + 1 marks the end. */
+  /** starts[i] = offset of line i (0-based); a last entry marks where a line after the last would start. */
   private readonly starts: number[];
 
   constructor(text: string) {
     this.text = text;
     const starts = [0];
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-    // A final newline does not open another line.
-    if (starts.length > 1 && starts[starts.length - 1] === text.length) starts.pop();
-    starts.push(text.length + 1);
+    // A final newline does not open another line; the sentinel sits one past the last line's break.
+    if (starts.length === 1 || starts[starts.length - 1] !== text.length) starts.push(text.length + 1);
     this.starts = starts;
   }
 
@@ -23,11 +22,13 @@ export class LineIndex {
     return this.text.length === 0 ? 0 : this.starts.length - 1;
   }
 
-  /** Text of lines first..last (0-based, inclusive) without the final line break. */
+  /** Text of lines first..last (0-based, inclusive) without the final line break; CRLF read as LF. */
   slice(first: number, last: number): string {
+    const start = this.starts[first];
     let end = this.starts[last + 1] - 1;
-    if (end > first && this.text.charCodeAt(end - 1) === 13) end--; // CRLF
-    return this.text.slice(this.starts[first], Math.max(this.starts[first], end));
+    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
+    const s = this.text.slice(start, Math.max(start, end));
+    return s.includes("\r") ? s.replace(/\r\n/g, "\n") : s;
   }
 
   line(i: number): string {

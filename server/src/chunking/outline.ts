@@ -51,11 +51,11 @@ export class Outliner {
    * Emits segments for the children of `parent` within lines lo..hi. Returns false (and emits nothing)
    * when no symbol lies inside, so the caller can keep those lines in one piece.
    */
-  private walk(parent: Node, scope: Scope, lo: number, hi: number, out: Segment[]): boolean {
+  private walk(parent: Node, scope: Scope, lo: number, hi: number, out: Segment[], lead: [number, number] = [-1, -1]): boolean {
     const local: Segment[] = [];
     const covered: Array<[number, number]> = [];
-    let leadFirst = -1;
-    let leadLast = -1;
+    // Comments met just before a grouping node may lead the first symbol inside it.
+    let [leadFirst, leadLast] = lead;
     let prevLast = -1;
     for (const child of parent.namedChildren) {
       if (!child) continue;
@@ -74,9 +74,12 @@ export class Outliner {
         this.emitSymbol(match, start, last, scope, local);
         covered.push([start, last]);
       } else {
-        const inner = this.rules.scope(child) ?? (last - first + 1 > this.maxLines ? child : null);
+        const grouping = this.rules.scope(child);
+        const inner = grouping ?? (last - first + 1 > this.maxLines ? child : null);
         if (inner && inner.namedChildCount > 0 && scope.depth < MAX_DEPTH) {
-          if (this.walk(inner, { ...scope, depth: scope.depth + 1 }, first, last, local)) covered.push([first, last]);
+          const carried: [number, number] = grouping && leadFirst >= 0 ? [leadFirst, leadLast] : [-1, -1];
+          const from = carried[0] >= 0 ? Math.min(carried[0], first) : first;
+          if (this.walk(inner, { ...scope, depth: scope.depth + 1 }, from, last, local, carried)) covered.push([from, last]);
         }
       }
       leadFirst = -1;

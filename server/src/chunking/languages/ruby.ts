@@ -13,7 +13,8 @@ function symbol(node: Node): SymbolMatch | null {
       const full = fieldText(node, "name").split("::");
       const name = full.pop() ?? "";
       const kind = node.type === "class" ? "class" : "module";
-      return sym(name, kind, field(node, "body"), true, full.length ? full.join(".") : undefined);
+      // Walk the node itself: a comment before the first statement sits beside the body, not in it.
+      return sym(name, kind, node, true, full.length ? full.join(".") : undefined);
     }
     default:
       return null;
@@ -22,6 +23,6 @@ function symbol(node: Node): SymbolMatch | null {
 
 export const ruby: LanguageRules = {
   symbol,
-  scope: (node) => (node.type === "singleton_class" ? (field(node, "body") ?? node) : null),
+  scope: (node) => (node.type === "body_statement" || node.type === "singleton_class" ? node : null),
   leading: new Set(["comment"]),
 };
