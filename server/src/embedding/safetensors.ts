@@ -44,7 +44,7 @@ export function parseSafetensors(data: Uint8Array, file = "<buffer>"): Map<strin
     if (name === "__metadata__") continue;
     const info = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as SafetensorsDtype;
-    if (!(dtype in BYTES_PER)) throw new SafetensorsError(file, `tensor ${name} has unsupported dtype ${info.dtype}`);
+    if (!Object.hasOwn(BYTES_PER, dtype)) throw new SafetensorsError(file, `tensor ${name} has unsupported dtype ${info.dtype}`);
     const shape = info.shape;
     const offsets = info.data_offsets;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {

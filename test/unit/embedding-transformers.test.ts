@@ -1,0 +1,152 @@
+// The transformers provider up to the point this machine allows: no ONNX model exists here, so these tests cover
+// finding the model, downloading it from a hub mirror on loopback, and the one clear error when it cannot be had.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { EmbedderUnavailableError } from "../../server/src/embedding/index.ts";
+import { defaultPooling, poolingFromConfig, readPooling } from "../../server/src/embedding/pooling.ts";
+import { createTransformersEmbedder } from "../../server/src/embedding/transformers.ts";
+import { silentLogger } from "../../server/src/log/index.ts";
+
+const temps: string[] = [];
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+const servers: http.Server[] = [];
+after(() => {
+  temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true }));
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+/** A hub mirror on loopback; `handle` decides what each request gets. Records the paths asked for. */
+async function mirror(handle: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string; asked: string[] }> {
+  const asked: string[] = [];
+  const server = http.createServer((req, res) => {
+    asked.push(req.url ?? "");
+    handle(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, asked };
+}
+
+async function failure(p: Promise<unknown>): Promise<EmbedderUnavailableError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof EmbedderUnavailableError, `expected EmbedderUnavailableError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail("loading should have failed");
+}
+
+describe("transformers embedder: getting the model", () => {
+  test("downloads off and an empty MODEL_DIR: the error names the model, the folder, and how to provide it", async () => {
+    const modelDir = tempDir("models-");
+    const err = await failure(createTransformersEmbedder({ model: "BAAI/bge-base-en-v1.5", modelDir, allowRemote: false }, silentLogger));
+    const folder = path.join(modelDir, "BAAI", "bge-base-en-v1.5");
+    assert.deepEqual(err.looked, [folder]);
+    assert.match(err.message, /"BAAI\/bge-base-en-v1\.5" is not available/);
+    assert.ok(err.message.includes(`Put the model folder (config.json, tokenizer.json, onnx/model.onnx) at ${folder}`));
+    assert.match(err.message, /set EMBEDDING_MODEL to a local folder/);
+    assert.match(err.message, /EMBEDDING_PROVIDER=none/);
+  });
+
+  test("a hub that does not have the model: the files are asked from the mirror, the error names it", async () => {
+    const hub = await mirror((_req, res) => {
+      res.writeHead(404).end("Entry not found");
+    });
+    const modelDir = tempDir("models-");
+    const err = await failure(
+      createTransformersEmbedder({ model: "acme/missing-model", modelDir, remoteHost: hub.url }, silentLogger),
+    );
+    assert.ok(hub.asked.some((p) => p.startsWith("/acme/missing-model/resolve/main/")), `asked: ${hub.asked.join(", ")}`);
+    assert.ok(err.looked.some((p) => p.startsWith(`${hub.url.replace(/\/$/, "")}/acme/missing-model`)));
+    assert.match(err.message, /acme\/missing-model/);
+    assert.match(err.message, new RegExp(`allow this machine to reach ${hub.url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+  });
+
+  test("a hub that never answers: the load gives up after the response timeout with the same clear error", async () => {
+    const hub = await mirror(() => {
+      // Never answer: the client must give up on its own.
+    });
+    const modelDir = tempDir("models-");
+    const err = await failure(
+      createTransformersEmbedder({ model: "acme/slow-model", modelDir, remoteHost: hub.url, responseTimeoutMs: 300 }, silentLogger),
+    );
+    assert.ok(hub.asked.length > 0, "the mirror was asked");
+    assert.match(err.message, /no response from .* within 300 ms/);
+    assert.match(err.message, /EMBEDDING_PROVIDER=none/);
+  });
+
+  test("an overall load timeout also ends in the clear error", async () => {
+    const hub = await mirror(() => {});
+    const modelDir = tempDir("models-");
+    const err = await failure(
+      createTransformersEmbedder(
+        { model: "acme/slow-model", modelDir, remoteHost: hub.url, responseTimeoutMs: 60_000, loadTimeoutMs: 300 },
+        silentLogger,
+      ),
+    );
+    assert.match(err.message, /did not finish within/);
+  });
+
+  test("a local folder path that is empty: only that folder is named, and nothing is downloaded", async () => {
+    const hub = await mirror((_req, res) => {
+      res.writeHead(404).end();
+    });
+    const folder = tempDir("my-onnx-model-");
+    const err = await failure(
+      createTransformersEmbedder({ model: folder, modelDir: tempDir("models-"), remoteHost: hub.url }, silentLogger),
+    );
+    assert.deepEqual(err.looked, [folder]);
+    assert.deepEqual(hub.asked, []);
+    assert.ok(err.message.includes(`Put an ONNX export of the model (config.json, tokenizer.json, onnx/model.onnx) in ${folder}`));
+  });
+});
+
+describe("transformers embedder: pooling the model was trained with", () => {
+  test("sentence-transformers' 1_Pooling/config.json decides: CLS for bge, mean, last token", () => {
+    assert.equal(poolingFromConfig({ pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }), "cls");
+    assert.equal(poolingFromConfig({ pooling_mode_cls_token: false, pooling_mode_mean_tokens: true }), "mean");
+    assert.equal(poolingFromConfig({ pooling_mode_lasttoken: true }), "last_token");
+    assert.equal(poolingFromConfig({}), undefined);
+  });
+
+  test("the Pooling module's folder comes from modules.json when it names one", () => {
+    const folder = tempDir("st-model-");
+    fs.writeFileSync(
+      path.join(folder, "modules.json"),
+      JSON.stringify([
+        { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
+        { idx: 1, name: "1", path: "pool", type: "sentence_transformers.models.Pooling" },
+      ]),
+    );
+    fs.mkdirSync(path.join(folder, "pool"));
+    fs.writeFileSync(path.join(folder, "pool", "config.json"), JSON.stringify({ pooling_mode_cls_token: true }));
+    assert.equal(readPooling(folder), "cls");
+  });
+
+  test("the conventional 1_Pooling folder is read without modules.json; no config means the model does not say", () => {
+    const folder = tempDir("st-model-");
+    assert.equal(readPooling(folder), undefined);
+    fs.mkdirSync(path.join(folder, "1_Pooling"));
+    fs.writeFileSync(path.join(folder, "1_Pooling", "config.json"), JSON.stringify({ pooling_mode_mean_tokens: true }));
+    assert.equal(readPooling(folder), "mean");
+  });
+
+  test("without a pooling config, BGE models pool the CLS token and others the mean", () => {
+    assert.equal(defaultPooling("BAAI/bge-base-en-v1.5"), "cls");
+    assert.equal(defaultPooling("BAAI/bge-small-en-v1.5"), "cls");
+    assert.equal(defaultPooling("sentence-transformers/all-MiniLM-L6-v2"), "mean");
+  });
+});
