@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { AnswerError, answerQuestion, type AnswerProgress } from "../../server/src/answer/index.ts";
 import { mergeSpans } from "../../server/src/answer/blocks.ts";
 import { estimateTokens, packBlocks } from "../../server/src/answer/pack.ts";
-import { buildPrompt } from "../../server/src/answer/prompt.ts";
+import { buildPrompt, renderBlock } from "../../server/src/answer/prompt.ts";
 import { renderPlain } from "../../server/src/decoder/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
 import { fixedSearch, searchResult } from "./answer-results.ts";
@@ -77,6 +77,24 @@ describe("packing into budget_tokens", () => {
     assert.ok(packed.blocks[0].end_line < 200 && packed.blocks[0].end_line > 5, `end ${packed.blocks[0].end_line}`);
     assert.ok(packed.promptTokens <= 400);
   });
+});
+
+test("room for only a two-line fragment of the next block leaves it out rather than cut it that short", async () => {
+  const blocks = mergeSpans([searchResult("src/a.ts", 1, 30, "a"), searchResult("src/b.ts", 1, 30, "b")]);
+  const q = "What do a and b do?";
+  const overhead = estimateTokens(renderPlain(buildPrompt(q, [])));
+  const first = estimateTokens(renderBlock(blocks[0], 1)) + 2;
+  const header = estimateTokens(renderBlock({ ...blocks[1], lines: new Map() }, 2));
+  const twoLines = estimateTokens(renderBlock({ ...blocks[1], lines: new Map([...blocks[1].lines].slice(0, 2)) }, 2)) + 2;
+  assert.ok(twoLines - header > 10, "two lines cost something");
+  const packed = await packBlocks(q, blocks, overhead + first + twoLines + 1, estimate);
+  assert.deepEqual(packed.blocks.map((b) => b.path), ["src/a.ts"]);
+  assert.equal(packed.dropped, 1);
+  assert.equal(packed.truncated, 0);
+  const roomier = await packBlocks(q, blocks, overhead + first + twoLines * 3, estimate);
+  assert.equal(roomier.blocks.length, 2);
+  assert.ok(roomier.blocks[1].lines.size >= 5, `cut to ${roomier.blocks[1].lines.size} lines`);
+  assert.equal(roomier.truncated, 1);
 });
 
 describe("answerQuestion without a decoder", () => {

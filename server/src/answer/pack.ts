@@ -13,6 +13,8 @@ export function estimateTokens(text: string): number {
 
 /** Below this many free tokens, a cut-down block says too little to be worth its header. */
 const MIN_BLOCK_TOKENS = 24;
+/** A cut block keeps at least this many lines: a two-line fragment of code misleads more than it helps. */
+const MIN_CUT_LINES = 5;
 
 export interface Packed {
   blocks: ContextBlock[];
@@ -32,14 +34,16 @@ export async function packBlocks(question: string, candidates: ContextBlock[], b
   }
   let free = budget - overhead;
   const blocks: ContextBlock[] = [];
+  // The candidate each packed block came from, to tell afterwards which ones were cut short.
+  const origins: ContextBlock[] = [];
   let dropped = 0;
-  let truncated = 0;
   for (const block of candidates) {
     const id = blocks.length + 1;
     // +2 for the blank line that separates blocks.
     const cost = (await count(renderBlock(block, id))) + 2;
     if (cost <= free) {
       blocks.push(block);
+      origins.push(block);
       free -= cost;
       continue;
     }
@@ -50,24 +54,36 @@ export async function packBlocks(question: string, candidates: ContextBlock[], b
     const cut = await fitLines(block, id, free, cost, count);
     if (cut) {
       blocks.push(cut.block);
+      origins.push(block);
       free -= cut.cost;
-      truncated++;
     } else dropped++;
   }
   // Parts were counted one by one; the whole prompt is what the model sees, so it has the last word.
+  // Joins can tokenize differently from the parts: trim the last block by the excess before dropping it.
   let promptTokens = await count(renderPlain(buildPrompt(question, blocks)));
-  while (promptTokens > budget && blocks.length > 1) {
-    blocks.pop();
-    dropped++;
+  for (let tries = 0; promptTokens > budget && blocks.length > 0 && tries < 8; tries++) {
+    const last = blocks[blocks.length - 1];
+    const lines = lineCount(last);
+    const cost = await count(renderBlock(last, blocks.length));
+    const keep = Math.floor((lines * (cost - (promptTokens - budget))) / cost) - 1;
+    if (keep >= Math.min(MIN_CUT_LINES, lines) && keep < lines) {
+      blocks[blocks.length - 1] = truncateBlock(last, keep);
+    } else if (blocks.length > 1) {
+      blocks.pop();
+      origins.pop();
+      dropped++;
+    } else break;
     promptTokens = await count(renderPlain(buildPrompt(question, blocks)));
   }
+  const truncated = blocks.filter((b, i) => lineCount(b) < lineCount(origins[i])).length;
   return { blocks, promptTokens, dropped, truncated };
 }
 
 /** The longest head of the block that fits `free` tokens, found by shrinking a proportional guess. */
 async function fitLines(block: ContextBlock, id: number, free: number, cost: number, count: CountTokens) {
   let lines = Math.floor((lineCount(block) * free) / cost);
-  for (let tries = 0; tries < 8 && lines >= 1; tries++) {
+  const floor = Math.min(MIN_CUT_LINES, lineCount(block));
+  for (let tries = 0; tries < 8 && lines >= floor; tries++) {
     const cut = truncateBlock(block, lines);
     const c = (await count(renderBlock(cut, id))) + 2;
     if (c <= free) return { block: cut, cost: c };
