@@ -20,6 +20,8 @@ export interface StubAnswer {
   error?: string;
   /** Sent as is, without Qdrant's {result, status, time} envelope (the root route answers so). */
   raw?: unknown;
+  /** Never answer (a hung server); the connection is closed by stop(). */
+  hang?: boolean;
 }
 
 type Scripted = (req: RecordedRequest) => StubAnswer | undefined;
@@ -74,6 +76,7 @@ export class QdrantStub {
         };
         this.requests.push(recorded);
         const answer = this.scripted(recorded) ?? this.answer(recorded);
+        if (answer.hang) return;
         const status = answer.status ?? 200;
         const body = answer.raw !== undefined ? answer.raw : status >= 400 ? { status: { error: answer.error ?? "stub error" }, time: 0 } : { result: answer.result ?? null, status: "ok", time: 0.0001 };
         res.writeHead(status, { "content-type": "application/json" });

@@ -7,6 +7,7 @@ import { silentLogger } from "../../server/src/log/index.ts";
 import { pointId } from "../../server/src/store/ids.ts";
 import { initCollection, openQdrantStore, type QdrantStore, type QdrantStoreOptions } from "../../server/src/store/qdrant/index.ts";
 import { META_ID, fileRecordId } from "../../server/src/store/qdrant/payload.ts";
+import { backoffDelay } from "../../server/src/store/qdrant/retry.ts";
 import { documentVector, queryVector } from "../../server/src/store/qdrant/sparse.ts";
 import type { FileRecord, Point, SearchFilter } from "../../server/src/store/types.ts";
 import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
@@ -438,6 +439,35 @@ describe("faults", () => {
     await assert.rejects(open().ping(), /^QdrantStoreError: Qdrant at http:\/\/127\.0\.0\.1:\d+ answered 503: starting \(ping\); is the qdrant StatefulSet ready\?/);
     assert.equal(stub.find("GET", /^\/$/).length, 1);
     await open().ping();
+  });
+
+  test("a request that hangs past the timeout is retried, and a lasting hang fails saying how long was waited", async () => {
+    readyCollection();
+    stub.on("POST", /\/points\/query$/, { hang: true }, 1);
+    await open({ timeoutMs: 300 }).searchLexical({ terms: [{ term: "hook", weight: 1 }] }, {}, 5);
+    assert.equal(stub.find("POST", /\/points\/query$/).length, 2);
+    stub.on("POST", /\/points\/query$/, { hang: true });
+    await assert.rejects(
+      open({ timeoutMs: 300 }).searchLexical({ terms: [{ term: "hook", weight: 1 }] }, {}, 5),
+      new RegExp(`^QdrantStoreError: Qdrant at ${stub.url} did not answer within 0\\.3 s \\(search codebase \\(lex\\)\\) after 3 attempts; is the qdrant StatefulSet ready\\?`),
+    );
+  });
+
+  test("ping gives up after its own short deadline", async () => {
+    stub.on("GET", /^\/$/, { hang: true });
+    await assert.rejects(open({ pingTimeoutMs: 200 }).ping(), /did not answer within 0\.2 s \(ping\); is the qdrant StatefulSet ready\?/);
+  });
+
+  test("a missing collection says to create it, without retrying", async () => {
+    await assert.rejects(open().searchDense(Float32Array.from([1, 0, 0, 0]), {}, 5), /has no such collection \(404\).*run `context-engine init-collection`/);
+    assert.equal(stub.find("GET", /^\/collections\/codebase$/).length, 1);
+  });
+
+  test("backoff grows exponentially up to its cap, with full jitter below the bound", () => {
+    const policy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, policy, () => 1)), [100, 200, 400, 800, 1000, 1000]);
+    assert.equal(backoffDelay(3, policy, () => 0), 0);
+    assert.equal(backoffDelay(3, policy, () => 0.5), 400);
   });
 
   test("QDRANT_API_KEY is sent as the api-key header on every request", async () => {

@@ -71,13 +71,16 @@ export function classify(err: unknown, timeoutMs: number): Failure {
     if (status === 401 || status === 403) {
       return { retryable: false, status, says: `rejected the request (${status})${tail}`, hint: "check QDRANT_API_KEY" };
     }
+    if (status === 404 && /collection/i.test(detail)) {
+      return { retryable: false, status, says: `has no such collection (404)${tail}`, hint: "run `context-engine init-collection` or index a repository first" };
+    }
     if (status === 429 || status >= 500) {
       return { retryable: true, status, says: `answered ${status}${tail}`, hint: CHECK_CLUSTER };
     }
     return { retryable: false, status, says: `rejected the request (${status})${tail}`, hint: "this is a bug or a foreign collection; check the collection with GET /collections/<name>" };
   }
   if (o.name === "QdrantClientTimeoutError" || o.name === "AbortError" || o.name === "TimeoutError") {
-    return { retryable: true, status, says: `did not answer within ${Math.round(timeoutMs / 1000)} s`, hint: CHECK_CLUSTER };
+    return { retryable: true, status, says: `did not answer within ${timeoutMs / 1000} s`, hint: CHECK_CLUSTER };
   }
   const code = errorCode(err);
   if (code === "ENOTFOUND") {

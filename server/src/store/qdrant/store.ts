@@ -18,6 +18,7 @@ import { dropCollection, ensureCollection, createCollection, type CollectionOpti
 import { connect, type Connection, type ConnectionOptions } from "./connection.ts";
 import { translateFilter, withConditions, type QdrantFilter } from "./filter.ts";
 import { DENSE, FILE_KIND, LEX, fileRecordId, fileRecordStruct, fromPayload, toFileRecord, toPointStruct, type PointStruct } from "./payload.ts";
+import { CHECK_CLUSTER, QdrantStoreError } from "./retry.ts";
 import { documentVector, queryVector, type SparseVector } from "./sparse.ts";
 
 export type QdrantSettings = Pick<Settings, "qdrantUrl" | "qdrantApiKey" | "collectionName" | "memoryCollection">;
@@ -29,6 +30,8 @@ export interface QdrantStoreOptions extends ConnectionOptions, CollectionOptions
   concurrency?: number;
   /** Most candidates read per search when a glob or symbol filter must be checked after Qdrant answers. */
   scanLimit?: number;
+  /** How long `ping` waits (readiness probes must answer fast). */
+  pingTimeoutMs?: number;
 }
 
 type Condition = Schemas["Condition"];
@@ -310,9 +313,18 @@ export class QdrantStore implements Store {
     return typeof value === "number" ? value : null;
   }
 
-  /** One attempt, no retries: readiness must answer quickly and say what is wrong. */
+  /** One attempt within a short deadline, no retries: readiness must answer quickly and say what is wrong. */
   async ping(): Promise<void> {
-    await this.conn.call("ping", (c) => c.versionInfo(), 1);
+    const ms = this.opts.pingTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QdrantStoreError(`Qdrant at ${this.conn.url} did not answer within ${ms / 1000} s (ping); ${CHECK_CLUSTER}`, undefined)), ms);
+    });
+    try {
+      await Promise.race([this.conn.call("ping", (c) => c.versionInfo(), 1), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {}
