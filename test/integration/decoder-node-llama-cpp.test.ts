@@ -89,6 +89,16 @@ describe("node-llama-cpp decoder with the fixture model", () => {
     assert.ok(next.text.length > 0);
   });
 
+  test("the chat path (used for GGUF files with a chat template) runs the system and user parts through a chat wrapper", async () => {
+    const d = new NodeLlamaCppDecoder({ modelPath: MODEL, threads: 1, log: silentLogger, promptFormat: "chat" });
+    open.push(d);
+    const pieces: string[] = [];
+    const out = await d.complete(prompt, { maxTokens: 12, temperature: 0, onToken: (t) => pieces.push(t) });
+    assert.ok(out.text.length > 0);
+    assert.equal(pieces.join(""), out.text);
+    assert.equal(loadedModelCount(), 1, "the prompt format is per decoder; the model stays shared");
+  });
+
   test("a missing model file fails at construction, naming LLAMACPP_MODEL_PATH", () => {
     assert.throws(
       () => new NodeLlamaCppDecoder({ modelPath: "/nonexistent/model.gguf", threads: 1, log: silentLogger }),

@@ -40,7 +40,8 @@ interface Shared {
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
-  chat: boolean;
+  /** The GGUF carries a chat template (instruct models do; the fixture does not). */
+  hasTemplate: boolean;
   /** The tail of the request queue: each request starts when the one before it settles. */
   tail: Promise<unknown>;
   refs: number;
@@ -102,7 +103,7 @@ export class NodeLlamaCppDecoder implements Decoder {
   load(): Promise<Shared> {
     if (this.closed) return Promise.reject(new DecoderError("model_load", "this decoder was closed"));
     if (!this.handle) {
-      const key = `${this.location}|${this.opts.threads}|${this.opts.promptFormat ?? "auto"}`;
+      const key = `${this.location}|${this.opts.threads}`;
       let entry = shared.get(key);
       if (!entry) {
         entry = this.open();
@@ -132,16 +133,15 @@ export class NodeLlamaCppDecoder implements Decoder {
     }
     const contextSize = Math.min(model.trainContextSize || 2048, this.opts.maxContextSize ?? 8192);
     const context = await model.createContext({ contextSize, threads: this.opts.threads, sequences: 1 });
-    const format = this.opts.promptFormat ?? "auto";
-    const chat = format === "chat" || (format === "auto" && Boolean(model.fileInfo.metadata?.tokenizer?.chat_template));
+    const hasTemplate = Boolean(model.fileInfo.metadata?.tokenizer?.chat_template);
     this.opts.log.info("decoder model loaded", {
       model: this.location,
       ms: Date.now() - started,
       context: context.contextSize,
       threads: this.opts.threads,
-      format: chat ? "chat" : "raw",
+      chat_template: hasTemplate,
     });
-    return { model, context, sequence: context.getSequence(), chat, tail: Promise.resolve(), refs: 0 };
+    return { model, context, sequence: context.getSequence(), hasTemplate, tail: Promise.resolve(), refs: 0 };
   }
 
   async complete(prompt: Prompt, opts: CompleteOptions): Promise<Completion> {
@@ -153,10 +153,12 @@ export class NodeLlamaCppDecoder implements Decoder {
 
   private async generate(s: Shared, prompt: Prompt, opts: CompleteOptions): Promise<Completion> {
     if (opts.signal?.aborted) throw new DecoderError("aborted", "The answer was cancelled.");
+    const format = this.opts.promptFormat ?? "auto";
+    const chat = format === "chat" || (format === "auto" && s.hasTemplate);
     const plain = renderPlain(prompt);
     const promptTokens = s.model.tokenize(plain).length;
     // Chat templates add role markers; the margin keeps the check honest without rendering the template.
-    const margin = s.chat ? 64 : 0;
+    const margin = chat ? 64 : 0;
     if (promptTokens + margin + opts.maxTokens > s.context.contextSize) {
       throw contextTooLong(`${promptTokens} prompt tokens + ${opts.maxTokens} answer tokens > the model's ${s.context.contextSize}-token context`);
     }
@@ -169,7 +171,7 @@ export class NodeLlamaCppDecoder implements Decoder {
     try {
       let text: string;
       let reason: string;
-      if (s.chat) {
+      if (chat) {
         const session = new LlamaChatSession({ contextSequence: s.sequence, systemPrompt: prompt.system, autoDisposeSequence: false });
         try {
           const out = await session.promptWithMeta(prompt.user, common);
