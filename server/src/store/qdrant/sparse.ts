@@ -7,8 +7,8 @@ export interface SparseVector {
   values: number[];
 }
 
-/** A field's weight: a symbol hit says more than a path hit, which says more than a body hit. */
-export const FIELD_WEIGHTS: Readonly<Record<keyof LexicalFields, number>> = { symbol: 3, path: 2, body: 1 };
+/** A field's weight: a symbol hit says more than a path hit, which says more than a body hit (the embedded store's FTS5 column weights). */
+export const FIELD_WEIGHTS: Readonly<Record<keyof LexicalFields, number>> = { symbol: 4, path: 2.5, body: 1 };
 
 /** BM25 parameters; the average length is a fixed guess because Qdrant keeps no per-collection length stats. */
 const K1 = 1.2;
