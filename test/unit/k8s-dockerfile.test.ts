@@ -1,0 +1,173 @@
+// The root Dockerfile, checked without a Docker engine: its stages, user and entrypoint, that every file it
+// copies exists and survives .dockerignore, and that the bundle it builds runs with only the server's
+// production dependencies installed beside it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { builtinModules } from "node:module";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import picomatch from "picomatch";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const read = (f: string) => readFileSync(path.join(ROOT, f), "utf8");
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  body: Instruction[];
+}
+
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
+  const lines = text.split("\n").filter((l) => !/^\s*#/.test(l));
+  const joined = lines.join("\n").replace(/\\\n/g, " ");
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const line of joined.split("\n")) {
+    const m = /^\s*([A-Z]+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [, op, rest] = m;
+    if (op === "FROM") {
+      const f = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(rest)!;
+      stages.push({ from: f[1], name: f[2], body: [] });
+    } else if (op === "ARG" && stages.length === 0) {
+      const [k, v] = rest.split("=");
+      args[k.trim()] = (v ?? "").trim();
+    } else stages.at(-1)?.body.push({ op, args: rest.trim() });
+  }
+  return { args, stages };
+}
+
+/** .dockerignore semantics: patterns from the context root, `!` re-includes, the last match wins, a matched folder excludes its contents. */
+function dockerIgnored(file: string, patterns: string[]): boolean {
+  let ignored = false;
+  const parts = file.split("/");
+  const candidates = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+  for (const raw of patterns) {
+    const negate = raw.startsWith("!");
+    const pattern = (negate ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, "");
+    const isMatch = picomatch(pattern, { dot: true });
+    if (candidates.some((c) => isMatch(c))) ignored = !negate;
+  }
+  return ignored;
+}
+
+const docker = parseDockerfile(read("Dockerfile"));
+const ignorePatterns = read(".dockerignore")
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith("#"));
+const runtime = docker.stages.at(-1)!;
+const serverPkg = JSON.parse(read("server/package.json"));
+
+describe("Dockerfile", () => {
+  test("multi-stage, every stage on a Node 20 slim image", () => {
+    assert.ok(docker.stages.length >= 2, "multi-stage");
+    for (const s of docker.stages) {
+      const image = s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => docker.args[k] ?? "");
+      assert.match(image, /^node:20(\.\d+)*(-[a-z]+)?-slim$/, `${s.name}: ${s.from}`);
+    }
+  });
+
+  test("the runtime runs as a numeric non-root user with `context-engine` as the entrypoint", () => {
+    const user = runtime.body.filter((i) => i.op === "USER").at(-1)?.args;
+    assert.match(user ?? "", /^[1-9]\d*(:\d+)?$/, "numeric, so Kubernetes can check runAsNonRoot");
+    assert.equal(runtime.body.find((i) => i.op === "ENTRYPOINT")?.args, '["context-engine"]');
+    const bin = serverPkg.bin["context-engine"];
+    const link = runtime.body.find((i) => i.op === "RUN" && i.args.includes("/usr/local/bin/context-engine"))?.args ?? "";
+    assert.ok(link.includes(`ln -s /app/server/${bin} /usr/local/bin/context-engine`), `the entrypoint links to the server's bin (${bin})`);
+    const copies = runtime.body.filter((i) => i.op === "COPY").map((i) => i.args);
+    assert.ok(copies.some((c) => c.startsWith("--from=") && c.includes("server/dist")), "the built bundle");
+    assert.ok(copies.some((c) => c === "server/package.json server/"), "server/package.json (\"type\": \"module\" for the ESM bundle)");
+    assert.ok(copies.some((c) => c.includes("node_modules")), "production node_modules");
+  });
+
+  test("the build stage runs the repository's build, which bundles the CLI to the bin path", () => {
+    const build = docker.stages.find((s) => s.body.some((i) => i.op === "RUN" && i.args === "npm run build"));
+    assert.ok(build, "a stage runs npm run build");
+    assert.equal(JSON.parse(read("package.json")).scripts.build, "node esbuild.mjs");
+    const esb = read("esbuild.mjs");
+    assert.match(esb, /entryPoints: \{ cli: "server\/src\/cli\/main\.ts" \}/);
+    assert.match(esb, /outdir: "server\/dist"/);
+    assert.equal(serverPkg.bin["context-engine"], "dist/cli.js");
+  });
+
+  test("runtime dependencies: production only, for the server workspace, with better-sqlite3 compiled, and curl for the guide's checks", () => {
+    const runs = docker.stages.flatMap((s) => s.body.filter((i) => i.op === "RUN").map((i) => i.args)).join("\n");
+    assert.match(runs, /npm ci --omit=dev --workspace server/);
+    assert.match(runs, /npm rebuild better-sqlite3/);
+    assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /apt-get install .*\bcurl\b/);
+  });
+
+  test("every file the Dockerfile copies from the context exists and is not excluded by .dockerignore", () => {
+    const stageNames = new Set<string>();
+    for (const s of docker.stages) {
+      for (const i of s.body.filter((x) => x.op === "COPY")) {
+        const words = i.args.split(/\s+/);
+        const from = words.find((w) => w.startsWith("--from="));
+        const paths = words.filter((w) => !w.startsWith("--"));
+        if (from) {
+          assert.ok(stageNames.has(from.slice(7)), `COPY ${from}: an earlier stage`);
+          continue;
+        }
+        for (const src of paths.slice(0, -1)) {
+          const rel = src.replace(/\/$/, "");
+          assert.ok(existsSync(path.join(ROOT, rel)), `COPY ${src}: exists`);
+          assert.ok(!dockerIgnored(rel, ignorePatterns), `COPY ${src}: excluded by .dockerignore`);
+        }
+      }
+      if (s.name) stageNames.add(s.name);
+    }
+    // The sources the bundle is built from travel; bulky and unrelated folders do not.
+    for (const kept of ["server/src/cli/main.ts", "package-lock.json", "extension/package.json", ".npmrc"]) assert.ok(!dockerIgnored(kept, ignorePatterns), kept);
+    for (const dropped of ["node_modules/x/index.js", "server/node_modules/a", ".git/HEAD", "test/unit/a.test.ts", "extension/src/extension.ts", "server/dist/cli.js", "repo/.codebase/index.db"]) {
+      assert.ok(dockerIgnored(dropped, ignorePatterns), dropped);
+    }
+  });
+
+  test("the bundle the image builds imports only node built-ins and the server's production dependencies, and runs", async () => {
+    const result = await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: { cli: "server/src/cli/main.ts" },
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      packages: "external",
+      banner: { js: "#!/usr/bin/env node" },
+      write: false,
+      metafile: true,
+      outdir: "server/dist",
+      logLevel: "silent",
+    });
+    const externals = new Set<string>();
+    for (const output of Object.values(result.metafile.outputs)) {
+      for (const imp of output.imports) if (imp.external) externals.add(imp.path);
+    }
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    const prodDeps = new Set(Object.keys(serverPkg.dependencies ?? {}));
+    const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+    const notShipped = [...externals].filter((s) => !builtins.has(s) && !prodDeps.has(packageOf(s)));
+    assert.deepEqual(notShipped, [], "imports the image's node_modules would not have");
+
+    // Run it the way the image does: an ESM file beside node_modules, no TypeScript loader.
+    const dir = path.join(ROOT, "node_modules", ".cache", `context-engine-dockerfile-test-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      const again = await esbuild.build({ absWorkingDir: ROOT, entryPoints: { cli: "server/src/cli/main.ts" }, bundle: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir: dir, outExtension: { ".js": ".mjs" }, logLevel: "silent" });
+      assert.deepEqual(again.errors, []);
+      const r = spawnSync(process.execPath, [path.join(dir, "cli.mjs"), "--help"], { encoding: "utf8", cwd: dir, env: { PATH: process.env.PATH ?? "" } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Usage: context-engine/);
+      for (const cmd of ["serve memory", "serve upload", "watch", "init-collection", "index", "search", "status"]) assert.ok(r.stdout.includes(cmd), `--help lists ${cmd}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
