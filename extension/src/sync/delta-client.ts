@@ -144,8 +144,13 @@ export class DeltaSyncClient {
     for (const rel of new Set(rels)) {
       if (this.scanner.rules.ignores(rel)) continue;
       const e = await this.scanner.entry(rel);
-      if (e === undefined) gone.push(rel);
-      else if (!("skip" in e)) present.push(e);
+      if (e === undefined) {
+        const under = this.scanner.forgetUnder(rel);
+        gone.push(...(under.length ? under : [rel]));
+      } else if ("skip" in e && e.skip === "not a regular file") {
+        // A folder appeared (moved or copied in): everything in it.
+        present.push(...(await this.scanner.scan(signal, undefined, rel)).files);
+      } else if (!("skip" in e)) present.push(e);
     }
     if (present.length === 0 && gone.length === 0) return { scanned: 0, uploaded: 0, deleted: 0, bytes: 0 };
     let need: ManifestEntry[] = [];

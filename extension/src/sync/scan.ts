@@ -59,7 +59,16 @@ export class WorkspaceScanner {
     return { path: rel, sha256, size: st.size };
   }
 
-  async scan(signal?: AbortSignal, onProgress?: (files: number) => void): Promise<ScanResult> {
+  /** Files known from earlier scans under a folder (a deleted folder's files are deleted one by one). */
+  forgetUnder(dirRel: string): string[] {
+    const prefix = `${dirRel}/`;
+    const out = [...this.cache.keys()].filter((k) => k.startsWith(prefix));
+    for (const k of out) this.cache.delete(k);
+    return out;
+  }
+
+  /** The files to sync (all of them, or those under `under`, a repo-relative folder). */
+  async scan(signal?: AbortSignal, onProgress?: (files: number) => void, under = ""): Promise<ScanResult> {
     const files: ManifestEntry[] = [];
     const skipped: ScanResult["skipped"] = [];
     const walk = async (dirRel: string): Promise<void> => {
@@ -95,7 +104,7 @@ export class WorkspaceScanner {
         if (files.length % 500 === 0) onProgress?.(files.length);
       }
     };
-    await walk("");
+    await walk(under);
     for (const s of skipped) this.log.debug(`sync: skipped ${s.path} (${s.reason})`);
     return { files, skipped };
   }

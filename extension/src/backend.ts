@@ -1,0 +1,31 @@
+// What the connection needs from a mode (local child processes or a cluster): start, endpoints, state updates.
+import type { McpEndpoint } from "./engine/indexer-client.ts";
+
+export type ModeName = "local" | "cluster";
+export type Phase = "stopped" | "starting" | "syncing" | "indexing" | "ready" | "error";
+
+export interface ConnectionState {
+  mode: ModeName;
+  phase: Phase;
+  /** One line for the status bar tooltip and the panel banner. */
+  detail: string;
+  error?: string;
+  indexer?: McpEndpoint;
+  memory?: McpEndpoint;
+  /** Why search is lexical-only (the model is missing), when it is. */
+  lexicalOnly?: string;
+  index?: { status: string; done: number; total: number; points?: number };
+  lastSync?: { at: string; uploaded: number; deleted: number };
+}
+
+export type Report = (patch: Partial<ConnectionState>) => void;
+
+export interface Backend {
+  readonly mode: ModeName;
+  /** Brings the mode up; reports phases and endpoints through `report`; throws with a message a person can act on. */
+  start(report: Report, signal: AbortSignal): Promise<void>;
+  /** A fresh look at the index state for the status bar (cheap; called every few seconds). */
+  poll(report: Report): Promise<void>;
+  syncNow?(): Promise<void>;
+  dispose(): void;
+}
