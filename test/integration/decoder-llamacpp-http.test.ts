@@ -188,4 +188,18 @@ describe("llamacpp-http decoder against a stub llama.cpp server", () => {
     assert.equal(await d.contextSize(), 4096);
     assert.equal(s.requests.filter((r) => r.path === "/props").length, 1, "/props is asked once");
   });
+
+  test("ready() reflects llama.cpp's /health: 503 while the model loads names the Deployment, 200 when loaded", async () => {
+    let loading = true;
+    const s = await stub(() => (loading ? { status: 503, json: { error: { message: "Loading model" } } } : { json: { status: "ok" } }));
+    const d = new LlamacppHttpDecoder({ url: s.url, log: silentLogger });
+    const err = await rejection(d.ready());
+    assert.equal(err.status, 503);
+    assert.match(err.message, /model is still loading.*kubectl -n context-engine/s);
+    loading = false;
+    await d.ready();
+    assert.deepEqual(s.requests.map((r) => [r.method, r.path]), [["GET", "/health"], ["GET", "/health"]]);
+    const down = new LlamacppHttpDecoder({ url: await closedPortUrl(), log: silentLogger });
+    assert.equal((await rejection(down.ready())).code, "unreachable");
+  });
 });

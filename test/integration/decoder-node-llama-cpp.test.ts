@@ -114,6 +114,7 @@ describe("node-llama-cpp decoder with the fixture model", () => {
     const err = await d.complete(prompt, { maxTokens: 4 }).catch((e: unknown) => e);
     assert.ok(err instanceof DecoderError, String(err));
     assert.equal(err.code, "model_load");
+    await assert.rejects(d.ready(), (e: unknown) => e instanceof DecoderError && e.code === "model_load");
     assert.match(err.message, /LLAMACPP_MODEL_PATH=.*not-a-model\.gguf could not be loaded/);
     fs.rmSync(dir, { recursive: true, force: true });
   });

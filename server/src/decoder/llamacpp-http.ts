@@ -234,6 +234,25 @@ export class LlamacppHttpDecoder implements Decoder {
     }
   }
 
+  /** llama.cpp's `/health`: 200 once the model is loaded, 503 while it loads. */
+  async ready(): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(this.location + "/health", { signal: AbortSignal.timeout(Math.min(this.timeoutMs, 5_000)) });
+    } catch (err) {
+      throw this.mapError(err, "/health");
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => "");
+      throw new DecoderError(
+        "http",
+        `llama.cpp server at ${this.location} is not ready (HTTP ${res.status}${res.status === 503 ? ", the model is still loading" : ""}): ${text.slice(0, 200)}. Check: ${KUBECTL_HINT}`,
+        "LLAMACPP_URL",
+        { status: res.status },
+      );
+    }
+  }
+
   /** n_ctx of the server's slot (`/props`), looked up once; undefined when the server does not say. */
   contextSize(): Promise<number | undefined> {
     this.ctxSize ??= (async () => {

@@ -197,6 +197,10 @@ export class NodeLlamaCppDecoder implements Decoder {
     }
   }
 
+  async ready(): Promise<void> {
+    await this.load();
+  }
+
   async countTokens(text: string): Promise<number> {
     return (await this.load()).model.tokenize(text).length;
   }

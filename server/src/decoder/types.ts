@@ -38,6 +38,8 @@ export interface Decoder {
   countTokens?(text: string): Promise<number>;
   /** Context window in tokens (prompt + answer), when known. */
   contextSize?(): Promise<number | undefined>;
+  /** Resolves when the decoder can answer now (model loaded, server healthy); rejects with the reason. For /readyz. */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }
 
