@@ -161,3 +161,15 @@ test("concurrent calls across languages give the same chunks as sequential ones"
   const concurrent = await Promise.all([...inputs, ...inputs].map(([l, s]) => chunk(l, s)));
   assert.deepEqual(concurrent, [...sequential, ...sequential]);
 });
+
+test("very long lines (minified or generated text) are cut into bounded pieces that keep their line number", async () => {
+  const long = "x".repeat(39_999) + "🚀" + "y".repeat(10_000);
+  const src = `const a = 1;\n${"// short line\n".repeat(3)}const blob = "${long}";\nconst b = 2;\n`;
+  const chunks = await chunk("text", src);
+  assert.ok(chunks.every((c) => c.text.length <= 16_000), describe(chunks));
+  const onBlob = chunks.filter((c) => c.start_line === 5 && c.end_line === 5);
+  assert.ok(onBlob.length >= 3);
+  assert.equal(onBlob.map((c) => c.text).join(""), `const blob = "${long}";`, "the pieces add up to the line");
+  assert.ok(onBlob.every((c) => !/[\ud800-\udbff]$/.test(c.text)), "no piece ends in half a surrogate pair");
+  assert.deepEqual(uncovered(src, chunks), []);
+});

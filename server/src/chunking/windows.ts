@@ -13,12 +13,14 @@ export interface WindowPlan {
   minLines: number;
   /** Most windows cut from one file (0 = no cap). */
   cap: number;
+  /** Longest chunk text; longer windows are cut by lines, and a longer single line by characters. */
+  maxChars: number;
 }
 
 /** Micro-chunks: results point at a screenful of lines. */
-export const MICRO: Omit<WindowPlan, "cap"> = { window: 50, overlap: 0.2, minLines: 5 };
+export const MICRO: Omit<WindowPlan, "cap"> = { window: 50, overlap: 0.2, minLines: 5, maxChars: 16_000 };
 /** Micro-chunks off: whole symbols up to a few screens, the rest in large windows. */
-export const MACRO: Omit<WindowPlan, "cap"> = { window: 120, overlap: 0.15, minLines: 20 };
+export const MACRO: Omit<WindowPlan, "cap"> = { window: 120, overlap: 0.15, minLines: 20, maxChars: 32_000 };
 
 /** [first, last] pairs (0-based, inclusive) covering a..b with windows of about `size` lines. */
 export function cutWindows(a: number, b: number, size: number, overlap: number, minLines: number): Array<[number, number]> {
@@ -81,17 +83,58 @@ export function toChunks(segments: Segment[], lines: LineIndex, language: string
       const key = `${first}:${last}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      chunks.push({
-        language,
-        start_line: first + 1,
-        end_line: last + 1,
-        symbol: s.symbol,
-        symbol_kind: s.symbol_kind,
-        symbol_path: s.symbol_path,
-        text: lines.slice(first, last),
-      });
+      const text = lines.slice(first, last);
+      const pieces = text.length > plan.maxChars ? byChars(lines, first, last, plan.maxChars) : [{ first, last, text }];
+      for (const p of pieces) {
+        chunks.push({
+          language,
+          start_line: p.first + 1,
+          end_line: p.last + 1,
+          symbol: s.symbol,
+          symbol_kind: s.symbol_kind,
+          symbol_path: s.symbol_path,
+          text: p.text,
+        });
+      }
     }
   }
   chunks.sort((x, y) => x.start_line - y.start_line || x.end_line - y.end_line);
   return chunks;
+}
+
+/**
+ * Cuts lines first..last into pieces of at most maxChars: whole lines while they fit, and a line longer
+ * than that (minified or generated text) into slices that all carry its line number.
+ */
+function byChars(lines: LineIndex, first: number, last: number, maxChars: number): Array<{ first: number; last: number; text: string }> {
+  const out: Array<{ first: number; last: number; text: string }> = [];
+  let start = first;
+  let length = 0;
+  const flush = (end: number) => {
+    if (end >= start) out.push({ first: start, last: end, text: lines.slice(start, end) });
+  };
+  for (let i = first; i <= last; i++) {
+    const n = lines.line(i).length + 1;
+    if (n > maxChars) {
+      flush(i - 1);
+      const line = lines.line(i);
+      for (let k = 0; k < line.length; ) {
+        let end = Math.min(line.length, k + maxChars);
+        // Never split a surrogate pair: half an emoji is not text.
+        if (end < line.length && (line.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+        out.push({ first: i, last: i, text: line.slice(k, end) });
+        k = end;
+      }
+      start = i + 1;
+      length = 0;
+    } else if (length + n > maxChars) {
+      flush(i - 1);
+      start = i;
+      length = n;
+    } else {
+      length += n;
+    }
+  }
+  flush(last);
+  return out;
 }
