@@ -5,7 +5,7 @@ import { after, describe, test } from "node:test";
 import { answerQuestion } from "../../server/src/answer/index.ts";
 import { LlamacppHttpDecoder } from "../../server/src/decoder/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
-import { fixedSearch, searchResult } from "../unit/answer-results.ts";
+import { fixedSearch, searchResult } from "../helpers/answer-results.ts";
 import { chatReply, closedPortUrl, startLlamacppStub, type LlamacppStub, type StubHandler } from "./decoder-llamacpp-stub.ts";
 
 const results = [

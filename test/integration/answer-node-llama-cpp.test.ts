@@ -6,7 +6,7 @@ import { after, describe, test } from "node:test";
 import { answerQuestion, citedNumbers, type AnswerProgress } from "../../server/src/answer/index.ts";
 import { NodeLlamaCppDecoder } from "../../server/src/decoder/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
-import { fixedSearch, searchResult } from "../unit/answer-results.ts";
+import { fixedSearch, searchResult } from "../helpers/answer-results.ts";
 
 const decoder = new NodeLlamaCppDecoder({ modelPath: path.resolve("../shared/fixtures/models/stories260K.gguf"), threads: 1, log: silentLogger });
 after(() => decoder.close());

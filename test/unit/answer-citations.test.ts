@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { checkCitations, citedNumbers } from "../../server/src/answer/index.ts";
 import { mergeSpans } from "../../server/src/answer/blocks.ts";
-import { searchResult } from "./answer-results.ts";
+import { searchResult } from "../helpers/answer-results.ts";
 
 const blocks = mergeSpans([
   searchResult("src/http/retry.ts", 10, 14, "retry"),

@@ -8,7 +8,7 @@ import { estimateTokens, packBlocks } from "../../server/src/answer/pack.ts";
 import { buildPrompt, renderBlock } from "../../server/src/answer/prompt.ts";
 import { renderPlain } from "../../server/src/decoder/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
-import { fixedSearch, searchResult } from "./answer-results.ts";
+import { fixedSearch, searchResult } from "../helpers/answer-results.ts";
 
 const results = [
   searchResult("src/http/retry.ts", 10, 20, "retryWithBackoff", 0.9),
