@@ -99,6 +99,21 @@ describe("node-llama-cpp decoder with the fixture model", () => {
     assert.equal(loadedModelCount(), 1, "the prompt format is per decoder; the model stays shared");
   });
 
+  test("a request cancelled while it waits in the queue fails at once, before the running one ends", async () => {
+    const d = decoder();
+    const events: string[] = [];
+    const ac = new AbortController();
+    let started = false;
+    const running = d
+      .complete(prompt, { maxTokens: 120, temperature: 0, onToken: () => { if (!started) { started = true; ac.abort(); } } })
+      .then(() => events.push("running done"));
+    const queued = d.complete(prompt, { maxTokens: 8, signal: ac.signal }).catch((e: unknown) => {
+      events.push(`queued ${(e as DecoderError).code}`);
+    });
+    await Promise.all([running, queued]);
+    assert.deepEqual(events, ["queued aborted", "running done"]);
+  });
+
   test("a missing model file fails at construction, naming LLAMACPP_MODEL_PATH", () => {
     assert.throws(
       () => new NodeLlamaCppDecoder({ modelPath: "/nonexistent/model.gguf", threads: 1, log: silentLogger }),

@@ -148,7 +148,15 @@ export class NodeLlamaCppDecoder implements Decoder {
     const s = await this.load();
     const run = s.tail.then(() => this.generate(s, prompt, opts));
     s.tail = run.catch(() => undefined);
-    return run;
+    const signal = opts.signal;
+    if (!signal) return run;
+    // A request cancelled while it waits in the queue answers at once; its turn then ends immediately.
+    return new Promise<Completion>((resolve, reject) => {
+      const onAbort = () => reject(new DecoderError("aborted", "The answer was cancelled."));
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      run.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
   }
 
   private async generate(s: Shared, prompt: Prompt, opts: CompleteOptions): Promise<Completion> {
