@@ -8,7 +8,7 @@ import { expandQuery, fuseResults } from "./expand.ts";
 import { extractiveAnswer, NO_DECODER_NOTE } from "./extractive.ts";
 import { estimateTokens, packBlocks, type CountTokens, type Packed } from "./pack.ts";
 import { buildPrompt, INSUFFICIENT } from "./prompt.ts";
-import { AnswerError, type AnswerDeps, type AnswerRequest, type AnswerResult, type AnswerUsage } from "./types.ts";
+import { AnswerError, type AnswerDeps, type AnswerRequest, type AnswerResult, type AnswerStage, type AnswerUsage } from "./types.ts";
 
 export const ANSWER_DEFAULTS = { budget_tokens: 2000, limit: 8, max_tokens: 256, temperature: 0.1 } as const;
 
@@ -20,8 +20,7 @@ export async function answerQuestion(deps: AnswerDeps, req: AnswerRequest): Prom
   const { question, budget, limit, maxTokens } = validate(req);
   const { decoder, log } = deps;
   const warnings: string[] = [];
-  const progress = (stage: Parameters<NonNullable<AnswerRequest["onProgress"]>>[0]["stage"], message: string) =>
-    req.onProgress?.({ stage, message });
+  const progress = (stage: AnswerStage, message: string) => req.onProgress?.({ stage, message });
   const filter = req.filter ?? {};
 
   // Retrieval, with alternate phrasings when asked and a decoder can write them.
