@@ -1,6 +1,8 @@
 // createEmbedder: the provider named by the settings, the model found where the settings say, or one clear error.
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
@@ -19,7 +21,28 @@ function tempDir(prefix: string): string {
   temps.push(d);
   return d;
 }
-after(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
+const servers: http.Server[] = [];
+after(() => {
+  temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true }));
+  servers.forEach((s) => s.close());
+});
+
+/** A hub mirror on loopback serving `folder` as model `id`; `missing` files answer 404. */
+async function hubServing(id: string, folder: string, missing: string[] = []): Promise<{ url: string; asked: string[] }> {
+  const asked: string[] = [];
+  const prefix = `/${id}/resolve/main/`;
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "";
+    asked.push(url);
+    const file = url.startsWith(prefix) ? url.slice(prefix.length) : "";
+    const local = path.join(folder, file);
+    if (!file || missing.includes(file) || !fs.existsSync(local)) return void res.writeHead(404).end("Entry not found");
+    res.writeHead(200, { "content-type": "application/octet-stream" }).end(fs.readFileSync(local));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, asked };
+}
 
 function copyModel(from: string, to: string): void {
   fs.mkdirSync(to, { recursive: true });
@@ -112,4 +135,40 @@ describe("createEmbedder", () => {
     assert.match(err.message, /downloading is off/);
     assert.match(err.message, /EMBEDDING_PROVIDER=none/);
   });
+
+  test("a model2vec id that is not under MODEL_DIR is downloaded from the hub once, then found locally", async () => {
+    const hub = await hubServing("minishlab/potion-test", QUANTIZED);
+    const modelDir = tempDir("models-");
+    const settings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: "minishlab/potion-test", MODEL_DIR: modelDir });
+    const e = await createEmbedder(settings, silentLogger, { remoteHost: hub.url });
+    assert.equal(e.name, "model2vec:minishlab/potion-test");
+    const target = path.join(modelDir, "minishlab", "potion-test");
+    for (const f of ["config.json", "tokenizer.json", "model.safetensors"]) assert.ok(fs.existsSync(path.join(target, f)), f);
+    const [fromHub] = await e.embed(["hello world"]);
+    const [fromFixture] = await (await createEmbedder(loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: QUANTIZED }), silentLogger)).embed(["hello world"]);
+    assert.deepEqual(Array.from(fromHub!), Array.from(fromFixture!));
+    const asked = hub.asked.length;
+    await createEmbedder(settings, silentLogger, { remoteHost: hub.url });
+    assert.equal(hub.asked.length, asked, "the second start does not ask the hub");
+  });
+
+  test("a failed model2vec download leaves no half model behind and says what failed", async () => {
+    const hub = await hubServing("minishlab/potion-test", QUANTIZED, ["model.safetensors"]);
+    const modelDir = tempDir("models-");
+    let err: unknown;
+    try {
+      await createEmbedder(
+        loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: "minishlab/potion-test", MODEL_DIR: modelDir }),
+        silentLogger,
+        { remoteHost: hub.url },
+      );
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof EmbedderUnavailableError);
+    assert.match(err.message, /download failed: .*model\.safetensors does not exist \(HTTP 404\)/);
+    assert.ok(err.message.includes(`${hub.url}minishlab/potion-test (download into ${path.join(modelDir, "minishlab", "potion-test")})`));
+    assert.deepEqual(fs.readdirSync(path.join(modelDir, "minishlab")), [], "nothing left in MODEL_DIR");
+  });
 });
+

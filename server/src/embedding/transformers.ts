@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "../log/index.ts";
 import { EmbedderUnavailableError } from "./errors.ts";
+import { hubFileUrl, hubModelUrl } from "./hub-download.ts";
 import { looksLikePath } from "./model-location.ts";
 import { defaultPooling, poolingFolder, readPooling, type Pooling } from "./pooling.ts";
 import type { Embedder } from "./types.ts";
@@ -90,7 +91,7 @@ async function fetchPoolingConfig(id: string, folder: string, remoteHost: string
   const rel = `${poolingFolder(folder)}/config.json`;
   const target = path.join(folder, rel);
   if (fs.existsSync(target)) return;
-  const res = await fetcher(`${remoteHost.replace(/\/+$/, "")}/${id}/resolve/main/${rel}`);
+  const res = await fetcher(hubFileUrl(remoteHost, id, rel));
   if (res.status !== 200) return;
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.writeFileSync(target, Buffer.from(await res.arrayBuffer()));
@@ -105,7 +106,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const allowRemote = !isPath && (opts.allowRemote ?? true);
   const { env, pipeline } = await import("@huggingface/transformers");
   const remoteHost = opts.remoteHost ?? env.remoteHost;
-  const looked = [localFolder, ...(allowRemote ? [`${remoteHost.replace(/\/+$/, "")}/${id} (download into ${localFolder})`] : [])];
+  const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath
     ? `Put an ONNX export of the model (config.json, tokenizer.json, onnx/model.onnx) in ${localFolder}.`
     : `Put the model folder (config.json, tokenizer.json, onnx/model.onnx) at ${localFolder}, ` +
