@@ -1,0 +1,181 @@
+// Chunking throughput on real code found on this machine (node_modules, the Python standard library, C headers):
+// tree-sitter parse alone vs the whole chunkFile per language, then chunkFile on the mixed corpus in 1 and 2
+// worker threads. Prints a table and writes bench/results/chunking.json.
+// Run: node --import tsx bench/chunking/run.ts   (BENCH_MB=<MB per language>, default 8)
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { chunkFile, hasGrammar } from "../../server/src/chunking/index.ts";
+import { parserFor } from "../../server/src/chunking/grammars.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const MB_PER_LANGUAGE = Number(process.env.BENCH_MB ?? 8);
+const MAX_FILE = 1 << 20; // discovery skips larger files
+const OPTS = { microChunks: true, maxMicroChunks: 200 };
+
+interface Source {
+  language: string;
+  text: string;
+  bytes: number;
+}
+
+const CORPORA: Array<{ language: string; dirs: string[]; ext: RegExp }> = [
+  { language: "javascript", dirs: [path.join(root, "node_modules")], ext: /(?<!\.min)\.js$/ },
+  { language: "typescript", dirs: [path.join(root, "node_modules")], ext: /\.ts$/ },
+  { language: "python", dirs: ["/usr/lib/python3", ...globPython()], ext: /\.py$/ },
+  { language: "c", dirs: ["/usr/include"], ext: /\.h$/ },
+  { language: "markdown", dirs: [path.join(root, "node_modules")], ext: /\.md$/ },
+  { language: "json", dirs: [path.join(root, "node_modules")], ext: /\.json$/ },
+];
+
+function globPython(): string[] {
+  try {
+    return fs.readdirSync("/usr/lib").filter((d) => /^python3\.\d+$/.test(d)).map((d) => path.join("/usr/lib", d));
+  } catch {
+    return [];
+  }
+}
+
+/** Files in a stable order (sorted walk) until the byte budget is spent. */
+function collect(language: string, dirs: string[], ext: RegExp, budget: number): Source[] {
+  const out: Source[] = [];
+  let total = 0;
+  const walk = (dir: string): boolean => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).sort();
+    } catch {
+      return true;
+    }
+    for (const name of names) {
+      const p = path.join(dir, name);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (name === ".cache" || name === ".bin") continue;
+        if (!walk(p)) return false;
+      } else if (st.isFile() && ext.test(name) && st.size > 0 && st.size <= MAX_FILE) {
+        const text = fs.readFileSync(p, "utf8");
+        out.push({ language, text, bytes: st.size });
+        total += st.size;
+        if (total >= budget) return false;
+      }
+    }
+    return true;
+  };
+  for (const d of dirs) if (fs.existsSync(d) && walk(d) === false) break;
+  return out;
+}
+
+async function chunkAll(sources: Source[]): Promise<{ ms: number; chunks: number }> {
+  const t = performance.now();
+  let chunks = 0;
+  for (const s of sources) chunks += (await chunkFile({ path: "", text: s.text, language: s.language }, OPTS)).length;
+  return { ms: performance.now() - t, chunks };
+}
+
+async function parseAll(sources: Source[]): Promise<number> {
+  const t = performance.now();
+  for (const s of sources) {
+    if (!hasGrammar(s.language)) continue;
+    (await parserFor(s.language)).parse(s.text)?.delete();
+  }
+  return performance.now() - t;
+}
+
+if (!isMainThread) {
+  // Worker: chunk the sources it is given, once to warm up and once measured.
+  const sources = workerData as Source[];
+  await chunkAll(sources);
+  parentPort!.postMessage(await chunkAll(sources));
+} else {
+  await main();
+}
+
+function inWorkers(sources: Source[], threads: number): Promise<{ ms: number; chunks: number }> {
+  const shares: Source[][] = Array.from({ length: threads }, () => []);
+  const sizes = new Array(threads).fill(0);
+  for (const s of [...sources].sort((a, b) => b.bytes - a.bytes)) {
+    const i = sizes.indexOf(Math.min(...sizes));
+    shares[i].push(s);
+    sizes[i] += s.bytes;
+  }
+  return new Promise((resolve, reject) => {
+    let ready = 0;
+    const results: Array<{ ms: number; chunks: number }> = [];
+    for (const share of shares) {
+      // A worker neither starts from a .ts file nor inherits --import tsx: register tsx in it, then load this file.
+      const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+      const w = new Worker(boot, { eval: true, workerData: share });
+      w.once("message", (r: { ms: number; chunks: number }) => {
+        results.push(r);
+        void w.terminate();
+        if (++ready === threads) resolve({ ms: Math.max(...results.map((x) => x.ms)), chunks: results.reduce((a, x) => a + x.chunks, 0) });
+      });
+      w.once("error", reject);
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+  const rows: Record<string, string | number>[] = [];
+  const all: Source[] = [];
+  for (const c of CORPORA) {
+    const sources = collect(c.language, c.dirs, c.ext, MB_PER_LANGUAGE * 1e6);
+    if (sources.length === 0) continue;
+    all.push(...sources);
+    const bytes = sources.reduce((a, s) => a + s.bytes, 0);
+    // The first pass compiles and tiers up the grammar's wasm; then the best of three rounds, alternating
+    // parse-only and chunkFile, so that load from other processes skews both alike.
+    await chunkAll(sources);
+    let parseMs = Infinity;
+    let ms = Infinity;
+    let chunks = 0;
+    for (let r = 0; r < 3; r++) {
+      parseMs = Math.min(parseMs, hasGrammar(c.language) ? await parseAll(sources) : 0);
+      const res = await chunkAll(sources);
+      ms = Math.min(ms, res.ms);
+      chunks = res.chunks;
+    }
+    rows.push({
+      language: c.language,
+      files: sources.length,
+      MB: round(bytes / 1e6),
+      "parse MB/s": parseMs ? round(bytes / 1e3 / parseMs, 2) : "-",
+      "chunk MB/s": round(bytes / 1e3 / ms, 2),
+      "chunk overhead %": parseMs ? round(((ms - parseMs) / ms) * 100) : "-",
+      chunks,
+      "chunks/MB": round(chunks / (bytes / 1e6)),
+    });
+  }
+  const bytes = all.reduce((a, s) => a + s.bytes, 0);
+  const threads: Record<string, string | number>[] = [];
+  for (const n of [1, 2]) {
+    const { ms, chunks } = await inWorkers(all, n);
+    threads.push({ threads: n, files: all.length, MB: round(bytes / 1e6), "MB/s": round(bytes / 1e3 / ms, 2), chunks });
+  }
+  table("chunkFile per language (micro-chunks on, steady state)", rows);
+  table("chunkFile on the mixed corpus in worker threads", threads);
+  const load = os.loadavg()[0];
+  process.stdout.write(`\n${os.cpus().length} CPUs, load average ${round(load, 2)} at the end (other work on the machine skews the figures)\n`);
+  const out = path.join(root, "bench/results/chunking.json");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), perLanguage: rows, threads }, null, 2) + "\n");
+  process.stdout.write(`wrote ${path.relative(root, out)}\n`);
+}
+
+function table(title: string, rows: Record<string, string | number>[]): void {
+  const cols = Object.keys(rows[0]);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(width[i])).join("  ");
+  process.stdout.write(`\n${title}\n${line(cols)}\n${line(width.map((w) => "-".repeat(w)))}\n`);
+  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + "\n");
+}
