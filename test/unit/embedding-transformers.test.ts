@@ -1,5 +1,6 @@
-// The transformers provider up to the point this machine allows: no ONNX model exists here, so these tests cover
-// finding the model, downloading it from a hub mirror on loopback, and the one clear error when it cannot be had.
+// The transformers provider: finding the model, downloading it from a hub mirror on loopback, the one clear error
+// when it cannot be had, and embedding with a tiny real ONNX encoder written by the test (no real transformer
+// model is available on this machine, so BAAI/bge-base-en-v1.5 itself is never loaded here).
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
@@ -11,6 +12,36 @@ import { EmbedderUnavailableError } from "../../server/src/embedding/index.ts";
 import { defaultPooling, poolingFromConfig, readPooling } from "../../server/src/embedding/pooling.ts";
 import { createTransformersEmbedder } from "../../server/src/embedding/transformers.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
+import { PreTrainedTokenizer } from "@huggingface/transformers";
+import { fileURLToPath } from "node:url";
+import { tableValue, writeTinyOnnxModel } from "./tiny-onnx-model.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WORDPIECE = path.resolve(here, "../../../shared/fixtures/models/model2vec-float32");
+const DIM = 8;
+
+/** The ids the model sees for `text` (with [CLS] and [SEP]), from the same tokenizer files. */
+function modelIds(folder: string, text: string): number[] {
+  const tok = new PreTrainedTokenizer(
+    JSON.parse(fs.readFileSync(path.join(folder, "tokenizer.json"), "utf8")),
+    JSON.parse(fs.readFileSync(path.join(folder, "tokenizer_config.json"), "utf8")),
+  );
+  return tok.encode(text);
+}
+
+function unit(v: number[]): number[] {
+  const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  return v.map((x) => x / n);
+}
+
+function meanRow(ids: number[]): number[] {
+  return unit(Array.from({ length: DIM }, (_, c) => ids.reduce((s, id) => s + tableValue(id, c), 0) / ids.length));
+}
+
+function close(actual: Float32Array, expected: number[], what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) < 1e-5, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+}
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -150,3 +181,70 @@ describe("transformers embedder: pooling the model was trained with", () => {
     assert.equal(defaultPooling("sentence-transformers/all-MiniLM-L6-v2"), "mean");
   });
 });
+
+describe("transformers embedder: embedding with a tiny real ONNX encoder", () => {
+  test("a local folder loads with the dimension of its config.json and a name after the folder", async () => {
+    const folder = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-") }, silentLogger);
+    assert.equal(e.name, "transformers:tiny-encoder");
+    assert.equal(e.dimension, DIM);
+    await e.close?.();
+  });
+
+  test("without a pooling config a non-BGE model pools the mean of its tokens, padding excluded, unit length", async () => {
+    const folder = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-") }, silentLogger);
+    const short = "hello world";
+    const long = "a much longer text that forces the short one to be padded in the same batch";
+    const [a, b] = await e.embed([short, long]);
+    close(a!, meanRow(modelIds(folder, short)), "short text");
+    close(b!, meanRow(modelIds(folder, long)), "long text");
+  });
+
+  test("1_Pooling/config.json asking for the CLS token is followed", async () => {
+    const folder = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    fs.mkdirSync(path.join(folder, "1_Pooling"));
+    fs.writeFileSync(path.join(folder, "1_Pooling", "config.json"), JSON.stringify({ pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }));
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-") }, silentLogger);
+    const [v] = await e.embed(["hello world"]);
+    const first = modelIds(folder, "hello world")[0]!;
+    close(v!, unit(Array.from({ length: DIM }, (_, c) => tableValue(first, c))), "CLS row");
+  });
+
+  test("texts are embedded in batches, in order: 40 texts give the vectors each gets alone", async () => {
+    const folder = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-"), batchSize: 16 }, silentLogger);
+    const texts = Array.from({ length: 40 }, (_, i) => `function f${i}(x) { return x * ${i}; } ${"y ".repeat(i % 7)}`);
+    const all = await e.embed(texts);
+    assert.equal(all.length, 40);
+    for (const i of [0, 15, 16, 31, 32, 39]) close(all[i]!, Array.from((await e.embed([texts[i]!]))[0]!), `text ${i}`);
+  });
+
+  test("a model id missing under MODEL_DIR is downloaded from the hub with its pooling config, then found locally", async () => {
+    const source = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(source, WORDPIECE, DIM);
+    fs.mkdirSync(path.join(source, "1_Pooling"));
+    fs.writeFileSync(path.join(source, "1_Pooling", "config.json"), JSON.stringify({ pooling_mode_cls_token: true }));
+    const prefix = "/acme/tiny-encoder/resolve/main/";
+    const hub = await mirror((req, res) => {
+      const file = (req.url ?? "").startsWith(prefix) ? (req.url ?? "").slice(prefix.length) : "";
+      const local = path.join(source, file);
+      if (!file || !fs.existsSync(local) || fs.statSync(local).isDirectory()) return void res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "application/octet-stream" }).end(fs.readFileSync(local));
+    });
+    const modelDir = tempDir("models-");
+    const e = await createTransformersEmbedder({ model: "acme/tiny-encoder", modelDir, remoteHost: hub.url }, silentLogger);
+    assert.equal(e.name, "transformers:acme/tiny-encoder");
+    const target = path.join(modelDir, "acme", "tiny-encoder");
+    for (const f of ["config.json", "tokenizer.json", "onnx/model.onnx", "1_Pooling/config.json"]) assert.ok(fs.existsSync(path.join(target, f)), f);
+    const again = await createTransformersEmbedder({ model: "acme/tiny-encoder", modelDir, allowRemote: false }, silentLogger);
+    const [v] = await again.embed(["hello world"]);
+    const first = modelIds(source, "hello world")[0]!;
+    close(v!, unit(Array.from({ length: DIM }, (_, c) => tableValue(first, c))), "CLS pooling from the downloaded config");
+  });
+});
+
