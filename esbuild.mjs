@@ -2,6 +2,7 @@
 // and the VS Code extension (CJS, `vscode` external). `node esbuild.mjs [--watch]`.
 import * as esbuild from "esbuild";
 import { existsSync } from "node:fs";
+import { renderManifests } from "./extension/scripts/render-manifests.mjs";
 
 const watch = process.argv.includes("--watch");
 
@@ -20,15 +21,19 @@ const server = {
 
 const builds = [server];
 if (existsSync("extension/src/extension.ts")) {
+  // The k8s/ base, rendered once here and shipped inside the extension (Deploy Context Engine applies it).
+  const manifests = renderManifests(process.cwd(), "extension/dist/manifests.json");
+  console.log(`extension/dist/manifests.json: ${manifests.objects.length} objects + watcher template`);
   builds.push({
-    entryPoints: { extension: "extension/src/extension.ts" },
+    // cluster.cjs (the Kubernetes client) is loaded only when a cluster is used: local mode never pays for it.
+    entryPoints: { extension: "extension/src/extension.ts", cluster: "extension/src/cluster/index.ts" },
     outdir: "extension/dist",
     outExtension: { ".js": ".cjs" },
     bundle: true,
     platform: "node",
     target: "node20",
     format: "cjs",
-    external: ["vscode"],
+    external: ["vscode", "./cluster.cjs"],
     sourcemap: true,
     minify: !watch,
     logLevel: "info",

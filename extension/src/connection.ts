@@ -1,0 +1,166 @@
+// Which engine the editor talks to (local child processes or a cluster), its state, and search through it.
+import path from "node:path";
+import * as vscode from "vscode";
+import { toRepoName } from "../../server/src/sync/protocol.ts";
+import type { SearchResult } from "../../server/src/search/types.ts";
+import type { Backend, ConnectionState, ModeName } from "./backend.ts";
+import { ClusterBackend } from "./cluster-mode.ts";
+import { IndexerClient, type SearchFilters } from "./engine/indexer-client.ts";
+import { CancelledError } from "./log.ts";
+import { LocalBackend } from "./local/local-mode.ts";
+import { readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./settings.ts";
+
+/** globalState key: set after a successful Deploy or "Use Cluster", so "auto" mode picks the cluster. */
+export const CLUSTER_CHOSEN = "contextEngine.clusterChosen";
+const POLL_MS = 3000;
+
+export class Connection implements vscode.Disposable {
+  private state: ConnectionState = { mode: "local", phase: "stopped", detail: "Not started" };
+  private readonly emitter = new vscode.EventEmitter<ConnectionState>();
+  readonly onDidChange = this.emitter.event;
+  private backend: Backend | undefined;
+  private abort: AbortController | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  readonly indexer: IndexerClient;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.indexer = new IndexerClient(() => this.state.indexer, log);
+  }
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  get folder(): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  repoName(settings: Settings = readSettings()): string {
+    return settings.repoName || toRepoName(this.folder?.name ?? "workspace");
+  }
+
+  /** auto: the cluster once one was chosen (Deploy, Use Cluster) or direct URLs are set; otherwise local. */
+  effectiveMode(settings: Settings = readSettings()): ModeName {
+    if (settings.mode === "local" || settings.mode === "cluster") return settings.mode;
+    return usesDirectUrls(settings) || this.ctx.globalState.get<boolean>(CLUSTER_CHOSEN) ? "cluster" : "local";
+  }
+
+  private update(patch: Partial<ConnectionState>): void {
+    this.state = { ...this.state, ...patch };
+    if (this.state.phase === "ready") for (const w of this.readyWaiters.splice(0)) w();
+    this.emitter.fire(this.state);
+  }
+
+  /** Resolves when the engine can answer searches (or after `ms`). */
+  whenReady(ms: number): Promise<boolean> {
+    if (this.state.indexer && (this.state.phase === "ready" || this.state.phase === "indexing")) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      this.readyWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** (Re)starts in the effective mode; errors land in the state and in a notification with the next step. */
+  async start(): Promise<void> {
+    this.stop();
+    const settings = readSettings();
+    const mode = this.effectiveMode(settings);
+    const folder = this.folder;
+    const ac = new AbortController();
+    this.abort = ac;
+    this.state = { mode, phase: "starting", detail: "Starting" };
+    this.update({});
+    await this.indexer.close();
+    try {
+      if (mode === "local") {
+        if (!folder) {
+          this.update({ phase: "stopped", detail: "Open a folder to index it locally." });
+          return;
+        }
+        this.backend = new LocalBackend(folder.uri.fsPath, this.repoName(settings), settings, this.ctx.extensionPath, this.log);
+      } else {
+        const token = await this.ctx.secrets.get(TOKEN_SECRET);
+        this.backend = new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
+      }
+      await this.backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
+      this.startPolling();
+    } catch (e) {
+      if (e instanceof CancelledError || ac.signal.aborted) return;
+      const message = (e as Error).message;
+      this.log.error(`${mode} mode: ${message}`);
+      this.update({ phase: "error", error: message, detail: message });
+      const actions = mode === "local" ? ["Show Logs", "Open Settings", "Use Cluster"] : ["Show Logs", "Deploy Context Engine", "Use Local Mode"];
+      const pick = await vscode.window.showErrorMessage(`Context Engine (${mode} mode): ${message}`, ...actions);
+      if (pick === "Show Logs") this.log.show();
+      else if (pick === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", mode === "local" ? "contextEngine.local" : "contextEngine");
+      else if (pick === "Use Cluster") void vscode.commands.executeCommand("contextEngine.useCluster");
+      else if (pick === "Use Local Mode") void vscode.commands.executeCommand("contextEngine.useLocalMode");
+      else if (pick === "Deploy Context Engine") void vscode.commands.executeCommand("contextEngine.deploy");
+    }
+  }
+
+  private startPolling(): void {
+    const backend = this.backend;
+    const tick = async () => {
+      if (!backend || backend !== this.backend) return;
+      await backend.poll((p) => this.update(p)).catch(() => undefined);
+      if (backend === this.backend) this.poller = setTimeout(() => void tick(), POLL_MS);
+    };
+    this.poller = setTimeout(() => void tick(), POLL_MS);
+  }
+
+  get clusterBackend(): ClusterBackend | undefined {
+    return this.backend instanceof ClusterBackend ? this.backend : undefined;
+  }
+
+  /** A cluster backend for commands (Deploy, Undeploy) even while in local mode. */
+  clusterForCommands(): ClusterBackend {
+    if (this.clusterBackend) return this.clusterBackend;
+    const settings = readSettings();
+    return new ClusterBackend(this.folder?.uri.fsPath, this.repoName(settings), settings, undefined, this.ctx.extensionPath, this.log);
+  }
+
+  async syncNow(): Promise<void> {
+    if (!this.backend?.syncNow) throw new Error("Sync is for cluster mode: in local mode the engine reads the workspace directly.");
+    await this.backend.syncNow();
+  }
+
+  async search(query: string, filters: SearchFilters, signal?: AbortSignal): Promise<SearchResult[]> {
+    if (!this.state.indexer) {
+      const why = this.state.phase === "error" ? this.state.error : this.state.detail;
+      throw new Error(`Context Engine is not connected (${why}).`);
+    }
+    return this.indexer.search(query, { limit: readSettings().maxResults, ...filters }, signal);
+  }
+
+  /** The workspace file a result points at (the folder whose repo name matches, else the first). */
+  resolveResult(r: Pick<SearchResult, "path" | "repo">): vscode.Uri | undefined {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const settings = readSettings();
+    const match = folders.find((f) => toRepoName(f.name) === r.repo || (settings.repoName && settings.repoName === r.repo)) ?? folders[0];
+    if (!match) return undefined;
+    if (path.isAbsolute(r.path)) return vscode.Uri.file(r.path);
+    return vscode.Uri.joinPath(match.uri, ...r.path.split("/"));
+  }
+
+  stop(): void {
+    this.abort?.abort();
+    if (this.poller) clearTimeout(this.poller);
+    this.poller = undefined;
+    this.backend?.dispose();
+    this.backend = undefined;
+  }
+
+  dispose(): void {
+    this.stop();
+    this.indexer.dispose();
+    this.emitter.dispose();
+  }
+}
