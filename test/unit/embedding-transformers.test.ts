@@ -192,6 +192,15 @@ describe("transformers embedder: embedding with a tiny real ONNX encoder", () =>
     await e.close?.();
   });
 
+  test("a folder that ships only the int8 export (onnx/model_quantized.onnx) loads that file", async () => {
+    const folder = path.join(tempDir("onnx-"), "tiny-encoder");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    fs.renameSync(path.join(folder, "onnx", "model.onnx"), path.join(folder, "onnx", "model_quantized.onnx"));
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-") }, silentLogger);
+    const [v] = await e.embed(["hello world"]);
+    close(v!, meanRow(modelIds(folder, "hello world")), "mean pooling");
+  });
+
   test("without a pooling config a non-BGE model pools the mean of its tokens, padding excluded, unit length", async () => {
     const folder = path.join(tempDir("onnx-"), "tiny-encoder");
     writeTinyOnnxModel(folder, WORDPIECE, DIM);

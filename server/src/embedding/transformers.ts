@@ -97,6 +97,12 @@ async function fetchPoolingConfig(id: string, folder: string, remoteHost: string
   fs.writeFileSync(target, Buffer.from(await res.arrayBuffer()));
 }
 
+/** Full precision when the folder has it; an export that ships only the int8 file loads that one. */
+function onnxDtype(folder: string): "fp32" | "q8" {
+  const has = (f: string) => fs.existsSync(path.join(folder, "onnx", f));
+  return !has("model.onnx") && has("model_quantized.onnx") ? "q8" : "fp32";
+}
+
 export async function createTransformersEmbedder(opts: TransformersOptions, log: Logger): Promise<Embedder> {
   const isPath = looksLikePath(opts.model);
   const modelDir = path.resolve(opts.modelDir);
@@ -122,7 +128,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
 
   let extractor: Extractor;
   try {
-    const loading = pipeline("feature-extraction", id, { dtype: "fp32" }) as unknown as Promise<Extractor>;
+    const loading = pipeline("feature-extraction", id, { dtype: onnxDtype(localFolder) }) as unknown as Promise<Extractor>;
     // A late failure after the timeout has nowhere to go; keep it from becoming an unhandled rejection.
     loading.catch(() => undefined);
     extractor = await withTimeout(loading, opts.loadTimeoutMs ?? 30 * 60_000, `loading ${id}`);
