@@ -91,6 +91,26 @@ describe("model2vec embedder", () => {
     assert.ok(maxAbsDiff(n!, both!.map((x) => x / norm(both!))) < 1e-6);
   });
 
+  test("the sentence-transformers layout (0_StaticEmbedding, embedding.weight, Normalize module) gives the same vectors", async () => {
+    const st = fs.mkdtempSync(path.join(os.tmpdir(), "m2v-st-"));
+    temps.push(st);
+    fs.mkdirSync(path.join(st, "0_StaticEmbedding"));
+    // Same tensor bytes under sentence-transformers' tensor name: only the header changes.
+    const original = fs.readFileSync(path.join(FLOAT32, "model.safetensors"));
+    const headerLen = Number(original.readBigUInt64LE(0));
+    const header = original.subarray(8, 8 + headerLen).toString("utf8").trim().replace('"embeddings"', '"embedding.weight"');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
+    fs.writeFileSync(path.join(st, "0_StaticEmbedding", "model.safetensors"), Buffer.concat([len, Buffer.from(header), original.subarray(8 + headerLen)]));
+    fs.copyFileSync(path.join(FLOAT32, "tokenizer.json"), path.join(st, "0_StaticEmbedding", "tokenizer.json"));
+    fs.writeFileSync(path.join(st, "config_sentence_transformers.json"), JSON.stringify({ __version__: { sentence_transformers: "3.3.1" } }));
+    fs.copyFileSync(path.join(FLOAT32, "modules.json"), path.join(st, "modules.json"));
+    const e = await loadModel2Vec(st);
+    assert.equal(e.normalize, true, "normalised because modules.json lists a Normalize module");
+    const [v] = await e.embed(["hello world"]);
+    assert.ok(maxAbsDiff(v!, expected(FLOAT32, "expected_embeddings_short.json")) < 1e-6);
+  });
+
   test("only the first 512 tokens count: what follows them changes nothing", async () => {
     const e = await loadModel2Vec(QUANTIZED);
     const first512 = Array(512).fill("hello").join(" ");
