@@ -56,15 +56,24 @@ function pick(o: Record<string, unknown> | undefined, ...keys: string[]): unknow
   return keys.map((k) => o?.[k]);
 }
 
-export function parseStatus(payload: unknown): IndexStatus {
+/**
+ * qdrant_status as the server answers it: {store, embedder, default_repo, repos: [{repo, points, files}],
+ * states: {<repo>: {status, files_done, files_total, current_file}}}; flat shapes are read too.
+ */
+export function parseStatus(payload: unknown, repo?: string): IndexStatus {
   const o = (payload && typeof payload === "object" ? payload : {}) as Record<string, unknown>;
-  const inner = [o, o.indexing, o.state, o.status].find((x) => x && typeof x === "object" && !Array.isArray(x)) as Record<string, unknown> | undefined;
+  const want = repo ?? (typeof o.default_repo === "string" ? o.default_repo : undefined);
+  const states = o.states && typeof o.states === "object" ? (o.states as Record<string, Record<string, unknown>>) : undefined;
+  const stateOfRepo = states ? (want && states[want]) || Object.values(states)[0] : undefined;
+  const repos = Array.isArray(o.repos) ? (o.repos as Array<Record<string, unknown>>) : undefined;
+  const repoRow = repos?.find((r) => r.repo === want) ?? repos?.[0];
+  const inner = [stateOfRepo, o.indexing, o.state, o.status, o].find((x) => x && typeof x === "object" && !Array.isArray(x)) as Record<string, unknown> | undefined;
   const stateCandidates = [inner?.status, inner?.state, o.status, o.state, o.indexing_status].filter((x) => typeof x === "string") as string[];
   return {
     state: stateCandidates[0] ?? "unknown",
-    filesDone: num(...pick(inner, "files_done", "filesDone", "done", "indexed_files"), ...pick(o, "files_done", "filesDone")),
-    filesTotal: num(...pick(inner, "files_total", "filesTotal", "total", "total_files"), ...pick(o, "files_total", "filesTotal")),
-    points: num(...pick(o, "points", "points_count", "pointsCount", "count"), ...pick(inner, "points", "points_count")),
+    filesDone: num(...pick(inner, "files_done", "filesDone", "done"), ...pick(o, "files_done", "filesDone")),
+    filesTotal: num(...pick(inner, "files_total", "filesTotal", "total"), ...pick(repoRow, "files"), ...pick(o, "files_total", "filesTotal")),
+    points: num(...pick(repoRow, "points"), ...pick(o, "points", "points_count", "pointsCount", "count")),
     currentFile: [inner?.current_file, inner?.currentFile, o.current_file].find((x) => typeof x === "string") as string | undefined,
     raw: payload,
   };

@@ -175,3 +175,22 @@ export class LocalEngine {
     this.stop();
   }
 }
+
+/**
+ * Starts the engine; when it cannot because the embedding model is missing, starts it again lexical-only
+ * (EMBEDDING_PROVIDER=none) and returns the reason, for the user to see.
+ */
+export async function startLocalEngine(o: LocalEngineOptions, signal?: AbortSignal, allowFallback = true): Promise<{ engine: LocalEngine; lexicalReason?: string }> {
+  const engine = new LocalEngine(o);
+  try {
+    await engine.start(signal);
+    return { engine };
+  } catch (e) {
+    engine.stop();
+    if (!(e instanceof LocalStartError) || !e.failure.lexicalFallback || !allowFallback) throw e;
+    o.log.warn(`local: ${e.failure.message} Starting lexical-only.`);
+    const lexical = new LocalEngine({ ...o, embeddingProvider: "none" });
+    await lexical.start(signal);
+    return { engine: lexical, lexicalReason: e.failure.message };
+  }
+}

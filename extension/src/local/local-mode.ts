@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { Backend, Report } from "../backend.ts";
 import { delay, type Logger } from "../log.ts";
 import type { Settings } from "../settings.ts";
-import { LocalEngine, LocalStartError, type LocalIndexState } from "./local-engine.ts";
+import { LocalEngine, LocalStartError, startLocalEngine, type LocalIndexState } from "./local-engine.ts";
 import { locateServer, type ServerCommand, type StartFailure } from "./server-locator.ts";
 
 const MAX_RESTARTS = 3;
@@ -35,28 +35,24 @@ export class LocalBackend implements Backend {
     void this.showIndexing(signal);
   }
 
-  private async launch(signal: AbortSignal, provider = this.lexicalReason ? "none" : this.settings.local.embeddingProvider): Promise<void> {
+  private async launch(signal: AbortSignal): Promise<void> {
     this.engine?.dispose();
-    const engine = new LocalEngine({ root: this.root, repo: this.repo, server: this.server!, nodePath: this.settings.local.nodePath, embeddingProvider: provider, log: this.log });
+    const provider = this.lexicalReason ? "none" : this.settings.local.embeddingProvider;
+    const { engine, lexicalReason } = await startLocalEngine(
+      { root: this.root, repo: this.repo, server: this.server!, nodePath: this.settings.local.nodePath, embeddingProvider: provider, log: this.log },
+      signal,
+      !this.lexicalReason,
+    );
     this.engine = engine;
     engine.onUnexpectedExit = (f) => void this.recover(f, signal);
-    try {
-      await engine.start(signal);
-    } catch (e) {
-      if (e instanceof LocalStartError && e.failure.lexicalFallback && !this.lexicalReason) {
-        await this.fallBackToLexical(e.failure, signal);
-        return;
-      }
-      throw e;
-    }
+    if (lexicalReason) this.noteLexical(lexicalReason);
     this.report({ indexer: { url: engine.mcpUrl }, memory: undefined, lexicalOnly: this.lexicalReason });
   }
 
-  private async fallBackToLexical(f: StartFailure, signal: AbortSignal): Promise<void> {
-    this.lexicalReason = f.message;
-    this.log.warn(`local mode: ${f.message}`);
-    void vscode.window.showWarningMessage(`Context Engine: ${f.message}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("contextEngine.showLogs"));
-    await this.launch(signal, "none");
+  private noteLexical(reason: string): void {
+    this.lexicalReason = reason;
+    this.log.warn(`local mode: ${reason}`);
+    void vscode.window.showWarningMessage(`Context Engine: ${reason}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("contextEngine.showLogs"));
   }
 
   /** A process died after starting: lexical fallback for a missing model, else restart a few times, else report. */
@@ -64,7 +60,8 @@ export class LocalBackend implements Backend {
     if (this.disposed || signal.aborted) return;
     try {
       if (f.lexicalFallback && !this.lexicalReason) {
-        await this.fallBackToLexical(f, signal);
+        this.noteLexical(f.message);
+        await this.launch(signal);
         void this.showIndexing(signal);
         return;
       }

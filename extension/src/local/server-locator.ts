@@ -2,6 +2,7 @@
 // or the server of the source checkout the extension runs from. Says exactly what it tried when nothing fits.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 export interface ServerCommand {
   /** What to execute ("node" or an executable). */
@@ -60,6 +61,11 @@ export function which(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Pla
   return undefined;
 }
 
+/** Runs the server from TypeScript sources; the loader by absolute URL, as the child's cwd is the workspace. */
+export function tsxCommand(nodePath: string, loader: string, main: string): ServerCommand {
+  return { command: nodePath, prefix: ["--import", pathToFileURL(loader).href, main], origin: `source checkout via tsx (${main})` };
+}
+
 export function locateServer(input: LocateInput): ServerCommand {
   const tried: string[] = [];
   const configured = input.serverPath?.trim();
@@ -86,10 +92,8 @@ export function locateServer(input: LocateInput): ServerCommand {
   if (isFile(built)) return fromPath(built, input.nodePath, `source checkout (${built})`);
   tried.push(`${built} (not built)`);
   const source = path.join(checkout, "server", "src", "cli", "main.ts");
-  const tsx = path.join(checkout, "node_modules", "tsx");
-  if (isFile(source) && existsSync(tsx)) {
-    return { command: input.nodePath, prefix: ["--import", "tsx", source], origin: `source checkout via tsx (${source})` };
-  }
+  const tsx = path.join(checkout, "node_modules", "tsx", "dist", "loader.mjs");
+  if (isFile(source) && existsSync(tsx)) return tsxCommand(input.nodePath, tsx, source);
   throw new ServerNotFoundError(tried);
 }
 
@@ -134,7 +138,9 @@ export function classifyFailure(output: string, cmd: ServerCommand, nodePath: st
     };
   }
   if (/EADDRINUSE/.test(output)) return { kind: "port", message: "The local port was taken by another process; retrying picks another.", lexicalFallback: false };
-  const tail = output.trim().split("\n").slice(-5).join(" | ");
+  const lines = output.trim().split("\n").map((l) => l.trim()).filter(Boolean);
+  const errorLine = lines.find((l) => /^(context-engine\b.*:|\w*Error\b|error:)/i.test(l) && !l.startsWith("at "));
+  const tail = errorLine ?? lines.slice(-3).join(" | ");
   return {
     kind: "other",
     message: `The Context Engine server (${cmd.origin}) stopped: ${tail || "no output"}. See "Context Engine: Show Logs".`,
