@@ -110,7 +110,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const id = isPath ? path.resolve(opts.model) : opts.model;
   const localFolder = isPath ? id : path.join(modelDir, id);
   const allowRemote = !isPath && (opts.allowRemote ?? true);
-  const { env, pipeline } = await import("@huggingface/transformers");
+  const { env, pipeline, LogLevel } = await import("@huggingface/transformers");
   const remoteHost = opts.remoteHost ?? env.remoteHost;
   const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath
@@ -118,6 +118,8 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
     : `Put the model folder (config.json, tokenizer.json, onnx/model.onnx) at ${localFolder}, ` +
       `or set EMBEDDING_MODEL to a local folder, or allow this machine to reach ${remoteHost}.`;
 
+  // One logger: the library's console warnings would bypass it; its failures reach us as errors anyway.
+  env.logLevel = LogLevel.ERROR;
   env.localModelPath = modelDir;
   env.cacheDir = modelDir;
   env.allowLocalModels = true;
