@@ -26,6 +26,11 @@ async function fetchFile(url: string, timeoutMs: number): Promise<Uint8Array | u
   let res: Response;
   try {
     res = await fetch(url, { signal: ac.signal, redirect: "follow" });
+  } catch (err) {
+    // undici says only "fetch failed"; the useful part (ENOTFOUND, ECONNREFUSED, our timeout) is the cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause ? `${cause.code ? cause.code + " " : ""}${cause.message ?? ""}`.trim() : (err as Error).message;
+    throw new Error(`${url}: ${detail}`);
   } finally {
     clearTimeout(timer);
   }
