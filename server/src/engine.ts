@@ -1,7 +1,7 @@
 // The one factory: builds the engine's parts from settings, so everything else receives them ready-made.
 import path from "node:path";
 import { loadSettings, repoNameFor, storePathFor, type Settings } from "./config/index.ts";
-import { createEmbedder } from "./embedding/index.ts";
+import { createEmbedder, EmbedderUnavailableError } from "./embedding/index.ts";
 import type { Embedder } from "./embedding/types.ts";
 import { Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
 import { createLogger, type Logger } from "./log/index.ts";
@@ -33,6 +33,20 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * The embedder the settings name. When the provider was left at its default and the model cannot be had (no network,
+ * no local copy), search still works: lexical only, with one warning saying how to get the model.
+ */
+export async function embedderFor(settings: Settings, log: Logger): Promise<Embedder> {
+  try {
+    return await createEmbedder(settings, log);
+  } catch (e) {
+    if (!(e instanceof EmbedderUnavailableError) || settings.embeddingProviderExplicit) throw e;
+    log.warn(`${e.message} Continuing with lexical-only search (set EMBEDDING_PROVIDER=none to silence this).`);
+    return createEmbedder({ ...settings, embeddingProvider: "none" }, log);
+  }
+}
+
 /** Opens the store the settings name: Qdrant when QDRANT_URL is set, else the embedded SQLite file of the root. */
 export async function openStore(settings: Settings, root: string, log: Logger): Promise<Store> {
   if (settings.qdrantUrl) {
@@ -47,7 +61,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   const log = opts.log ?? createLogger({ level: settings.logLevel });
   const root = path.resolve(opts.root);
   const repo = opts.repo ?? repoNameFor(settings, root);
-  const embedder = opts.embedder ?? (await createEmbedder(settings, log));
+  const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
   const indexer = new Indexer({
     root, repo, store, embedder, log,

@@ -243,7 +243,7 @@ for (const backend of backends) {
       });
       it(
         "moving a file onto its own path keeps its points",
-        { todo: backend.name === "sqlite" ? "SqliteStore.moveFile deletes the target path's rows before re-keying the source rows, so from === to loses the file" : false },
+        {},
         async () => {
           const points = [chunk({ path: "same.py", text: "def stay():\n    pass", symbol: "stay" })];
           await store.replaceFile(record(points), points);

@@ -6,7 +6,7 @@ import { EXIT, type CliIO } from "./io.ts";
 
 export async function initCollectionCommand(argv: string[], io: CliIO): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout.write("Usage: context-engine init-collection\n\nCreates COLLECTION_NAME in Qdrant (QDRANT_URL) with the dense and lexical vectors and payload indexes; idempotent.\n");
+    io.stdout.write("Usage: context-engine init-collection [--recreate]\n\n--recreate drops and rebuilds a collection made for another embedder.\nCreates COLLECTION_NAME in Qdrant (QDRANT_URL) with the dense and lexical vectors and payload indexes; idempotent.\n");
     return EXIT.ok;
   }
   const settings = loadSettings(io.env);
@@ -17,7 +17,7 @@ export async function initCollectionCommand(argv: string[], io: CliIO): Promise<
   }
   const embedder = await createEmbedder(settings, log);
   const { initCollection } = await import("../store/qdrant/index.ts");
-  await initCollection(settings, { embedder: embedder.name, dimension: embedder.dimension }, log);
+  await initCollection(settings, { embedder: embedder.name, dimension: embedder.dimension }, log, { recreate: argv.includes("--recreate") });
   io.stdout.write(`Collection ${settings.collectionName} ready at ${settings.qdrantUrl}\n`);
   return EXIT.ok;
 }

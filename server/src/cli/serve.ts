@@ -54,7 +54,7 @@ async function serveUpload(argv: string[], io: CliIO): Promise<number> {
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
   const reposDir = path.resolve(io.cwd, values.repos ?? "/repos");
   const { startUploadServer } = await import("../sync/index.ts");
-  const server = await startUploadServer({ port, host: values.host ?? "0.0.0.0", reposDir, token: settings.token, log });
+  const server = await startUploadServer({ port, host: values.host ?? settings.bindHost, reposDir, token: settings.token, log });
   log.info("uploader listening", { port: server.port, repos: reposDir, auth: settings.token ? "bearer" : "off" });
   const sig = await untilSignal();
   log.info("uploader stopping", { signal: sig });

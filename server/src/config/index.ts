@@ -27,6 +27,10 @@ export interface Settings {
   token: string | undefined;
   logLevel: LogLevel;
   maxFileBytes: number;
+  /** True when EMBEDDING_PROVIDER was set explicitly (then an unavailable model is an error, not a fallback). */
+  embeddingProviderExplicit: boolean;
+  /** Address the HTTP servers bind: 127.0.0.1 on a workstation, 0.0.0.0 inside Kubernetes. */
+  bindHost: string;
 }
 
 /** A bad setting: its message is the one line a person reads before the process stops. */
@@ -139,8 +143,9 @@ export const SETTINGS_SPEC = {
   llamacppThreads: { key: "LLAMACPP_THREADS", default: 1, description: "CPU threads of the embedded decoder", parse: integer(1, 256) },
   token: { key: "CONTEXT_ENGINE_TOKEN", default: undefined, description: "bearer token required on MCP and upload routes", parse: optionalText },
   logLevel: { key: "LOG_LEVEL", default: "info", description: "debug | info | warn | error", parse: oneOf<LogLevel>("debug", "info", "warn", "error") },
+  bindHost: { key: "BIND_HOST", default: "", description: "address the servers bind (default 127.0.0.1; 0.0.0.0 inside Kubernetes)", parse: text },
   maxFileBytes: { key: "MAX_FILE_BYTES", default: 1024 * 1024, description: "files larger than this are skipped", parse: integer(1, 1024 * 1024 * 1024) },
-} satisfies { [K in keyof Settings]: Spec<Settings[K]> };
+} satisfies { [K in Exclude<keyof Settings, "embeddingProviderExplicit">]: Spec<Settings[K]> };
 
 /** Reads and validates every setting; throws SettingsError on the first bad value. */
 export function loadSettings(env: Env = process.env): Settings {
@@ -151,6 +156,8 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   const settings = out as unknown as Settings;
   if (!settings.memoryCollection) settings.memoryCollection = settings.collectionName;
+  settings.embeddingProviderExplicit = env.EMBEDDING_PROVIDER !== undefined && env.EMBEDDING_PROVIDER.trim() !== "";
+  if (!settings.bindHost) settings.bindHost = env.KUBERNETES_SERVICE_HOST ? "0.0.0.0" : "127.0.0.1";
   return settings;
 }
 

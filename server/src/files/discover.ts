@@ -27,13 +27,15 @@ export interface Discovery {
 export interface DiscoverOptions {
   maxFileBytes: number;
   rules?: IgnoreRules;
+  /** Walk only this folder (posix, relative to the root); ignore files above it still apply. */
+  under?: string;
 }
 
 export function discoverFiles(root: string, opts: DiscoverOptions): Discovery {
   const rules = opts.rules ?? new IgnoreRules(root);
   const files: DiscoveredFile[] = [];
   const skipped: Skipped[] = [];
-  const stack: string[] = [""];
+  const stack: string[] = [opts.under ? opts.under.replace(/^\/+|\/+$/g, "") : ""];
   while (stack.length) {
     const rel = stack.pop()!;
     let entries: Dirent[];

@@ -32,6 +32,8 @@ export interface IndexProgress {
 
 export interface RunOptions {
   signal?: AbortSignal;
+  /** Only this folder (relative to the root): files elsewhere are neither read nor removed. */
+  under?: string;
   onProgress?: (p: IndexProgress) => void;
 }
 
@@ -107,10 +109,12 @@ export class Indexer {
     const rebuilt = await this.ensureSchema();
     opts.onProgress?.({ phase: "scanning", done: 0, total: 0 });
     this.rules.reset();
-    const { files, skipped } = discoverFiles(this.o.root, { maxFileBytes: this.o.maxFileBytes, rules: this.rules });
+    const under = opts.under ? normalise(opts.under).replace(/\/+$/, "") : "";
+    const { files, skipped } = discoverFiles(this.o.root, { maxFileBytes: this.o.maxFileBytes, rules: this.rules, under });
     const existing = await this.o.store.listFiles(this.o.repo);
     const seen = new Set(files.map((f) => f.path));
-    const gone = [...existing.keys()].filter((p) => !seen.has(p));
+    const inScope = (p: string) => !under || p.startsWith(under + "/");
+    const gone = [...existing.keys()].filter((p) => inScope(p) && !seen.has(p));
     const report: IndexReport = { scanned: files.length, indexed: 0, unchanged: 0, removed: 0, moved: 0, chunks: 0, skipped, ms: 0, rebuilt };
 
     // A file that vanished while one with its exact content appeared was renamed: move its points, don't re-embed.

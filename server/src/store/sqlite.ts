@@ -248,7 +248,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const rows = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ?`).all(repo, from) as ChunkRow[];
       if (!rows.length) return false;
-      this.deleteRows(this.fileRowids(repo, to.path));
+      if (from !== to.path) this.deleteRows(this.fileRowids(repo, to.path));
       const upd = this.db.prepare("UPDATE chunks SET id = ?, path = ?, ext = ? WHERE rowid = ?");
       const delFts = this.db.prepare("DELETE FROM chunks_fts WHERE rowid = ?");
       const insFts = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");

@@ -1,0 +1,55 @@
+// The health port: /health (process up), /readyz (store reachable, embedder loaded), /tools (what is served).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { McpContext } from "./context.ts";
+import { sendJson } from "./http-guards.ts";
+
+export interface HealthServer {
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function readiness(ctx: McpContext, timeoutMs = 3000): Promise<{ ready: boolean; reason?: string; store: string; embedder: string }> {
+  const base = { store: `${ctx.store.kind} ${ctx.store.location}`, embedder: ctx.embedder.name };
+  try {
+    await Promise.race([
+      ctx.store.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+  } catch (e) {
+    return { ready: false, reason: `store unreachable: ${(e as Error).message}`, ...base };
+  }
+  return { ready: true, ...base };
+}
+
+export async function startHealthServer(opts: {
+  host: string;
+  port: number;
+  name: string;
+  ctx: McpContext;
+  tools: () => { name: string; description?: string }[];
+}): Promise<HealthServer> {
+  const server = createServer((req, res) => {
+    const route = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "") || "/";
+    if (req.method !== "GET") return sendJson(res, 405, { error: "health routes answer GET" }, { Allow: "GET" });
+    if (route === "/health" || route === "/healthz") return sendJson(res, 200, { status: "ok", server: opts.name, uptime_s: Math.round(process.uptime()) });
+    if (route === "/readyz" || route === "/ready") {
+      void readiness(opts.ctx).then((r) =>
+        sendJson(res, r.ready ? 200 : 503, { status: r.ready ? "ready" : "degraded", server: opts.name, ...r }),
+      );
+      return;
+    }
+    if (route === "/tools") return sendJson(res, 200, { server: opts.name, tools: opts.tools() });
+    sendJson(res, 404, { error: "health routes: /health, /readyz, /tools" });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,208 @@
+// One HTTP port answering both MCP transports: legacy SSE (GET /sse + POST /messages) and Streamable HTTP (/mcp).
+// A POST to /mcp without a session that is not an initialize request is served statelessly, so a plain
+// `curl -X POST .../mcp -d '{"method":"tools/call",...}'` works as the deployment guide shows.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "../log/index.ts";
+import { checkBearer, checkHostAndOrigin, readJsonBody, sendJson, HttpError } from "./http-guards.ts";
+
+export interface McpHttpOptions {
+  /** Builds a fresh MCP server (one per session: an McpServer serves one transport). */
+  newServer: () => McpServer;
+  host: string;
+  port: number;
+  token: string | undefined;
+  log: Logger;
+  /** What the root path advertises. */
+  advertise: "sse" | "http";
+  name: string;
+  maxBodyBytes?: number;
+  sseKeepAliveMs?: number;
+  /** Streamable HTTP sessions idle this long are closed (clients that never said goodbye). */
+  sessionIdleMs?: number;
+}
+
+export interface McpHttpServer {
+  port: number;
+  server: Server;
+  sessions(): { sse: number; http: number };
+  close(): Promise<void>;
+}
+
+interface HttpSession {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  lastSeen: number;
+}
+
+interface SseSession {
+  transport: SSEServerTransport;
+  server: McpServer;
+  keepAlive: NodeJS.Timeout;
+}
+
+const JSONRPC_ERRORS = { parse: -32700, invalid: -32600, session: -32001, server: -32603 } as const;
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
+}
+
+export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServer> {
+  const maxBody = o.maxBodyBytes ?? 4 * 1024 * 1024;
+  const httpSessions = new Map<string, HttpSession>();
+  const sseSessions = new Map<string, SseSession>();
+  let port = o.port;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = url.pathname.replace(/\/+$/, "") || "/";
+    if (route === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", server: o.name });
+    if (route === "/" && req.method === "GET") {
+      return sendJson(res, 200, {
+        name: o.name, transport: o.advertise, endpoints: { sse: "/sse", messages: "/messages", streamable_http: "/mcp" },
+        auth: o.token ? "bearer" : "none",
+      });
+    }
+    if (!["/mcp", "/sse", "/messages"].includes(route)) return sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}: use /mcp (Streamable HTTP) or /sse (SSE)` });
+    checkHostAndOrigin(req, o.host, port);
+    checkBearer(req, o.token);
+
+    if (route === "/sse") {
+      if (req.method !== "GET") throw new HttpError(405, "use GET /sse to open an SSE session", { Allow: "GET" });
+      const transport = new SSEServerTransport("/messages", res);
+      const server = o.newServer();
+      const keepAlive = setInterval(() => {
+        if (!res.writableEnded) res.write(": keep-alive\n\n");
+      }, o.sseKeepAliveMs ?? 15_000);
+      keepAlive.unref();
+      sseSessions.set(transport.sessionId, { transport, server, keepAlive });
+      const cleanup = () => {
+        clearInterval(keepAlive);
+        if (sseSessions.delete(transport.sessionId)) void server.close().catch(() => undefined);
+      };
+      res.on("close", cleanup);
+      transport.onclose = cleanup;
+      await server.connect(transport);
+      o.log.debug("sse session opened", { session: transport.sessionId });
+      return;
+    }
+
+    if (route === "/messages") {
+      if (req.method !== "POST") throw new HttpError(405, "POST /messages?sessionId=... carries SSE-session messages", { Allow: "POST" });
+      const id = url.searchParams.get("sessionId") ?? "";
+      const s = sseSessions.get(id);
+      if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown or closed SSE session "${id}": open a new one with GET /sse`);
+      const body = await readJsonBody(req, maxBody);
+      if (!body.ok) return rpcError(res, body.status, JSONRPC_ERRORS.parse, body.message);
+      await s.transport.handlePostMessage(req, res, body.value);
+      return;
+    }
+
+    // /mcp: Streamable HTTP.
+    const sessionId = req.headers["mcp-session-id"];
+    const sid = Array.isArray(sessionId) ? sessionId[0] : sessionId;
+    if (req.method === "GET" || req.method === "DELETE") {
+      const s = sid ? httpSessions.get(sid) : undefined;
+      if (!s) return rpcError(res, sid ? 404 : 400, JSONRPC_ERRORS.session, sid ? `unknown session "${sid}": initialize a new one` : "Mcp-Session-Id header required");
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res);
+      return;
+    }
+    if (req.method !== "POST") throw new HttpError(405, "use POST /mcp", { Allow: "GET, POST, DELETE" });
+    const body = await readJsonBody(req, maxBody);
+    if (!body.ok) return rpcError(res, body.status, body.status === 413 ? JSONRPC_ERRORS.invalid : JSONRPC_ERRORS.parse, body.message);
+    if (sid) {
+      const s = httpSessions.get(sid);
+      if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown session "${sid}": initialize a new one`);
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res, body.value);
+      return;
+    }
+    if (isInitializeRequest(body.value)) {
+      const server = o.newServer();
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          httpSessions.set(id, { transport, server, lastSeen: Date.now() });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId && httpSessions.delete(transport.sessionId)) void server.close().catch(() => undefined);
+      };
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body.value);
+      return;
+    }
+    // Stateless one-shot (no session): plain JSON back, whatever Accept said.
+    req.headers.accept = "application/json, text/event-stream";
+    const server = o.newServer();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on("close", () => {
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body.value);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof HttpError) {
+        if (!res.headersSent) sendJson(res, e.status, { error: e.message }, e.headers);
+        else res.end();
+        return;
+      }
+      o.log.warn("mcp request failed", { error: (e as Error).message, url: req.url });
+      if (!res.headersSent) rpcError(res, 500, JSONRPC_ERRORS.server, `internal error: ${(e as Error).message}`);
+      else res.end();
+    });
+  });
+  server.requestTimeout = 0; // SSE streams and long tool calls outlive the default.
+  server.headersTimeout = 30_000;
+
+  const sweep = setInterval(() => {
+    const idle = o.sessionIdleMs ?? 30 * 60_000;
+    const now = Date.now();
+    for (const [id, s] of httpSessions) {
+      if (now - s.lastSeen > idle) {
+        httpSessions.delete(id);
+        void s.transport.close().catch(() => undefined);
+        void s.server.close().catch(() => undefined);
+        o.log.debug("idle session closed", { session: id });
+      }
+    }
+  }, Math.min(60_000, Math.max(1000, (o.sessionIdleMs ?? 60_000) / 2)));
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    server,
+    sessions: () => ({ sse: sseSessions.size, http: httpSessions.size }),
+    async close() {
+      clearInterval(sweep);
+      for (const s of sseSessions.values()) {
+        clearInterval(s.keepAlive);
+        await s.server.close().catch(() => undefined);
+      }
+      for (const s of httpSessions.values()) {
+        await s.transport.close().catch(() => undefined);
+        await s.server.close().catch(() => undefined);
+      }
+      sseSessions.clear();
+      httpSessions.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Zod schemas of the MCP tools' inputs and outputs, with descriptions an agent can act on.
+import { z } from "zod";
+import type { ChunkKind } from "../chunking/types.ts";
+import type { SearchFilter } from "../store/types.ts";
+
+export const filterShape = {
+  language: z.string().optional().describe("Only these languages, comma-separated: python, typescript, tsx, javascript, go, rust, java, csharp, cpp, ruby, php, bash, markdown, ..."),
+  under: z.string().optional().describe("Only paths under this folder, e.g. 'src/server/'"),
+  path_glob: z.string().optional().describe("Only paths matching this glob, e.g. '**/*.py' or 'src/**/handlers/*'"),
+  not_glob: z.string().optional().describe("Exclude paths matching this glob, e.g. '**/migrations/**'"),
+  kind: z.enum(["code", "test", "doc", "config"]).optional().describe("Only this kind of file"),
+  symbol: z.string().optional().describe("Only chunks whose symbol or symbol path contains this, e.g. 'Session.request'"),
+  ext: z.string().optional().describe("Only these file extensions, comma-separated, without dots: 'py,pyi'"),
+  repo: z.string().optional().describe("Repo to search; '*' searches every repo in the collection (default: the served repo)"),
+};
+
+export type FilterArgs = { [K in keyof typeof filterShape]?: string };
+
+export function toFilter(a: FilterArgs): SearchFilter {
+  const list = (v?: string) => v?.split(",").map((s) => s.trim()).filter(Boolean);
+  const f: SearchFilter = {};
+  if (a.language) f.language = list(a.language.toLowerCase());
+  if (a.under) f.under = a.under;
+  if (a.path_glob) f.path_glob = a.path_glob;
+  if (a.not_glob) f.not_glob = a.not_glob;
+  if (a.kind) f.kind = [a.kind as ChunkKind];
+  if (a.symbol) f.symbol = a.symbol;
+  if (a.ext) f.ext = list(a.ext);
+  if (a.repo) f.repo = a.repo;
+  return f;
+}
+
+export const searchResultSchema = z.object({
+  path: z.string(),
+  repo: z.string(),
+  start_line: z.number(),
+  end_line: z.number(),
+  symbol: z.string(),
+  symbol_path: z.string(),
+  language: z.string(),
+  kind: z.string(),
+  score: z.number(),
+  why: z.array(z.string()),
+  components: z.record(z.number()),
+  snippet: z.string(),
+});
+
+export const searchOutput = {
+  results: z.array(searchResultSchema),
+  query: z.object({ text: z.string(), terms: z.array(z.string()), filter: z.record(z.unknown()) }),
+  took_ms: z.number(),
+};
+
+export const memoryMetadataSchema = z
+  .object({
+    kind: z.string().optional().describe("What the memory is: decision, convention, gotcha, todo, note, ..."),
+    language: z.string().optional().describe("Language it concerns, e.g. python"),
+    path: z.string().optional().describe("File or folder it concerns"),
+    tags: z.array(z.string()).optional().describe("Free tags"),
+    topic: z.string().optional().describe("Short topic, e.g. 'auth' or 'build'"),
+    priority: z.number().optional().describe("Importance, 0 (default) to 10"),
+    author: z.string().optional(),
+  })
+  .passthrough();
+
+export const memoryItemSchema = z.object({
+  id: z.string(),
+  information: z.string(),
+  metadata: z.record(z.unknown()),
+  created_at: z.string(),
+  repo: z.string(),
+  score: z.number().optional(),
+  why: z.array(z.string()).optional(),
+});
