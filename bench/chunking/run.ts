@@ -1,13 +1,12 @@
 // Chunking throughput on real code found on this machine (node_modules, the Python standard library, C headers):
-// tree-sitter parse alone vs the whole chunkFile per language, then chunkFile on the mixed corpus in 1 and 2
-// worker threads. Prints a table and writes bench/results/chunking.json.
+// tree-sitter parse alone vs the whole chunkFile per language, then the mixed corpus through createChunker
+// with 1 and 2 worker threads. Prints a table and writes bench/results/chunking.json.
 // Run: node --import tsx bench/chunking/run.ts   (BENCH_MB=<MB per language>, default 8)
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { chunkFile, hasGrammar } from "../../server/src/chunking/index.ts";
+import { chunkFile, createChunker, hasGrammar } from "../../server/src/chunking/index.ts";
 import { parserFor } from "../../server/src/chunking/grammars.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -15,6 +14,7 @@ const root = path.resolve(here, "../..");
 const MB_PER_LANGUAGE = Number(process.env.BENCH_MB ?? 8);
 const MAX_FILE = 1 << 20; // discovery skips larger files
 const OPTS = { microChunks: true, maxMicroChunks: 200 };
+const IN_FLIGHT = 32;
 
 interface Source {
   language: string;
@@ -90,38 +90,29 @@ async function parseAll(sources: Source[]): Promise<number> {
   return performance.now() - t;
 }
 
-if (!isMainThread) {
-  // Worker: chunk the sources it is given, once to warm up and once measured.
-  const sources = workerData as Source[];
-  await chunkAll(sources);
-  parentPort!.postMessage(await chunkAll(sources));
-} else {
-  await main();
-}
-
-function inWorkers(sources: Source[], threads: number): Promise<{ ms: number; chunks: number }> {
-  const shares: Source[][] = Array.from({ length: threads }, () => []);
-  const sizes = new Array(threads).fill(0);
-  for (const s of [...sources].sort((a, b) => b.bytes - a.bytes)) {
-    const i = sizes.indexOf(Math.min(...sizes));
-    shares[i].push(s);
-    sizes[i] += s.bytes;
+/** The mixed corpus through createChunker's worker threads, a bounded number of files in flight (as an indexer would). */
+async function inWorkers(sources: Source[], threads: number): Promise<{ ms: number; chunks: number }> {
+  const chunker = createChunker({ threads });
+  const run = async () => {
+    let next = 0;
+    let chunks = 0;
+    const lane = async () => {
+      while (next < sources.length) {
+        const s = sources[next++];
+        chunks += (await chunker.chunkFile({ path: "", text: s.text, language: s.language }, OPTS)).length;
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    return chunks;
+  };
+  try {
+    await run(); // every worker loads and tiers up its grammars
+    const t = performance.now();
+    const chunks = await run();
+    return { ms: performance.now() - t, chunks };
+  } finally {
+    await chunker.close();
   }
-  return new Promise((resolve, reject) => {
-    let ready = 0;
-    const results: Array<{ ms: number; chunks: number }> = [];
-    for (const share of shares) {
-      // A worker neither starts from a .ts file nor inherits --import tsx: register tsx in it, then load this file.
-      const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-      const w = new Worker(boot, { eval: true, workerData: share });
-      w.once("message", (r: { ms: number; chunks: number }) => {
-        results.push(r);
-        void w.terminate();
-        if (++ready === threads) resolve({ ms: Math.max(...results.map((x) => x.ms)), chunks: results.reduce((a, x) => a + x.chunks, 0) });
-      });
-      w.once("error", reject);
-    }
-  });
 }
 
 async function main(): Promise<void> {
@@ -163,7 +154,7 @@ async function main(): Promise<void> {
     threads.push({ threads: n, files: all.length, MB: round(bytes / 1e6), "MB/s": round(bytes / 1e3 / ms, 2), chunks });
   }
   table("chunkFile per language (micro-chunks on, steady state)", rows);
-  table("chunkFile on the mixed corpus in worker threads", threads);
+  table("createChunker on the mixed corpus (worker threads)", threads);
   const load = os.loadavg()[0];
   process.stdout.write(`\n${os.cpus().length} CPUs, load average ${round(load, 2)} at the end (other work on the machine skews the figures)\n`);
   const out = path.join(root, "bench/results/chunking.json");
@@ -179,3 +170,4 @@ function table(title: string, rows: Record<string, string | number>[]): void {
   process.stdout.write(`\n${title}\n${line(cols)}\n${line(width.map((w) => "-".repeat(w)))}\n`);
   for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + "\n");
 }
+await main();
