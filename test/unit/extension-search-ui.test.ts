@@ -1,0 +1,100 @@
+// The search panel's HTML (CSP, no remote resources, the DOM contract with the e2e tests), qdrant_status parsing,
+// and the rollout problem detection.
+import assert from "node:assert/strict";
+import vm from "node:vm";
+import { describe, test } from "node:test";
+import { csp, makeNonce, searchPanelHtml } from "../../extension/src/search/html.ts";
+import { parseStatus, payloadOf } from "../../extension/src/engine/indexer-client.ts";
+import { podProblem, rolloutGap } from "../../extension/src/cluster/rollout.ts";
+import { IgnoreRules } from "../../extension/src/sync/ignore-rules.ts";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+describe("search panel HTML", () => {
+  const nonce = makeNonce();
+  const html = searchPanelHtml(nonce, "vscode-webview://abc");
+
+  test("has a strict CSP with the nonce, and every script and style carries it", () => {
+    assert.match(html, new RegExp(`content="${csp(nonce, "vscode-webview://abc").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`));
+    assert.match(csp(nonce, "x"), /^default-src 'none'; /);
+    const scripts = html.match(/<script[^>]*>/g) ?? [];
+    const styles = html.match(/<style[^>]*>/g) ?? [];
+    assert.equal(scripts.length, 1);
+    assert.ok([...scripts, ...styles].every((t) => t.includes(`nonce="${nonce}"`)));
+    assert.notEqual(makeNonce(), nonce);
+  });
+
+  test("loads nothing remote and keeps the DOM ids the e2e tests use", () => {
+    assert.ok(!/(src|href)="https?:/.test(html));
+    assert.ok(!/@import|url\(http/.test(html));
+    for (const id of ["query", "search-button", "filters-toggle", "filters", "filter-language", "filter-under", "filter-repo", "connection", "status", "results"]) {
+      assert.match(html, new RegExp(`id="${id}"`), id);
+    }
+  });
+
+  test("its script parses, and renders results with textContent only", () => {
+    const script = /<script nonce="[^"]+">([\s\S]*)<\/script>/.exec(html)![1];
+    assert.doesNotThrow(() => new vm.Script(script));
+    assert.ok(!script.includes("innerHTML"));
+    assert.ok(script.includes('li.dataset.startLine'));
+  });
+});
+
+describe("qdrant_status", () => {
+  test("the server's shape: per-repo states and repo rows", () => {
+    const s = parseStatus({
+      store: "sqlite",
+      default_repo: "demo",
+      repos: [
+        { repo: "other", points: 9, files: 3 },
+        { repo: "demo", points: 42, files: 7 },
+      ],
+      states: { demo: { status: "indexing", files_done: 3, files_total: 7, current_file: "src/a.ts" } },
+    });
+    assert.deepEqual([s.state, s.filesDone, s.filesTotal, s.points, s.currentFile], ["indexing", 3, 7, 42, "src/a.ts"]);
+  });
+
+  test("structured content first, else JSON text", () => {
+    assert.deepEqual(payloadOf({ structuredContent: { a: 1 }, content: [{ type: "text", text: '{"a":2}' }] }), { a: 1 });
+    assert.deepEqual(payloadOf({ content: [{ type: "text", text: '{"a":2}' }] }), { a: 2 });
+    assert.equal(payloadOf({ content: [{ type: "text", text: "not json" }] }), undefined);
+  });
+});
+
+describe("rollout", () => {
+  test("a Deployment is rolled out when the new generation's replicas are all available", () => {
+    assert.equal(rolloutGap("Deployment", { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { observedGeneration: 1 } }), "waiting for the controller to see the new spec");
+    assert.equal(rolloutGap("Deployment", { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 2 } }), "1 old replica(s) terminating");
+    assert.equal(rolloutGap("Deployment", { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 } }), null);
+  });
+
+  test("a crash loop is reported with the exit and where to read the logs", () => {
+    const msg = podProblem(
+      [{ metadata: { name: "mcp-indexer-1" }, status: { containerStatuses: [{ name: "indexer", image: "x", imageID: "", ready: false, restartCount: 4, state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1, message: "QDRANT_URL unreachable" } } }] } }],
+      "context-engine",
+    );
+    assert.match(msg ?? "", /keeps crashing \(last exit 1: QDRANT_URL unreachable\).*kubectl -n context-engine logs mcp-indexer-1 -c indexer/);
+    assert.equal(podProblem([{ metadata: { name: "p" }, status: { containerStatuses: [{ name: "c", image: "x", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ErrImagePull", message: "timeout" } } }] } }], "ns"), null, "a first transient pull error is waited out");
+  });
+});
+
+describe("ignore rules", () => {
+  test("deeper rule files override shallower ones, folders that are never code stay out", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "ce-ignore-"));
+    mkdirSync(path.join(root, "a/b"), { recursive: true });
+    writeFileSync(path.join(root, ".gitignore"), "*.gen.ts\nbuild/\n");
+    writeFileSync(path.join(root, "a/b/.contextignore"), "!keep.gen.ts\nsecret.txt\n");
+    const rules = new IgnoreRules(root, ["*.bak"]);
+    assert.equal(rules.ignores("x.gen.ts"), true);
+    assert.equal(rules.ignores("a/b/keep.gen.ts"), false);
+    assert.equal(rules.ignores("a/b/secret.txt"), true);
+    assert.equal(rules.ignores("a/secret.txt"), false);
+    assert.equal(rules.ignores("build/out.js"), true);
+    assert.equal(rules.ignores("old.bak"), true);
+    assert.equal(rules.ignores(".git/config"), true);
+    assert.equal(rules.ignores(".codebase/index.db"), true);
+    assert.equal(rules.ignores("node_modules/x/index.js"), true);
+    assert.equal(rules.ignores("src/main.ts"), false);
+  });
+});
