@@ -234,3 +234,14 @@ test("every language of the brief has a grammar; markdown and data formats do no
   }
   for (const l of ["markdown", "json", "yaml", "toml", "html", "css", "text", "kotlin"]) assert.ok(!hasGrammar(l), l);
 });
+
+test("javascript/typescript test files: describe blocks are suites and it/test calls are tests, named by their titles", async () => {
+  const src = `import { describe, it } from "node:test";\n\ndescribe("Session", () => {\n  beforeEach(() => {\n    reset();\n  });\n\n  it("retries on 503", async () => {\n    await retry();\n  });\n\n  describe.skip("close", () => {\n    test(\`is idempotent\`, () => {\n      close();\n    });\n  });\n});\n\ntest("top-level test", () => {\n  ok();\n});\n`;
+  const chunks = await chunk("typescript", src);
+  assert.equal(chunks.filter((c) => c.symbol_path === "Session")[0].symbol_kind, "suite");
+  const retries = bySymbol(chunks, "Session.retries on 503");
+  assert.deepEqual([retries.symbol, retries.symbol_kind, ...span(retries)], ["retries on 503", "test", 8, 10]);
+  assert.deepEqual(span(bySymbol(chunks, "Session.close.is idempotent")), [13, 15]);
+  assert.equal(bySymbol(chunks, "top-level test").symbol_kind, "test");
+  assert.deepEqual(uncovered(src, chunks), []);
+});

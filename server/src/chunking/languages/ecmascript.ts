@@ -9,6 +9,8 @@ const FUNCTION_VALUES = new Set([
   "generator_function",
 ]);
 const CLASS_VALUES = new Set(["class", "class_expression"]);
+const SUITE_CALLS = new Set(["describe", "context", "suite"]);
+const TEST_CALLS = new Set(["it", "test", "specify"]);
 // Receivers that say "this module", not an owner worth putting in a symbol path.
 const MODULE_OBJECTS = new Set(["module", "exports", "window", "global", "globalThis", "self", "this"]);
 
@@ -38,6 +40,7 @@ function declaration(node: Node): SymbolMatch | null {
       const inner = node.namedChild(0);
       if (inner?.type === "internal_module") return declaration(inner);
       if (inner?.type === "assignment_expression") return assignment(inner);
+      if (inner?.type === "call_expression") return testCall(inner);
       return null;
     }
     case "ambient_declaration": {
@@ -92,6 +95,22 @@ function assignment(node: Node): SymbolMatch | null {
   return isFunction
     ? sym(name, "function", field(right, "body"), false, owner)
     : sym(name, "class", field(right, "body"), true, owner);
+}
+
+/** `describe("Session", () => {...})` is a suite and `it("retries", ...)` a test, both named by their title. */
+function testCall(call: Node): SymbolMatch | null {
+  let callee = field(call, "function");
+  // describe.only / it.skip / test.concurrent
+  if (callee?.type === "member_expression") callee = field(callee, "object");
+  if (callee?.type !== "identifier") return null;
+  const suite = SUITE_CALLS.has(callee.text);
+  if (!suite && !TEST_CALLS.has(callee.text)) return null;
+  const args = field(call, "arguments")?.namedChildren ?? [];
+  const title = args[0];
+  if (!title || (title.type !== "string" && title.type !== "template_string")) return null;
+  const callback = args.find((a) => a !== null && FUNCTION_VALUES.has(a.type));
+  if (!callback) return null;
+  return sym(unquote(title.text), suite ? "suite" : "test", field(callback, "body"), suite);
 }
 
 function member(node: Node): SymbolMatch | null {
