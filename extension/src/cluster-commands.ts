@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import type { Step } from "./cluster/index.ts";
 import { CLUSTER_CHOSEN, type Connection } from "./connection.ts";
 import { CancelledError } from "./log.ts";
-import { readSettings } from "./settings.ts";
+import { readSettings, TOKEN_SECRET } from "./settings.ts";
 
 async function withSteps<T>(title: string, work: (onStep: (s: Step) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -53,14 +53,18 @@ export class ClusterCommands implements vscode.Disposable {
     const backend = this.connection.clusterForCommands();
     const session = backend.openSession();
     this.log.info(`deploy to ${session.cluster}, namespace ${session.namespace}`);
+    const token = await this.ctx.secrets.get(TOKEN_SECRET);
     const result = await withSteps(`Context Engine: deploying to ${session.cluster}`, (onStep, signal) =>
-      session.deploy({
-        signal,
-        onStep: (s) => {
-          this.log.info(`deploy (${s.index}/${s.total}) ${s.message}`);
-          onStep(s);
+      session.deploy(
+        {
+          signal,
+          onStep: (s) => {
+            this.log.info(`deploy (${s.index}/${s.total}) ${s.message}`);
+            onStep(s);
+          },
         },
-      }),
+        token,
+      ),
     );
     await this.ctx.globalState.update(CLUSTER_CHOSEN, true);
     const settings = readSettings();

@@ -170,6 +170,15 @@ describe("Deploy Context Engine", () => {
     for (const [k, o] of stub.objects) if (versions.has(k)) assert.equal(o.metadata.resourceVersion, versions.get(k), `${k} unchanged`);
   });
 
+  test("with a token, the Secret context-engine-secrets carries it and goes with the foundation", async () => {
+    await deploy(api, bundle, opts, fast, "s3cret");
+    const writes = stub.writes().map((w) => w.path);
+    const at = writes.indexOf("/api/v1/namespaces/context-engine/secrets/context-engine-secrets");
+    assert.ok(at > 0 && at < writes.indexOf("/apis/apps/v1/namespaces/context-engine/statefulsets/qdrant"), writes.join("\n"));
+    const body = stub.writes()[at].body as { data: Record<string, string> };
+    assert.deepEqual(body.data, { CONTEXT_ENGINE_TOKEN: Buffer.from("s3cret").toString("base64") });
+  });
+
   test("a Job whose pod template changed is deleted and applied again (the template is immutable)", async () => {
     await deploy(api, bundle, opts, fast);
     stub.requests.length = 0;

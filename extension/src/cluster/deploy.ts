@@ -1,7 +1,7 @@
 // Deploy and Undeploy: the shipped base applied in dependency order, rollouts awaited; undeploy in reverse.
 import { throwIfAborted } from "../log.ts";
 import type { ClusterApi } from "./api.ts";
-import { describe, isAwaited, stages, tailor, type DeployOptions, type KubeObject, type ManifestBundle } from "./manifests.ts";
+import { STAGE_LABEL, describe, isAwaited, stages, tailor, type DeployOptions, type KubeObject, type ManifestBundle } from "./manifests.ts";
 import { waitForRollout } from "./rollout.ts";
 import { WATCHER_APP_LABEL } from "./watcher.ts";
 
@@ -24,8 +24,22 @@ export interface DeployResult {
   waited: string[];
 }
 
-export async function deploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: RunOptions = {}): Promise<DeployResult> {
-  const objects = tailor(bundle.objects, opts);
+/** The optional Secret the servers read CONTEXT_ENGINE_TOKEN from; the extension owns only that key (server-side apply). */
+export function tokenSecret(namespace: string, token: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: SECRET_NAME, namespace, labels: { "app.kubernetes.io/part-of": "context-engine", [STAGE_LABEL]: "foundation" } },
+    type: "Opaque",
+    data: { CONTEXT_ENGINE_TOKEN: Buffer.from(token, "utf8").toString("base64") },
+  };
+}
+
+export const SECRET_NAME = "context-engine-secrets";
+
+/** Applies the base stage by stage; with `token`, also the Secret that makes every MCP and upload route require it. */
+export async function deploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: RunOptions = {}, token?: string): Promise<DeployResult> {
+  const objects = tailor(token ? [...bundle.objects, tokenSecret(opts.namespace, token)] : bundle.objects, opts);
   const total = objects.length + objects.filter(isAwaited).length;
   const pollMs = run.pollMs ?? 2000;
   let i = 0;

@@ -57,8 +57,9 @@ export class ClusterSession {
     return this.bundle;
   }
 
-  deploy(run: RunOptions): Promise<DeployResult> {
-    return deploy(this.api, this.manifests(), this.settings, { rolloutTimeoutMs: this.settings.rolloutTimeoutSeconds * 1000, ...run });
+  /** With `token`, the Secret context-engine-secrets gets CONTEXT_ENGINE_TOKEN: the servers then require it. */
+  deploy(run: RunOptions, token?: string): Promise<DeployResult> {
+    return deploy(this.api, this.manifests(), this.settings, { rolloutTimeoutMs: this.settings.rolloutTimeoutSeconds * 1000, ...run }, token);
   }
 
   undeploy(run: RunOptions & { deleteVolumes: boolean }): Promise<UndeployResult> {
