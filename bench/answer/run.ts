@@ -155,7 +155,12 @@ async function main() {
   const t0 = performance.now();
   const contextSize = await decoder.contextSize();
   const loadMs = round(performance.now() - t0);
-  process.stdout.write(`model ${path.basename(MODEL)}: loaded in ${loadMs} ms, context ${contextSize} tokens, threads ${THREADS}, ${RUNS} runs per row\n`);
+  // Other work on the machine slows every row; the load average says how far to trust them.
+  const loadBefore = os.loadavg()[0];
+  process.stdout.write(
+    `model ${path.basename(MODEL)}: loaded in ${loadMs} ms, context ${contextSize} tokens, threads ${THREADS}, ${RUNS} runs per row, ` +
+      `load average ${round(loadBefore, 2)} on ${os.cpus().length} CPUs\n`,
+  );
 
   const speed = await decoderSpeed(decoder);
   table("Embedded decoder (node-llama-cpp, fixture model, max_tokens 64, greedy)", speed);
@@ -168,7 +173,7 @@ async function main() {
   const result = {
     benchmark: "answer",
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "", node: process.version },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "", node: process.version, load_average_before: round(loadBefore, 2), load_average_after: round(os.loadavg()[0], 2) },
     model: { file: path.basename(MODEL), load_ms: loadMs, context_size: contextSize, threads: THREADS },
     runs: RUNS,
     decoder_speed: speed,
