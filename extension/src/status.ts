@@ -6,27 +6,30 @@ import type { Connection } from "./connection.ts";
 export function statusText(s: ConnectionState): { text: string; tooltip: string; error: boolean } {
   const where = s.mode === "local" ? "local" : "cluster";
   const idx = s.index;
+  // The words alone say the state (icons are not read out, and tests read the text).
+  const name = `Context Engine (${where})`;
   let text: string;
   switch (s.phase) {
     case "starting":
-      text = `$(loading~spin) Context Engine (${where})`;
+      text = `$(loading~spin) ${name}: starting`;
       break;
     case "syncing":
-      text = `$(sync~spin) Context Engine: syncing`;
+      text = `$(sync~spin) ${name}: syncing`;
       break;
     case "indexing":
-      text = `$(loading~spin) Context Engine: indexing${idx?.total ? ` ${idx.done}/${idx.total}` : ""}`;
+      text = `$(loading~spin) ${name}: indexing${idx?.total ? ` ${idx.done}/${idx.total}` : ""}`;
       break;
     case "ready":
-      text = idx && (idx.status === "indexing" || idx.status === "scanning")
-        ? `$(loading~spin) Context Engine (${where}): indexing${idx.total ? ` ${idx.done}/${idx.total}` : ""}`
-        : `$(search) Context Engine (${where})${s.lexicalOnly ? " · lexical" : ""}`;
+      text =
+        idx && (idx.status === "indexing" || idx.status === "scanning")
+          ? `$(loading~spin) ${name}: indexing${idx.total ? ` ${idx.done}/${idx.total}` : ""}`
+          : `$(search) ${name}${s.lexicalOnly ? " · lexical" : ""}`;
       break;
     case "error":
-      text = `$(error) Context Engine (${where})`;
+      text = `$(error) ${name}: error`;
       break;
     default:
-      text = `$(circle-slash) Context Engine (${where})`;
+      text = `$(circle-slash) ${name}: stopped`;
   }
   const lines = [`Context Engine — ${where} mode, ${s.phase}`, s.detail];
   if (idx) lines.push(`Index: ${idx.status}${idx.total ? `, ${idx.done}/${idx.total} files` : ""}${idx.points !== undefined ? `, ${idx.points} points` : ""}`);

@@ -149,9 +149,12 @@ const SCRIPT = `
       results = []; render(); lastSent = "";
       setStatus("error", m.message);
     } else if (m.type === "connection") {
+      const wasReady = conn.dataset.phase === "ready";
       conn.dataset.phase = m.phase;
       conn.hidden = m.phase === "ready";
       conn.textContent = m.text;
+      // The engine just became ready: a search that found nothing (or failed) while it was indexing runs again.
+      if (m.phase === "ready" && !wasReady && (status.dataset.state === "empty" || status.dataset.state === "error") && query.value.trim()) send(true);
     } else if (m.type === "focus") {
       query.focus(); query.select();
     } else if (m.type === "setQuery") {
