@@ -120,9 +120,22 @@ export class NodeLlamaCppDecoder implements Decoder {
 
   private async open(): Promise<Shared> {
     const started = Date.now();
+    let runtime: Llama;
+    try {
+      runtime = await llama(this.opts.log);
+    } catch (err) {
+      llamaInstance = undefined;
+      throw new DecoderError(
+        "model_load",
+        `node-llama-cpp could not start its prebuilt llama.cpp binary for this machine (${(err as Error).message}). ` +
+          "Use a llama.cpp server instead (set LLAMACPP_URL and unset LLAMACPP_MODEL_PATH).",
+        "LLAMACPP_MODEL_PATH",
+        { cause: err },
+      );
+    }
     let model: LlamaModel;
     try {
-      model = await (await llama(this.opts.log)).loadModel({ modelPath: this.location });
+      model = await runtime.loadModel({ modelPath: this.location });
     } catch (err) {
       throw new DecoderError(
         "model_load",
