@@ -173,3 +173,13 @@ test("very long lines (minified or generated text) are cut into bounded pieces t
   assert.ok(onBlob.every((c) => !/[\ud800-\udbff]$/.test(c.text)), "no piece ends in half a surrogate pair");
   assert.deepEqual(uncovered(src, chunks), []);
 });
+
+test("a parse that runs out of time gives up cleanly and the parser keeps working", async () => {
+  const { parse, parserFor } = await import("../../server/src/chunking/grammars.ts");
+  const parser = await parserFor("javascript");
+  const big = "function f() { return [1, 2, 3].map((x) => x * 2); }\n".repeat(40_000);
+  assert.equal(parse(parser, big, 1), null, "a 1 ms budget cannot parse 2 MB");
+  const tree = parse(parser, "function g() {}\n");
+  assert.equal(tree?.rootNode.namedChild(0)?.type, "function_declaration");
+  tree?.delete();
+});

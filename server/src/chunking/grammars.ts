@@ -75,11 +75,20 @@ export function parserFor(language: string): Promise<Parser> {
   return p;
 }
 
+// Parsing runs at 1-12 MB/s; a file that takes far longer has hit a pathological case in a grammar's error
+// recovery and is better served by line windows than by stalling the indexer.
+const PARSE_BUDGET_MS = 5_000;
+const PARSE_BUDGET_MS_PER_KB = 10;
+
 /**
- * Parses `text`; the caller must `delete()` the tree. Returns null when tree-sitter gives up.
- * Parsing is synchronous, so concurrent callers sharing a parser never interleave.
+ * Parses `text`; the caller must `delete()` the tree. Returns null when tree-sitter gives up or the parse
+ * runs out of time. Parsing is synchronous, so concurrent callers sharing a parser never interleave.
  */
-export function parse(parser: Parser, text: string): Tree | null {
+export function parse(parser: Parser, text: string, budgetMs = PARSE_BUDGET_MS + (text.length / 1024) * PARSE_BUDGET_MS_PER_KB): Tree | null {
+  // A cancelled parse would otherwise resume on the next call.
   parser.reset();
-  return parser.parse(text);
+  const deadline = performance.now() + budgetMs;
+  // The callback's declared return type is void, but returning true cancels the parse.
+  const progressCallback = (() => performance.now() > deadline) as unknown as () => void;
+  return parser.parse(text, null, { progressCallback });
 }
