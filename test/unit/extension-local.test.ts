@@ -93,3 +93,15 @@ describe("start failures", () => {
     assert.match(f.message, /STORE_PATH \/ro\/index\.db is not writable/);
   });
 });
+
+describe("server log lines", () => {
+  test("JSON lines are shown as readable text at their own level", async () => {
+    const { logServerLine } = await import("../../extension/src/local/local-engine.ts");
+    const got: string[] = [];
+    const log = { trace() {}, debug: (m: string) => got.push(`debug ${m}`), info: (m: string) => got.push(`info ${m}`), warn: (m: string) => got.push(`warn ${m}`), error: (m: string | Error) => got.push(`error ${String(m)}`) };
+    logServerLine(log, "watcher", '{"time":"t","level":"info","msg":"watching","root":"/x","debounce_s":1.5}');
+    logServerLine(log, "indexer", '{"time":"t","level":"warn","msg":"slow","ms":900}');
+    logServerLine(log, "indexer", "plain text");
+    assert.deepEqual(got, ["info [watcher] watching  root=/x debounce_s=1.5", "warn [indexer] slow  ms=900", "info [indexer] plain text"]);
+  });
+});

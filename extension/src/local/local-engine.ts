@@ -55,6 +55,31 @@ export function readLocalState(root: string): LocalIndexState | undefined {
   }
 }
 
+/** The server logs JSON lines when not on a terminal: shown as "[watcher] watching root=/x" at their own level. */
+export function logServerLine(log: Logger, name: string, line: string): void {
+  let rec: Record<string, unknown> | undefined;
+  if (line.startsWith("{")) {
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      rec = undefined;
+    }
+  }
+  if (!rec || typeof rec.msg !== "string") {
+    log.info(`[${name}] ${line}`);
+    return;
+  }
+  const { time: _time, level, msg, ...fields } = rec;
+  const extra = Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  const text = `[${name}] ${msg}${extra ? `  ${extra}` : ""}`;
+  if (level === "error") log.error(text);
+  else if (level === "warn") log.warn(text);
+  else if (level === "debug") log.debug(text);
+  else log.info(text);
+}
+
 class Child {
   readonly output: string[] = [];
   exited: { code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException } | undefined;
@@ -71,7 +96,7 @@ class Child {
         if (!line.trim()) continue;
         this.output.push(line);
         if (this.output.length > 200) this.output.shift();
-        log.info(`[${name}] ${line}`);
+        logServerLine(log, name, line);
       }
     };
     proc.stdout?.on("data", take);
