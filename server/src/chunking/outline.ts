@@ -24,6 +24,7 @@ interface Scope {
 
 // Deep enough for real nesting, shallow enough that a pathological tree cannot blow the stack.
 const MAX_DEPTH = 24;
+const MAX_NAME = 120;
 const CLASS_LIKE = new Set(["class", "interface", "struct", "trait", "impl", "enum", "record"]);
 
 /** Last line of a node: a node ending at column 0 ends on the line before (it swallowed a newline). */
@@ -93,8 +94,9 @@ export class Outliner {
 
   private emitSymbol(match: SymbolMatch, first: number, last: number, scope: Scope, out: Segment[]): void {
     const kind = match.kind === "function" && CLASS_LIKE.has(scope.kind) ? "method" : match.kind;
-    const prefix = join(scope.path, match.owner ?? "");
-    const inner: Scope = { symbol: match.name, kind, path: join(prefix, match.name), depth: scope.depth + 1 };
+    const name = tidy(match.name);
+    const prefix = join(scope.path, tidy(match.owner ?? ""));
+    const inner: Scope = { symbol: name, kind, path: join(prefix, name), depth: scope.depth + 1 };
     const opened =
       match.body !== null &&
       // A one-line class keeps its members: they would share its line anyway.
@@ -120,6 +122,12 @@ export class Outliner {
     }
     if (next <= hi) gap(next, hi);
   }
+}
+
+/** Names come from source text: a test title or a C++ declarator may span lines or run long. */
+function tidy(name: string): string {
+  const s = /\s\s|[\n\r\t]/.test(name) ? name.replace(/\s+/g, " ").trim() : name;
+  return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
 }
 
 function join(a: string, b: string): string {
