@@ -1,7 +1,8 @@
 // Chunk boundaries per language: each symbol is its own chunk with symbol, kind and dotted path.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hasGrammar } from "../../server/src/chunking/index.ts";
+import { hasGrammar, loadGrammars } from "../../server/src/chunking/index.ts";
+import { parserFor } from "../../server/src/chunking/grammars.ts";
 import { assertTextMatchesLines, bySymbol, chunk, describe, lineOf, span, uncovered } from "./chunking-helpers.ts";
 
 const TS = `import { Injectable } from "@angular/core";
@@ -244,4 +245,9 @@ test("javascript/typescript test files: describe blocks are suites and it/test c
   assert.deepEqual(span(bySymbol(chunks, "Session.close.is idempotent")), [13, 15]);
   assert.equal(bySymbol(chunks, "top-level test").symbol_kind, "test");
   assert.deepEqual(uncovered(src, chunks), []);
+});
+
+test("every grammar loads from @vscode/tree-sitter-wasm; a language without one is refused by name", async () => {
+  await loadGrammars();
+  await assert.rejects(parserFor("kotlin"), /no tree-sitter grammar for language "kotlin"/);
 });
