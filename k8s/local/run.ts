@@ -13,6 +13,7 @@ import { startLocalCluster, type LocalCluster } from "./cluster.ts";
 import { planLocalProcesses, watcherFor, type LocalProcess } from "./layout.ts";
 import { K8S_DIR, WATCHER_TEMPLATE, kubectlAvailable, readBaseFiles, readYamlFile, renderKustomization, type K8sObject } from "./manifests.ts";
 import { createServer } from "node:net";
+import type { Writable } from "node:stream";
 
 export const REPO_ROOT = path.resolve(K8S_DIR, "..");
 
@@ -57,7 +58,7 @@ export interface LocalRunOptions {
   freePorts: boolean;
   env: Record<string, string>;
   kustomization?: string;
-  log?: NodeJS.WritableStream;
+  log?: Writable;
 }
 
 export async function runLocal(opts: LocalRunOptions): Promise<{ cluster: LocalCluster; plan: LocalProcess[] }> {

@@ -357,7 +357,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
 
   test("the watcher template: labels, WATCH_ROOT, REPO_NAME, mount and subPath agree on one repository", () => {
     const [d] = watcher();
-    const repo = d.metadata.labels["context-engine/repo"];
+    const repo = d.metadata.labels?.["context-engine/repo"];
     assert.equal(repo, "backend");
     assert.equal(d.metadata.name, `watcher-${repo}`);
     const tl = d.spec.template.metadata.labels;
@@ -377,7 +377,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     const objects = base();
     const routes: Record<string, string> = {};
     for (const ing of objects.filter((o) => o.kind === "Ingress")) {
-      const a = ing.metadata.annotations;
+      const a = ing.metadata.annotations ?? {};
       assert.equal(ing.spec.ingressClassName, "nginx");
       assert.ok(Number(a["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600, "SSE streams need long read timeouts");
       assert.equal(a["nginx.ingress.kubernetes.io/proxy-buffering"], "off");
@@ -417,7 +417,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     const ingresses = objects.filter((o) => o.kind === "Ingress");
     assert.equal(ingresses.length, 2);
     for (const ing of ingresses) {
-      assert.ok(ing.metadata.annotations["cert-manager.io/cluster-issuer"]);
+      assert.ok(ing.metadata.annotations?.["cert-manager.io/cluster-issuer"]);
       assert.deepEqual(ing.spec.tls[0].hosts, [ing.spec.rules[0].host]);
     }
     for (const pvc of objects.filter((o) => o.kind === "PersistentVolumeClaim")) assert.ok(pvc.spec.storageClassName, pvc.metadata.name);

@@ -15,6 +15,7 @@ import {
   renderKustomization,
   resolvePort,
   workloads,
+  type Container,
   type K8sObject,
   type LabelSelector,
 } from "../../k8s/local/manifests.ts";
@@ -25,7 +26,7 @@ interface Endpoint {
   namespaceLabels?: Record<string, string>;
   labels?: Record<string, string>;
   ip: string;
-  containers: K8sObject[];
+  containers: Container[];
 }
 
 interface Peer {
@@ -80,9 +81,9 @@ function selects(np: K8sObject, ep: Endpoint): boolean {
 /** Whether a TCP/UDP connection from src to dst:port is allowed by both sides' policies. */
 function allowed(policies: K8sObject[], src: Endpoint, dst: Endpoint, port: number, protocol = "TCP"): boolean {
   const egress = policies.filter((np) => selects(np, src) && policyTypes(np).includes("Egress"));
-  const egressOk = egress.length === 0 || egress.some((np) => (np.spec.egress ?? []).some((r: { to?: Peer[]; ports?: RulePort[] }) => (!r.to || r.to.length === 0 || r.to.some((p) => peerMatches(p, np.metadata.namespace, dst))) && portMatches(r.ports, dst, port, protocol)));
+  const egressOk = egress.length === 0 || egress.some((np) => (np.spec.egress ?? []).some((r: { to?: Peer[]; ports?: RulePort[] }) => (!r.to || r.to.length === 0 || r.to.some((p) => peerMatches(p, np.metadata.namespace ?? "context-engine", dst))) && portMatches(r.ports, dst, port, protocol)));
   const ingress = policies.filter((np) => selects(np, dst) && policyTypes(np).includes("Ingress"));
-  const ingressOk = ingress.length === 0 || ingress.some((np) => (np.spec.ingress ?? []).some((r: { from?: Peer[]; ports?: RulePort[] }) => (!r.from || r.from.length === 0 || r.from.some((p) => peerMatches(p, np.metadata.namespace, src))) && portMatches(r.ports, dst, port, protocol)));
+  const ingressOk = ingress.length === 0 || ingress.some((np) => (np.spec.ingress ?? []).some((r: { from?: Peer[]; ports?: RulePort[] }) => (!r.from || r.from.length === 0 || r.from.some((p) => peerMatches(p, np.metadata.namespace ?? "context-engine", src))) && portMatches(r.ports, dst, port, protocol)));
   return egressOk && ingressOk;
 }
 
