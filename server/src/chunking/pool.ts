@@ -87,8 +87,8 @@ class WorkerChunker implements Chunker {
 
   chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]> {
     if (this.closed) return Promise.reject(new Error("chunker is closed"));
-    if (this.threads === 0) return chunkFile(input, opts);
-    const slot = this.leastBusy();
+    const slot = this.threads > 0 ? this.leastBusy() : null;
+    if (!slot) return chunkFile(input, opts);
     const job: ChunkJob = { id: this.nextId++, input, opts };
     const result = new Promise<FileChunk[]>((resolve, reject) => {
       const bytes = input.text.length;
@@ -111,8 +111,16 @@ class WorkerChunker implements Chunker {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private leastBusy(): Slot {
-    if (this.slots.length < this.size) return this.start();
+  private leastBusy(): Slot | null {
+    if (this.slots.length < this.size) {
+      try {
+        return this.start();
+      } catch {
+        // The worker cannot even be created (e.g. its file is unreadable): chunk on this thread from now on.
+        this.failedStarts = MAX_FAILED_STARTS;
+        return null;
+      }
+    }
     let best = this.slots[0];
     for (const s of this.slots) if (s.bytes < best.bytes) best = s;
     return best;
