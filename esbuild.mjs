@@ -7,7 +7,8 @@ import { renderManifests } from "./extension/scripts/render-manifests.mjs";
 const watch = process.argv.includes("--watch");
 
 const server = {
-  entryPoints: { cli: "server/src/cli/main.ts" },
+  // chunk-worker.js sits beside cli.js: the chunker starts its worker threads from it.
+  entryPoints: { cli: "server/src/cli/main.ts", "chunk-worker": "server/src/chunking/worker.ts" },
   outdir: "server/dist",
   bundle: true,
   platform: "node",

@@ -99,6 +99,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   return {
     root, repo, settings, log, store, embedder, indexer, search, state, index,
     async close() {
+      await indexer.close();
       await embedder.close?.();
       await store.close();
     },

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync } from "node:fs";
 import path from "node:path";
-import { chunkFile } from "../chunking/index.ts";
+import { chunkFile, createChunker, type Chunker } from "../chunking/index.ts";
 import type { Chunk } from "../chunking/types.ts";
 import type { Embedder } from "../embedding/types.ts";
 import { discoverFiles, IgnoreRules, kindOf, languageOf, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
@@ -21,6 +21,8 @@ export interface IndexerOptions {
   microChunks: boolean;
   maxMicroChunks: number;
   maxFileBytes: number;
+  /** Worker threads for chunking large runs (default: one per CPU; 0 = always on this thread). */
+  chunkThreads?: number;
 }
 
 export interface IndexProgress {
@@ -52,6 +54,16 @@ export interface IndexReport {
 
 /** Chunks embedded together: large enough to amortise the embedder's per-call cost, small enough to bound memory. */
 const EMBED_BATCH = 256;
+/** Runs with more files to read than this chunk on worker threads; small ones (a watcher batch) stay on this thread. */
+const POOL_MIN_FILES = 64;
+/** Files read and chunked ahead of the one being stored. */
+const READ_AHEAD = 8;
+
+/** A file read and chunked, waiting its turn to be stored. */
+type Prepared =
+  | { f: DiscoveredFile; state: "unchanged" }
+  | { f: DiscoveredFile; state: "unreadable"; reason: Skipped["reason"] }
+  | { f: DiscoveredFile; state: "ready"; hash: string; points: Promise<Point[]> };
 
 interface PendingFile {
   record: FileRecord;
@@ -76,6 +88,7 @@ export function embeddingText(c: Pick<Chunk, "path" | "symbol_path" | "text">): 
 export class Indexer {
   readonly rules: IgnoreRules;
   private schemaChecked = false;
+  private pool: Chunker | undefined;
 
   constructor(private readonly o: IndexerOptions) {
     this.rules = new IgnoreRules(o.root);
@@ -198,50 +211,61 @@ export class Indexer {
     const flush = async () => {
       if (!pending.length) return;
       await this.embedPending(pending);
+      if (this.o.store.replaceFiles) await this.o.store.replaceFiles(pending.map((f) => ({ file: f.record, points: f.points })));
+      else for (const f of pending) await this.o.store.replaceFile(f.record, f.points);
       for (const f of pending) {
-        await this.o.store.replaceFile(f.record, f.points);
         report.indexed++;
         report.chunks += f.points.length;
       }
       pending = [];
       pendingChunks = 0;
     };
-    for (const f of files) {
+    const chunker = files.length > POOL_MIN_FILES ? this.chunker() : undefined;
+    const prepare = (f: DiscoveredFile): Prepared => {
+      const before = existing.get(f.path);
+      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) return { f, state: "unchanged" };
+      const src = readSource(f.abs, this.o.maxFileBytes);
+      if (!src.ok) return { f, state: "unreadable", reason: src.reason };
+      if (before && before.hash === src.hash) return { f, state: "unchanged" };
+      return { f, state: "ready", hash: src.hash, points: this.pointsFor(f.path, src.text, src.hash, chunker) };
+    };
+    const ahead: Prepared[] = [];
+    let next = 0;
+    while (next < files.length || ahead.length) {
+      while (next < files.length && ahead.length < READ_AHEAD) ahead.push(prepare(files[next++]!));
+      const item = ahead.shift()!;
+      const f = item.f;
       if (opts.signal?.aborted) {
+        await Promise.allSettled(ahead.map((a) => (a.state === "ready" ? a.points : undefined)));
         await flush();
         throw new IndexCancelled();
       }
       done++;
       const before = existing.get(f.path);
-      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) {
+      if (item.state === "unchanged") {
         report.unchanged++;
         continue;
       }
-      const src = readSource(f.abs, this.o.maxFileBytes);
-      if (!src.ok) {
-        report.skipped.push({ path: f.path, reason: src.reason });
+      if (item.state === "unreadable") {
+        report.skipped.push({ path: f.path, reason: item.reason });
         if (before) {
           await this.o.store.removeFiles(this.o.repo, [f.path]);
           report.removed++;
         }
         continue;
       }
-      if (before && before.hash === src.hash) {
-        report.unchanged++;
-        continue;
-      }
-      const renamedFrom = !before ? goneByHash.get(src.hash) : undefined;
+      const renamedFrom = !before ? goneByHash.get(item.hash) : undefined;
       if (renamedFrom && !movedFrom.has(renamedFrom)) {
-        const rec: FileRecord = { repo: this.o.repo, path: f.path, hash: src.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: existing.get(renamedFrom)!.chunks, indexed_at: Date.now() };
+        const rec: FileRecord = { repo: this.o.repo, path: f.path, hash: item.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: existing.get(renamedFrom)!.chunks, indexed_at: Date.now() };
         if (await this.o.store.moveFile(this.o.repo, renamedFrom, rec, idOf)) {
           movedFrom.add(renamedFrom);
           report.moved++;
           continue;
         }
       }
-      const points = await this.pointsFor(f.path, src.text, src.hash);
+      const points = await item.points;
       pending.push({
-        record: { repo: this.o.repo, path: f.path, hash: src.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
+        record: { repo: this.o.repo, path: f.path, hash: item.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
         points,
       });
       pendingChunks += points.length;
@@ -253,17 +277,35 @@ export class Indexer {
     return movedFrom;
   }
 
+  private chunker(): Chunker | undefined {
+    if ((this.o.chunkThreads ?? 1) === 0) return undefined;
+    this.pool ??= createChunker(this.o.chunkThreads !== undefined ? { threads: this.o.chunkThreads } : {});
+    return this.pool;
+  }
+
+  /** Stops the chunking workers, if any ran. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
   /** Chunks one file into points (without vectors). */
-  async pointsFor(rel: string, text: string, fileHash: string): Promise<Point[]> {
+  async pointsFor(rel: string, text: string, fileHash: string, chunker?: Chunker): Promise<Point[]> {
     const language = languageOf(rel);
     const kind = kindOf(rel, language);
-    const chunks = text.trim()
-      ? await chunkFile({ path: rel, text, language }, { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks })
-      : [];
-    return chunks.map((c) => {
+    const opts = { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks };
+    const chunks = text.trim() ? await (chunker ?? { chunkFile }).chunkFile({ path: rel, text, language }, opts) : [];
+    // Two chunks with one span and one text (a small symbol and its only window) are one point.
+    const seen = new Set<string>();
+    const points: Point[] = [];
+    for (const c of chunks) {
       const chunk = { ...c, repo: this.o.repo, path: rel, kind, file_hash: fileHash };
-      return { ...chunk, id: idOf(chunk), lexical: lexicalFields(chunk) };
-    });
+      const id = idOf(chunk);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      points.push({ ...chunk, id, lexical: lexicalFields(chunk) });
+    }
+    return points;
   }
 
   private async embedPending(pending: PendingFile[]): Promise<void> {

@@ -51,10 +51,12 @@ export class StateFile {
   }
 
   update(patch: Partial<IndexState>, force = false): void {
+    const statusChanged = patch.status !== undefined && patch.status !== this.state.status;
     this.state = { ...this.state, ...patch, last_activity: new Date().toISOString() };
-    if (patch.status !== "error" && "status" in patch) delete this.state.error;
+    if (patch.status !== undefined && patch.status !== "error") delete this.state.error;
     const now = Date.now();
-    if (force || "status" in patch || now - this.lastWrite >= this.minIntervalMs) this.flush();
+    // Progress is written at most every minIntervalMs; a change of status is written at once.
+    if (force || statusChanged || now - this.lastWrite >= this.minIntervalMs) this.flush();
   }
 
   flush(): void {

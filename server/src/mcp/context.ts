@@ -110,6 +110,7 @@ export async function createMcpContext(opts: {
       }
     },
     async close() {
+      for (const e of engines.values()) await (await e.catch(() => undefined))?.indexer.close();
       await decoder?.close?.();
       await embedder.close?.();
       await store.close();

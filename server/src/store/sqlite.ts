@@ -79,6 +79,7 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private dimension = 0;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     readonly location: string,
@@ -126,8 +127,19 @@ export class SqliteStore implements Store {
     `);
   }
 
+  /** Prepared statements are cached: preparing costs more than running the small ones. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      if (this.statements.size > 256) this.statements.clear();
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   private meta(key: string): string | undefined {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
     return row?.value;
   }
 
@@ -155,7 +167,7 @@ export class SqliteStore implements Store {
           `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING vec0(embedding float[${schema.dimension}] distance_metric=cosine, repo text partition key)`,
         );
       }
-      const put = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+      const put = this.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
       put.run("embedder", schema.embedder);
       put.run("dimension", String(schema.dimension));
     }).immediate();
@@ -163,6 +175,7 @@ export class SqliteStore implements Store {
   }
 
   async recreate(schema: IndexSchema): Promise<void> {
+    this.statements.clear();
     this.log.warn("rebuilding the embedded index", { store: this.location, embedder: schema.embedder, dimension: schema.dimension });
     this.db.transaction(() => {
       this.db.exec(`DROP TABLE IF EXISTS chunks_vec; DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;
@@ -174,9 +187,9 @@ export class SqliteStore implements Store {
   }
 
   private deleteRows(rowids: number[]): void {
-    const delChunk = this.db.prepare("DELETE FROM chunks WHERE rowid = ?");
-    const delFts = this.db.prepare("DELETE FROM chunks_fts WHERE rowid = ?");
-    const delVec = this.hasVectors() ? this.db.prepare("DELETE FROM chunks_vec WHERE rowid = ?") : null;
+    const delChunk = this.stmt("DELETE FROM chunks WHERE rowid = ?");
+    const delFts = this.stmt("DELETE FROM chunks_fts WHERE rowid = ?");
+    const delVec = this.hasVectors() ? this.stmt("DELETE FROM chunks_vec WHERE rowid = ?") : null;
     for (const r of rowids) {
       delChunk.run(r);
       delFts.run(r);
@@ -185,16 +198,16 @@ export class SqliteStore implements Store {
   }
 
   private fileRowids(repo: string, p: string): number[] {
-    return (this.db.prepare("SELECT rowid FROM chunks WHERE repo = ? AND path = ?").all(repo, p) as { rowid: number }[]).map(
+    return (this.stmt("SELECT rowid FROM chunks WHERE repo = ? AND path = ?").all(repo, p) as { rowid: number }[]).map(
       (r) => r.rowid,
     );
   }
 
   private insertPoints(points: Point[]): void {
-    const ins = this.db.prepare(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
+    const ins = this.stmt(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
       symbol_path, kind, text, file_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insFts = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
-    const insVec = this.hasVectors() ? this.db.prepare("INSERT INTO chunks_vec (rowid, embedding, repo) VALUES (?, ?, ?)") : null;
+    const insFts = this.stmt("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+    const insVec = this.hasVectors() ? this.stmt("INSERT INTO chunks_vec (rowid, embedding, repo) VALUES (?, ?, ?)") : null;
     for (const p of points) {
       const info = ins.run(
         p.id, p.repo, p.path, extOf(p.path), p.language, p.start_line, p.end_line, p.symbol, p.symbol_kind, p.symbol_path,
@@ -212,19 +225,27 @@ export class SqliteStore implements Store {
   }
 
   async replaceFile(file: FileRecord, points: Point[]): Promise<void> {
+    await this.replaceFiles([{ file, points }]);
+  }
+
+  /** One transaction for the whole group: a file's record is never committed without its points. */
+  async replaceFiles(items: { file: FileRecord; points: Point[] }[]): Promise<void> {
+    const putFile = this.stmt(
+      "INSERT OR REPLACE INTO files (repo, path, hash, size, mtime_ms, chunks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
     this.db.transaction(() => {
-      this.deleteRows(this.fileRowids(file.repo, file.path));
-      // Ids are unique across the store: a chunk moved from another file replaces its old copy.
-      this.deleteIds(points.map((p) => p.id));
-      this.insertPoints(points);
-      this.db
-        .prepare("INSERT OR REPLACE INTO files (repo, path, hash, size, mtime_ms, chunks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(file.repo, file.path, file.hash, file.size, file.mtime_ms, file.chunks, file.indexed_at);
+      for (const { file, points } of items) {
+        this.deleteRows(this.fileRowids(file.repo, file.path));
+        // Ids are unique across the store: a chunk moved from another file replaces its old copy.
+        this.deleteIds(points.map((p) => p.id));
+        this.insertPoints(points);
+        putFile.run(file.repo, file.path, file.hash, file.size, file.mtime_ms, file.chunks, file.indexed_at);
+      }
     }).immediate();
   }
 
   private deleteIds(ids: string[]): void {
-    const get = this.db.prepare("SELECT rowid FROM chunks WHERE id = ?");
+    const get = this.stmt("SELECT rowid FROM chunks WHERE id = ?");
     const rowids: number[] = [];
     for (const id of ids) {
       const r = get.get(id) as { rowid: number } | undefined;
@@ -236,7 +257,7 @@ export class SqliteStore implements Store {
   async removeFiles(repo: string, paths: string[]): Promise<void> {
     if (!paths.length) return;
     this.db.transaction(() => {
-      const delFile = this.db.prepare("DELETE FROM files WHERE repo = ? AND path = ?");
+      const delFile = this.stmt("DELETE FROM files WHERE repo = ? AND path = ?");
       for (const p of paths) {
         this.deleteRows(this.fileRowids(repo, p));
         delFile.run(repo, p);
@@ -246,12 +267,12 @@ export class SqliteStore implements Store {
 
   async moveFile(repo: string, from: string, to: FileRecord, rekey: (p: Point) => string): Promise<boolean> {
     return this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ?`).all(repo, from) as ChunkRow[];
+      const rows = this.stmt(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ?`).all(repo, from) as ChunkRow[];
       if (!rows.length) return false;
       if (from !== to.path) this.deleteRows(this.fileRowids(repo, to.path));
-      const upd = this.db.prepare("UPDATE chunks SET id = ?, path = ?, ext = ? WHERE rowid = ?");
-      const delFts = this.db.prepare("DELETE FROM chunks_fts WHERE rowid = ?");
-      const insFts = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+      const upd = this.stmt("UPDATE chunks SET id = ?, path = ?, ext = ? WHERE rowid = ?");
+      const delFts = this.stmt("DELETE FROM chunks_fts WHERE rowid = ?");
+      const insFts = this.stmt("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
       for (const r of rows) {
         const moved = { ...toPoint(r), path: to.path };
         upd.run(rekey(moved), to.path, extOf(to.path), r.rowid);
@@ -259,7 +280,7 @@ export class SqliteStore implements Store {
         delFts.run(r.rowid);
         insFts.run(r.rowid, lex.symbol.join(" "), lex.path.join(" "), lex.body.join(" "));
       }
-      this.db.prepare("DELETE FROM files WHERE repo = ? AND path = ?").run(repo, from);
+      this.stmt("DELETE FROM files WHERE repo = ? AND path = ?").run(repo, from);
       this.db
         .prepare("INSERT OR REPLACE INTO files (repo, path, hash, size, mtime_ms, chunks, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
         .run(to.repo, to.path, to.hash, to.size, to.mtime_ms, to.chunks, to.indexed_at);
@@ -268,7 +289,7 @@ export class SqliteStore implements Store {
   }
 
   async listFiles(repo: string): Promise<Map<string, FileRecord>> {
-    const rows = this.db.prepare("SELECT * FROM files WHERE repo = ?").all(repo) as FileRecord[];
+    const rows = this.stmt("SELECT * FROM files WHERE repo = ?").all(repo) as FileRecord[];
     return new Map(rows.map((r) => [r.path, r]));
   }
 
@@ -293,8 +314,8 @@ export class SqliteStore implements Store {
     // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows.
     const k = Math.min(4096, selective ? limit * 20 : limit);
     const knn = repo
-      ? this.db.prepare("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
-      : this.db.prepare("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
+      ? this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
+      : this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
     const hits = knn as { rowid: number; distance: number }[];
     if (!hits.length) return [];
     const byRow = new Map(hits.map((h) => [Number(h.rowid), h.distance]));
@@ -342,7 +363,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare("SELECT 1").get();
+    this.stmt("SELECT 1").get();
   }
 
   async close(): Promise<void> {

@@ -90,6 +90,8 @@ export interface Store {
   recreate(schema: IndexSchema): Promise<void>;
   /** Atomically replaces one file's points and records its state (one transaction / one confirmed batch). */
   replaceFile(file: FileRecord, points: Point[]): Promise<void>;
+  /** Several files at once, each as replaceFile would (one transaction for all is allowed); optional, for speed. */
+  replaceFiles?(items: { file: FileRecord; points: Point[] }[]): Promise<void>;
   /** Removes the points and records of these files. */
   removeFiles(repo: string, paths: string[]): Promise<void>;
   /** Moves a file's points to a new path without re-embedding (ids are recomputed by the caller via `rekey`). */
