@@ -1,0 +1,107 @@
+// Markdown tables of a run and of every run on record (RESULTS.md).
+import fs from "node:fs";
+import path from "node:path";
+import type { Summary } from "./score.ts";
+
+export interface RepoRow {
+  repo: string;
+  engine: Summary;
+  bm25: Summary;
+  /** Seconds of the first (full) index of the repository's checkout. */
+  firstIndexS: number;
+  /** Mean seconds of the incremental re-index after moving the checkout to the next instance's commit. */
+  reindexS: number | null;
+  reindexFiles: number | null;
+  searchMs: number;
+  bm25SearchMs: number;
+}
+
+export interface RunRecord {
+  label: string;
+  embedder: string;
+  command: string;
+  date: string;
+  machine: string;
+  instances: number;
+  sample: boolean;
+  overall: RepoRow;
+  repos: RepoRow[];
+  leftOut: { instance_id: string; repo: string; reason: string }[];
+  searchMsP50: number;
+  searchMsMax: number;
+  perInstance: unknown[];
+}
+
+const f1 = (x: number) => x.toFixed(1);
+
+function rowCells(name: string, n: number, s: Summary): string[] {
+  return [name, String(n), f1(s.acc["@1"]!), f1(s.acc["@3"]!), f1(s.acc["@5"]!), f1(s.acc["@10"]!), s.mrr.toFixed(3), f1(s.funcAcc["@5"]!), f1(s.funcAcc["@10"]!)];
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i ? "---:" : "---")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+const HEAD = ["", "n", "Acc@1", "Acc@3", "Acc@5", "Acc@10", "MRR", "fn Acc@5", "fn Acc@10"];
+
+export function runMarkdown(r: RunRecord): string {
+  const rows: string[][] = [];
+  for (const x of [...r.repos, r.overall]) {
+    const name = x === r.overall ? "**all**" : x.repo;
+    rows.push(rowCells(`${name} — ${r.label}`, x.engine.n, x.engine));
+    rows.push(rowCells(`${name} — BM25 baseline`, x.bm25.n, x.bm25));
+  }
+  const speed = [...r.repos, r.overall].map((x) => [
+    x === r.overall ? "**all**" : x.repo,
+    x.firstIndexS.toFixed(1),
+    x.reindexS === null ? "–" : x.reindexS.toFixed(2),
+    x.reindexFiles === null ? "–" : x.reindexFiles.toFixed(0),
+    x.searchMs.toFixed(0),
+    x.bm25SearchMs.toFixed(0),
+  ]);
+  return [
+    `## ${r.label} (${r.instances} instances${r.sample ? ", a sample" : ""})`,
+    "",
+    `\`${r.command}\` — ${r.date}, ${r.machine}`,
+    "",
+    "File-level Acc@k (%) and MRR; function-level Acc@k (%): every gold function among the first k distinct functions.",
+    "",
+    table(HEAD, rows),
+    "",
+    table(["", "first index (s)", "re-index per commit move (s)", "files re-indexed per move", "search ms / issue", "BM25 search ms"], speed),
+    "",
+    `Search time per issue: p50 ${r.searchMsP50.toFixed(0)} ms, max ${r.searchMsMax.toFixed(0)} ms.`,
+    "",
+  ].join("\n");
+}
+
+/** RESULTS.md: the headline rows of every run on record, then each run's full tables. */
+export function writeResults(resultsDir: string, out: string): void {
+  const runs = fs
+    .readdirSync(resultsDir)
+    .filter((f) => /^quality-.*\.json$/.test(f))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), "utf8")) as RunRecord)
+    .sort((a, b) => (a.embedder === "none" ? -1 : b.embedder === "none" ? 1 : a.label.localeCompare(b.label)));
+  if (!runs.length) return;
+  const head: string[][] = [];
+  for (const r of runs) head.push(rowCells(`${r.label}`, r.overall.engine.n, r.overall.engine));
+  const base = runs[0]!;
+  head.push(rowCells("BM25 baseline (whole files, FTS5 default tokenizer, issue words OR-ed)", base.overall.bm25.n, base.overall.bm25));
+  const left = new Map<string, number>();
+  for (const l of base.leftOut) left.set(`${l.repo}: ${l.reason}`, (left.get(`${l.repo}: ${l.reason}`) ?? 0) + 1);
+  const text = [
+    "# Retrieval quality on SWE-bench Lite (the nine small repositories)",
+    "",
+    "Each instance: the repository checked out at `base_commit`, indexed by the engine (one checkout per repository moved",
+    "from commit to commit and re-indexed incrementally), searched with the issue text. File-level Acc@k: the gold file",
+    "among the first k distinct files (a file ranks by its best result); MRR over files; function-level Acc@k: every gold",
+    "function of the instance among the first k distinct functions (`imports` spans left out).",
+    "",
+    table(HEAD, head),
+    "",
+    `Left out: ${[...left].map(([k, n]) => `${n} × ${k}`).join("; ") || "none"}.`,
+    "",
+    ...runs.map(runMarkdown),
+  ].join("\n");
+  fs.writeFileSync(out, text);
+}

@@ -1,0 +1,182 @@
+// Retrieval quality on SWE-bench Lite: index each instance's checkout with the engine, search with the issue text,
+// score files and functions, next to an in-run BM25 baseline on the same checkouts.
+// Run: npm run bench:quality -- --repos /tmp/bench-repos [--limit N] [--embedder none|model2vec|transformers --model DIR]
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSettings } from "../../server/src/config/index.ts";
+import { openEngine, type Engine } from "../../server/src/engine.ts";
+import { createLogger } from "../../server/src/log/index.ts";
+import { openSqliteStore } from "../../server/src/store/sqlite.ts";
+import type { Point } from "../../server/src/store/types.ts";
+import { Bm25Baseline } from "./baseline.ts";
+import { checkout, loadInstances, sample, selectInstances, type Instance } from "./checkouts.ts";
+import { runMarkdown, writeResults, type RepoRow, type RunRecord } from "./report.ts";
+import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, "../..");
+const FIXTURE_MODEL = path.resolve(projectRoot, "../shared/fixtures/models/model2vec-vocab-quantized");
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (name: string) => {
+    const i = a.indexOf(`--${name}`);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  const repos = get("repos");
+  if (!repos) {
+    process.stderr.write("usage: npm run bench:quality -- --repos DIR [--limit N] [--embedder none|model2vec|transformers] [--model DIR] [--work DIR] [--label NAME] [--data FILE]\n" +
+      "DIR holds git clones named after each repository (requests, flask, sympy, pytest, sphinx, astropy, xarray, pylint, seaborn).\n");
+    process.exit(2);
+  }
+  const embedder = get("embedder") ?? "none";
+  if (!["none", "model2vec", "transformers"].includes(embedder)) throw new Error(`--embedder ${embedder}: expected none, model2vec or transformers`);
+  if (embedder === "transformers" && !get("model")) throw new Error("--embedder transformers needs --model DIR (a local model folder)");
+  return {
+    repos: path.resolve(repos),
+    limit: get("limit") ? Number(get("limit")) : Infinity,
+    embedder,
+    model: get("model") ?? (embedder === "model2vec" ? FIXTURE_MODEL : undefined),
+    work: path.resolve(get("work") ?? path.join(os.tmpdir(), "ce-bench-quality")),
+    label: get("label"),
+    data: path.resolve(get("data") ?? path.join(projectRoot, "../shared/bench/swebench-lite.jsonl")),
+    only: get("only"),
+    verbose: a.includes("--verbose"),
+    noWrite: a.includes("--no-write"),
+  };
+}
+
+/** Identical chunks (same span, same text) can come out of one file twice (long minified lines); keep one of each. */
+function uniqueIds(points: Point[]): Point[] {
+  const seen = new Set<string>();
+  return points.filter((p) => !seen.has(p.id) && seen.add(p.id));
+}
+
+interface PerInstance {
+  instance_id: string;
+  repo: string;
+  gold: string[];
+  engine: InstanceScore;
+  bm25: InstanceScore;
+  indexS: number;
+  reindexed: number;
+  full: boolean;
+  searchMs: number;
+  bm25SearchMs: number;
+  top: string[];
+}
+
+async function main() {
+  const o = args();
+  const log = createLogger({ level: "warn" });
+  const all = loadInstances(o.data);
+  const selected = selectInstances(all, o.repos);
+  let run = o.only ? selected.run.filter((i) => i.instance_id.includes(o.only!) || i.repo.includes(o.only!)) : selected.run;
+  run = sample(run, o.limit);
+  const label = o.label ?? (o.embedder === "none" ? "lexical" : `lexical+${o.embedder}${o.model && o.embedder === "transformers" ? `:${path.basename(o.model)}` : ""}`);
+  process.stdout.write(`${run.length} instances (${selected.leftOut.length} left out), embedder ${o.embedder}, work folder ${o.work}\n`);
+
+  const per: PerInstance[] = [];
+  const byRepo = new Map<string, Instance[]>();
+  for (const i of run) (byRepo.get(i.repo) ?? byRepo.set(i.repo, []).get(i.repo)!).push(i);
+  const settingsEnv: Record<string, string> = { EMBEDDING_PROVIDER: o.embedder, LOG_LEVEL: "warn" };
+  if (o.model) settingsEnv.EMBEDDING_MODEL = path.resolve(o.model);
+  let sharedEmbedder: Engine["embedder"] | undefined;
+
+  for (const [repo, instances] of byRepo) {
+    const name = repo.split("/")[1]!;
+    const dbFile = path.join(o.work, "stores", `${name}-${o.embedder}.db`);
+    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(dbFile + suffix, { force: true });
+    const store = openSqliteStore(dbFile, log);
+    const replace = store.replaceFile.bind(store);
+    store.replaceFile = (file, points) => replace(file, uniqueIds(points));
+    let engine: Engine | undefined;
+    const baseline = new Bm25Baseline();
+    for (const inst of instances) {
+      const tree = checkout(o.repos, o.work, repo, inst.base_commit);
+      const settings = loadSettings(settingsEnv);
+      engine ??= await openEngine({ root: tree, repo: name, settings, log, store, ...(sharedEmbedder ? { embedder: sharedEmbedder } : {}) });
+      sharedEmbedder = engine.embedder;
+      const full = per.filter((p) => p.repo === repo).length === 0;
+      const t0 = performance.now();
+      const rep = await engine.index();
+      const indexS = (performance.now() - t0) / 1000;
+      await baseline.sync(store, name);
+
+      const t1 = performance.now();
+      const res = await engine.search.search(inst.query, { limit: 60 });
+      const searchMs = performance.now() - t1;
+      const t2 = performance.now();
+      const b = baseline.search(inst.query, 60);
+      const bm25SearchMs = performance.now() - t2;
+
+      const goldFuncs = goldFunctions(inst.gold_spans);
+      const engineScore = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFuncs);
+      const bm25Score = scoreInstance(b.files, b.functions, inst.gold_files, goldFuncs);
+      const top = [...new Set(res.results.map((r) => r.path))].slice(0, 5);
+      per.push({ instance_id: inst.instance_id, repo, gold: inst.gold_files, engine: engineScore, bm25: bm25Score, indexS, reindexed: rep.indexed, full, searchMs, bm25SearchMs, top });
+      process.stdout.write(
+        `${inst.instance_id.padEnd(34)} file #${String(engineScore.fileRank || "-").padEnd(3)} fn #${String(engineScore.funcRank ?? "·").padEnd(3)} | bm25 #${String(bm25Score.fileRank || "-").padEnd(3)} fn #${String(bm25Score.funcRank ?? "·").padEnd(3)} | index ${indexS.toFixed(1)} s (${rep.indexed} files) search ${searchMs.toFixed(0)} ms\n`,
+      );
+      if (o.verbose && engineScore.fileRank !== 1) {
+        process.stdout.write(`   gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}\n   terms ${res.query.terms.slice(0, 30).join(" ")}\n`);
+        for (const r of res.results.slice(0, 6)) process.stdout.write(`   ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]\n`);
+      }
+    }
+    baseline.close();
+    await engine?.close();
+  }
+
+  const rowOf = (name: string, xs: PerInstance[]): RepoRow => {
+    const firsts = xs.filter((x) => x.full);
+    const moves = xs.filter((x) => !x.full);
+    const mean = (ys: number[]) => (ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
+    return {
+      repo: name,
+      engine: summarise(xs.map((x) => x.engine)),
+      bm25: summarise(xs.map((x) => x.bm25)),
+      firstIndexS: mean(firsts.map((x) => x.indexS)),
+      reindexS: moves.length ? mean(moves.map((x) => x.indexS)) : null,
+      reindexFiles: moves.length ? mean(moves.map((x) => x.reindexed)) : null,
+      searchMs: mean(xs.map((x) => x.searchMs)),
+      bm25SearchMs: mean(xs.map((x) => x.bm25SearchMs)),
+    };
+  };
+  const repos = [...byRepo.keys()].map((r) => rowOf(r, per.filter((p) => p.repo === r)));
+  const times = per.map((p) => p.searchMs).sort((a, b) => a - b);
+  const record: RunRecord = {
+    label,
+    embedder: o.embedder,
+    command: `npm run bench:quality -- ${process.argv.slice(2).join(" ")}`,
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, node ${process.version}`,
+    instances: per.length,
+    sample: per.length < selected.run.length,
+    overall: rowOf("all", per),
+    repos,
+    leftOut: selected.leftOut,
+    searchMsP50: times[Math.floor(times.length / 2)] ?? 0,
+    searchMsMax: times[times.length - 1] ?? 0,
+    perInstance: per,
+  };
+  const md = runMarkdown(record);
+  process.stdout.write("\n" + md + "\n");
+  const left = new Map<string, number>();
+  for (const l of selected.leftOut) left.set(`${l.repo} (${l.reason})`, (left.get(`${l.repo} (${l.reason})`) ?? 0) + 1);
+  process.stdout.write(`Left out ${selected.leftOut.length} instances: ${[...left].map(([k, n]) => `${n} ${k}`).join("; ")}\n`);
+  if (!o.noWrite) {
+    const resultsDir = path.join(projectRoot, "bench/results");
+    const slug = label.replace(/[^\w+.-]+/g, "_").replace(/\+/g, "-");
+    fs.writeFileSync(path.join(resultsDir, `quality-${slug}.json`), JSON.stringify(record, null, 1) + "\n");
+    fs.writeFileSync(path.join(resultsDir, `quality-${slug}.md`), md);
+    writeResults(resultsDir, path.join(here, "RESULTS.md"));
+    process.stdout.write(`wrote bench/results/quality-${slug}.{json,md} and bench/quality/RESULTS.md\n`);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:quality: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+// Scoring: file-level Acc@k and MRR (a file's rank is its best result), function-level Acc@k (every gold function of
+// the instance among the first k distinct functions).
+
+export const FILE_KS = [1, 3, 5, 10] as const;
+export const FUNC_KS = [5, 10] as const;
+
+export interface InstanceScore {
+  /** 1-based rank of the first gold file among distinct files; 0 = not found. */
+  fileRank: number;
+  /** Rank at which every gold function has appeared among distinct functions; 0 = not all found; null = no function gold. */
+  funcRank: number | null;
+}
+
+/** Gold spans that name functions or classes (module-level spans such as `imports` are not functions). */
+export function goldFunctions(spans: Record<string, string[]>): { path: string; symbol: string }[] {
+  const out: { path: string; symbol: string }[] = [];
+  for (const [p, syms] of Object.entries(spans)) for (const s of syms) if (s && s !== "imports" && !s.startsWith("<")) out.push({ path: p, symbol: s });
+  return out;
+}
+
+export function distinct<T>(xs: T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => !seen.has(key(x)) && seen.add(key(x)));
+}
+
+/** A ranked unit matches a gold function when it is that symbol or nested inside it (a method of a gold class). */
+export function scoreInstance(
+  files: string[],
+  functions: { path: string; symbol_path: string }[],
+  goldFiles: string[],
+  goldFuncs: { path: string; symbol: string }[],
+): InstanceScore {
+  const f = distinct(files, (x) => x);
+  const idx = f.findIndex((p) => goldFiles.includes(p));
+  let funcRank: number | null = null;
+  if (goldFuncs.length) {
+    const units = distinct(functions.filter((u) => u.symbol_path), (u) => `${u.path}\u0000${u.symbol_path}`);
+    let worst = 0;
+    for (const g of goldFuncs) {
+      const i = units.findIndex((u) => u.path === g.path && (u.symbol_path === g.symbol || u.symbol_path.startsWith(g.symbol + ".")));
+      if (i < 0) {
+        worst = 0;
+        break;
+      }
+      worst = Math.max(worst, i + 1);
+    }
+    funcRank = worst;
+  }
+  return { fileRank: idx < 0 ? 0 : idx + 1, funcRank };
+}
+
+export interface Summary {
+  n: number;
+  acc: Record<string, number>;
+  mrr: number;
+  funcN: number;
+  funcAcc: Record<string, number>;
+}
+
+const pct = (x: number, n: number) => (n ? Math.round((1000 * x) / n) / 10 : 0);
+
+export function summarise(scores: InstanceScore[]): Summary {
+  const acc: Record<string, number> = {};
+  for (const k of FILE_KS) acc[`@${k}`] = pct(scores.filter((s) => s.fileRank > 0 && s.fileRank <= k).length, scores.length);
+  const mrr = scores.length ? scores.reduce((a, s) => a + (s.fileRank ? 1 / s.fileRank : 0), 0) / scores.length : 0;
+  const withFuncs = scores.filter((s) => s.funcRank !== null);
+  const funcAcc: Record<string, number> = {};
+  for (const k of FUNC_KS) funcAcc[`@${k}`] = pct(withFuncs.filter((s) => s.funcRank! > 0 && s.funcRank! <= k).length, withFuncs.length);
+  return { n: scores.length, acc, mrr: Math.round(mrr * 1000) / 1000, funcN: withFuncs.length, funcAcc };
+}
