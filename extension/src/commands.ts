@@ -23,7 +23,7 @@ export class Commands implements vscode.Disposable {
     const reg = (id: string, fn: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, fn);
     this.disposables = [
       reg("contextEngine.showStatus", () => this.showStatus()),
-      reg("contextEngine.showLogs", () => this.log.show()),
+      reg("contextEngine.showLogs", () => this.showLogs()),
       reg("contextEngine.syncNow", () => this.syncNow()),
       reg("contextEngine.search", (q?: unknown) => quickPick.show(typeof q === "string" ? q : "")),
       reg("contextEngine.focusSearch", (q?: unknown) => panel.reveal(typeof q === "string" ? q : undefined)),
@@ -54,6 +54,13 @@ export class Commands implements vscode.Disposable {
       { title: `Context Engine status: ${s.mode} mode, ${s.phase}`, placeHolder: "Pick an action" },
     );
     if (pick?.command) await vscode.commands.executeCommand(pick.command);
+  }
+
+  /** The log, ending with where things stand now (the first thing a person looks for). */
+  private showLogs(): void {
+    const s = this.connection.current;
+    this.log.info(`status: ${s.mode} mode, ${s.phase}: ${s.detail}${s.indexer ? ` (MCP ${s.indexer.url})` : ""}`);
+    this.log.show(true);
   }
 
   private async syncNow(): Promise<void> {

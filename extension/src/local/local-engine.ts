@@ -140,7 +140,8 @@ export class LocalEngine {
 
   private launch(name: string, args: string[]): Child {
     const { command, prefix } = this.o.server;
-    this.o.log.info(`local: starting ${name}: ${[command, ...prefix, ...args].join(" ")}`);
+    this.o.log.debug(`local: ${[command, ...prefix, ...args].join(" ")}`);
+    this.o.log.info(`local: starting the ${name}`);
     const proc = spawn(command, [...prefix, ...args], { cwd: this.o.root, env: this.env(), stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     const child = new Child(name, proc, this.o.log, (c) => {
       if (this.stopping) return;

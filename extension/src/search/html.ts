@@ -43,8 +43,9 @@ const STYLE = `
   .result:hover { background: var(--vscode-list-hoverBackground); }
   .result[aria-selected="true"], .result:focus { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
   .result-head { display: flex; gap: 6px; align-items: baseline; overflow: hidden; }
-  .result-path { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  .result-symbol { color: var(--vscode-symbolIcon-functionForeground, var(--vscode-descriptionForeground)); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .result-path { flex: 0 1 auto; min-width: 0; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; direction: rtl; text-align: left; }
+  .result-path bdi { direction: ltr; unicode-bidi: isolate; }
+  .result-symbol { flex: 0 100 auto; min-width: 3em; color: var(--vscode-symbolIcon-functionForeground, var(--vscode-descriptionForeground)); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .result-snippet { margin: 2px 0 0; padding: 2px 4px; max-height: 7.5em; overflow: hidden; white-space: pre; font-family: var(--vscode-editor-font-family);
     font-size: var(--vscode-editor-font-size); background: var(--vscode-textCodeBlock-background); border-radius: 2px; }
   mark { color: inherit; background: var(--vscode-editor-findMatchHighlightBackground); }
@@ -114,7 +115,10 @@ const SCRIPT = `
       li.dataset.index = String(i); li.dataset.path = r.path; li.dataset.startLine = String(r.start_line); li.dataset.endLine = String(r.end_line);
       const head = document.createElement("div"); head.className = "result-head";
       const p = document.createElement("span"); p.className = "result-path"; p.title = r.path + (r.repo ? " (" + r.repo + ")" : "");
-      p.textContent = r.path + ":" + r.start_line + (r.end_line > r.start_line ? "-" + r.end_line : "");
+      // Long paths lose their start, not their file name (rtl ellipsis; the text itself stays ltr).
+      const label = document.createElement("bdi");
+      label.textContent = r.path + ":" + r.start_line + (r.end_line > r.start_line ? "-" + r.end_line : "");
+      p.appendChild(label);
       head.appendChild(p);
       if (r.symbol_path || r.symbol) { const s = document.createElement("span"); s.className = "result-symbol"; s.textContent = r.symbol_path || r.symbol; head.appendChild(s); }
       li.appendChild(head);
