@@ -163,6 +163,17 @@ export class ClusterBackend implements Backend {
   /** Remove This Repository from the Cluster: the files (the watcher drops their points), then watcher-<repo>. */
   async removeRepository(): Promise<{ files: number; watcher: boolean }> {
     const files = this.uploaderUrl && this.root ? await this.syncClient().removeAll() : 0;
+    // The watcher may be stopped before it sees the deletions: the indexer drops the points of files that are gone.
+    if (files > 0) {
+      const url = this.ports ? `http://127.0.0.1:${this.ports.indexer}/mcp` : this.settings.urls.indexer ? mcpUrl(this.settings.urls.indexer) : undefined;
+      if (url) {
+        const client = new IndexerClient(() => ({ url, token: this.token }), this.log);
+        await client
+          .call("qdrant_prune", { repo: this.repo })
+          .catch((e: Error) => this.log.warn(`qdrant_prune ${this.repo}: ${e.message}; the points go when the index is next pruned`))
+          .finally(() => client.dispose());
+      }
+    }
     const watcher = await this.openSession().removeWatcher(this.repo);
     this.watcher?.dispose();
     this.watcher = undefined;
