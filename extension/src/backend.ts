@@ -22,6 +22,8 @@ export type Report = (patch: Partial<ConnectionState>) => void;
 
 export interface Backend {
   readonly mode: ModeName;
+  /** How often poll() runs: a local state file is cheap, a cluster round trip less so. */
+  readonly pollMs: number;
   /** Brings the mode up; reports phases and endpoints through `report`; throws with a message a person can act on. */
   start(report: Report, signal: AbortSignal): Promise<void>;
   /** A fresh look at the index state for the status bar (cheap; called every few seconds). */

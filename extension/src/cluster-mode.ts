@@ -22,6 +22,7 @@ const EDIT_DEBOUNCE_MS = 1500;
 
 export class ClusterBackend implements Backend {
   readonly mode = "cluster" as const;
+  readonly pollMs = 15_000;
   private session: ClusterSession | undefined;
   private ports: ForwardedPorts | undefined;
   private sync: DeltaSyncClient | undefined;

@@ -12,7 +12,6 @@ import { readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./set
 
 /** globalState key: set after a successful Deploy or "Use Cluster", so "auto" mode picks the cluster. */
 export const CLUSTER_CHOSEN = "contextEngine.clusterChosen";
-const POLL_MS = 3000;
 
 export class Connection implements vscode.Disposable {
   private state: ConnectionState = { mode: "local", phase: "stopped", detail: "Not started" };
@@ -111,9 +110,9 @@ export class Connection implements vscode.Disposable {
     const tick = async () => {
       if (!backend || backend !== this.backend) return;
       await backend.poll((p) => this.update(p)).catch(() => undefined);
-      if (backend === this.backend) this.poller = setTimeout(() => void tick(), POLL_MS);
+      if (backend === this.backend) this.poller = setTimeout(() => void tick(), backend.pollMs);
     };
-    this.poller = setTimeout(() => void tick(), POLL_MS);
+    this.poller = setTimeout(() => void tick(), backend?.pollMs ?? 5000);
   }
 
   get clusterBackend(): ClusterBackend | undefined {

@@ -11,6 +11,7 @@ const MAX_RESTARTS = 3;
 
 export class LocalBackend implements Backend {
   readonly mode = "local" as const;
+  readonly pollMs = 2000;
   private engine: LocalEngine | undefined;
   private server: ServerCommand | undefined;
   private lexicalReason: string | undefined;
