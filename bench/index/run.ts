@@ -1,54 +1,25 @@
 // bench:index: full and incremental indexing speed, index size, peak RSS and search latency on real third-party
 // code (pinned npm packages installed into a temp folder), with ripgrep and a whole-file FTS5 index as baselines.
 //   npm run bench:index [-- --corpus DIR] [--modes lexical,model2vec] [--queries 200]
-import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_CORPUS, ensureCorpus, PACKAGES, percentile, round } from "../lib/corpus.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
-export const PACKAGES = [
-  "typescript@5.6.3", "@babel/core@7.26.0", "lodash@4.17.21", "lodash-es@4.17.21", "express@4.21.2", "fastify@5.2.1",
-  "zod@3.24.1", "axios@1.7.9", "rxjs@7.8.1", "date-fns@3.6.0", "core-js@3.39.0", "ramda@0.30.1", "webpack@5.97.1",
-  "eslint@9.17.0", "three@0.171.0", "moment@2.30.1",
-];
-
 const { values } = parseArgs({
   options: {
-    corpus: { type: "string", default: path.join(os.tmpdir(), "ce-bench-corpus") },
+    corpus: { type: "string", default: DEFAULT_CORPUS },
     modes: { type: "string", default: "lexical,model2vec" },
     queries: { type: "string", default: "200" },
     child: { type: "string" },
     out: { type: "string", default: path.join(root, "bench", "results") },
   },
 });
-
-function ensureCorpus(dir: string): string {
-  const pkgs = path.join(dir, "packages");
-  const marker = path.join(dir, "corpus.json");
-  if (existsSync(marker) && JSON.parse(readFileSync(marker, "utf8")).packages.join() === PACKAGES.join()) return pkgs;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "ce-bench-corpus", private: true }));
-  process.stderr.write(`installing the corpus (${PACKAGES.length} pinned packages and their dependencies) into ${dir} ...\n`);
-  execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", ...PACKAGES], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-  // node_modules is excluded by the indexer's built-in rules; the corpus is the same code under another name.
-  renameSync(path.join(dir, "node_modules"), pkgs);
-  writeFileSync(marker, JSON.stringify({ packages: PACKAGES }));
-  return pkgs;
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-function round(v: number, d = 2): number {
-  return Math.round(v * 10 ** d) / 10 ** d;
-}
 
 /** One indexing mode, measured in its own process so peak RSS is its own. */
 async function child(mode: string, corpus: string, queryCount: number): Promise<void> {
