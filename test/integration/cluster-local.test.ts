@@ -214,3 +214,63 @@ describe("cluster:local catches manifest mistakes", { skip }, () => {
     assert.throws(() => planLocalProcesses({ objects, workDir: "/nonexistent", cli: sourceCli(), portFor: (_w, p) => p }), /env COLLECTION_NAME refers to key COLLECTION_NAME of ConfigMap context-engine-config, which has no such key/);
   });
 });
+
+const PYTHON = ["python3", "python"].find((p) => spawnSync(p, ["--version"], { stdio: "ignore" }).status === 0);
+if (!PYTHON) console.error("\n!!! python is not installed: the upload_repo.py test is SKIPPED !!!\n");
+
+describe("the guide's scripts/upload_repo.py against the manifests' uploader", { skip: skip || (PYTHON ? false : "python is not installed") }, () => {
+  let workDir: string;
+  let cluster: LocalCluster | undefined;
+  let port: number;
+  const script = path.join(REPO_ROOT, "k8s", "scripts", "upload_repo.py");
+  const py = (...args: string[]) => spawnSync(PYTHON!, [script, ...args], { encoding: "utf8", cwd: path.join(REPO_ROOT, "k8s") });
+
+  before(async () => {
+    workDir = mkdtempSync(path.join(os.tmpdir(), "ce-upload-py-"));
+    const objects = deploymentObjects(undefined, []).filter((o) => o.kind !== "Deployment" || o.metadata.name === "uploader");
+    let plan: LocalProcess[];
+    ({ cluster, plan } = await start(objects, workDir));
+    await cluster.ready(60_000);
+    port = localPort(plan, "uploader", 8004);
+  });
+  after(async () => {
+    await cluster?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test("uploads a folder, then only its changes, honouring the usual exclusions", () => {
+    const src = path.join(workDir, "src-repo");
+    mkdirSync(path.join(src, "lib"), { recursive: true });
+    mkdirSync(path.join(src, "node_modules", "dep"), { recursive: true });
+    writeFileSync(path.join(src, "lib", "a.py"), "def settle_account(x):\n    return x\n");
+    writeFileSync(path.join(src, "lib", "b.py"), "B = 2\n");
+    writeFileSync(path.join(src, "node_modules", "dep", "index.js"), "module.exports = 1;\n");
+    writeFileSync(path.join(src, ".gitignore"), "*.log\n");
+    writeFileSync(path.join(src, "debug.log"), "noise\n");
+    const url = `http://127.0.0.1:${port}`;
+    const first = py("--repo-name", "py-repo", "--path", src, "--url", url);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /py-repo: 3 files written, 0 deleted/);
+    const dest = path.join(workDir, "volumes", "repos-storage", "py-repo");
+    assert.equal(readFileSync(path.join(dest, "lib", "a.py"), "utf8"), "def settle_account(x):\n    return x\n");
+    assert.ok(!existsSync(path.join(dest, "node_modules")) && !existsSync(path.join(dest, "debug.log")));
+
+    assert.match(py("--repo-name", "py-repo", "--path", src, "--url", url).stdout, /up to date \(3 files\)/);
+    rmSync(path.join(src, "lib", "b.py"));
+    writeFileSync(path.join(src, "lib", "a.py"), "def settle_account(x):\n    return 2 * x\n");
+    const third = py("--repo-name", "py-repo", "--path", src, "--url", url);
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(third.stdout, /1 files written, 1 deleted/);
+    assert.ok(!existsSync(path.join(dest, "lib", "b.py")));
+    assert.match(readFileSync(path.join(dest, "lib", "a.py"), "utf8"), /2 \* x/);
+  });
+
+  test("refuses an invalid repository name and explains an unreachable uploader", () => {
+    const bad = py("--repo-name", "Bad_Name", "--path", workDir, "--url", `http://127.0.0.1:${port}`);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /lowercase letters, digits and '-'/);
+    const down = py("--repo-name", "x", "--path", workDir, "--url", "http://127.0.0.1:9");
+    assert.notEqual(down.status, 0);
+    assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:9.*port-forward/);
+  });
+});
