@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { Backend, Report } from "./backend.ts";
 import type { ClusterSession, ForwardedPorts } from "./cluster/index.ts";
 import { IndexerClient } from "./engine/indexer-client.ts";
-import type { Logger } from "./log.ts";
+import { CancelledError, type Logger } from "./log.ts";
 import { mcpUrl, usesDirectUrls, type Settings } from "./settings.ts";
 import { DeltaSyncClient } from "./sync/delta-client.ts";
 import { IgnoreRules, isRuleFile } from "./sync/ignore-rules.ts";
@@ -72,9 +72,25 @@ export class ClusterBackend implements Backend {
       });
     }
     if (this.root && this.settings.syncOnOpen && this.uploaderUrl) {
-      await this.syncWorkspace(signal);
-      await this.provisionWatcher();
-      this.watchEdits();
+      // Search works without a fresh sync: a failed or cancelled sync is reported, the connection stays up.
+      try {
+        await this.syncWorkspace(signal);
+        await this.provisionWatcher();
+        this.watchEdits();
+      } catch (e) {
+        if (signal.aborted) throw e;
+        const cancelled = e instanceof CancelledError;
+        const message = cancelled ? "Sync cancelled" : `Sync failed: ${(e as Error).message}`;
+        this.log.warn(`cluster mode: ${message}`);
+        report({ phase: "ready", detail: `Connected (${this.repo}); ${message}` });
+        if (!cancelled) {
+          void vscode.window.showWarningMessage(`Context Engine: ${message}`, "Sync Now", "Show Logs").then((a) => {
+            if (a === "Sync Now") void vscode.commands.executeCommand("contextEngine.syncNow");
+            if (a === "Show Logs") void vscode.commands.executeCommand("contextEngine.showLogs");
+          });
+        }
+        return;
+      }
     } else if (!this.uploaderUrl) {
       this.log.info("cluster mode: no uploader URL (contextEngine.urls.uploader); the workspace is not synced");
     }
@@ -158,6 +174,8 @@ export class ClusterBackend implements Backend {
     if (!this.root) throw new Error("Open a folder first: there is no workspace to sync.");
     if (!this.uploaderUrl) throw new Error('No uploader to sync to: connect to a cluster first, or set "contextEngine.urls.uploader".');
     await this.syncWorkspace();
+    await this.provisionWatcher();
+    this.watchEdits();
     this.report({ phase: "ready", detail: `Synced ${this.repo}` });
   }
 
