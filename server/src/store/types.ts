@@ -11,7 +11,8 @@ export interface SearchFilter {
   path_glob?: string;
   /** Glob the path must not match. */
   not_glob?: string;
-  kind?: ChunkKind[];
+  /** Kinds of point; "memory" selects memories (code searches exclude them by default). */
+  kind?: (ChunkKind | "memory")[];
   /** Symbol name or symbol path must contain this (case-insensitive). */
   symbol?: string;
   /** File extensions without the dot, e.g. ["py"]. */
