@@ -15,6 +15,13 @@ import { loadKubeConfig } from "../../extension/src/cluster/kubeconfig.ts";
 import type { DeployOptions, KubeObject, ManifestBundle } from "../../extension/src/cluster/manifests.ts";
 import { ServicePortForward, resolvePod } from "../../extension/src/cluster/port-forward.ts";
 import { ensureWatcher } from "../../extension/src/cluster/watcher.ts";
+import { openClusterSession } from "../../extension/src/cluster/index.ts";
+import { DeltaSyncClient } from "../../extension/src/sync/delta-client.ts";
+import { IgnoreRules } from "../../extension/src/sync/ignore-rules.ts";
+import { WorkspaceScanner } from "../../extension/src/sync/scan.ts";
+import { startUploadServer } from "../../server/src/sync/server.ts";
+import { silentLogger as serverSilent } from "../../server/src/log/index.ts";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { IndexerClient } from "../../extension/src/engine/indexer-client.ts";
 import { silentLogger } from "../../extension/src/log.ts";
 import { KubeApiStub, readyPod } from "./extension-k8s-api-stub.ts";
@@ -383,6 +390,57 @@ describe("port-forward to the MCP server", () => {
     } finally {
       await client.close();
       forward.dispose();
+    }
+  });
+});
+
+describe("a cluster session as the extension opens it", () => {
+  test("forwards indexer, memory and uploader; the workspace syncs through the tunnel to the real uploader", async () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), "ce-session-"));
+    const reposDir = path.join(base, "repos");
+    const root = path.join(base, "ws");
+    mkdirSync(reposDir);
+    mkdirSync(path.join(root, "src"), { recursive: true });
+    writeFileSync(path.join(root, "src/main.ts"), "export const main = () => 'hello';\n".repeat(2000));
+    const uploader = await startUploadServer({ port: 0, host: "127.0.0.1", reposDir, log: serverSilent });
+    const mcp = http.createServer(async (req, res) => {
+      const server = new McpServer({ name: "t", version: "0" });
+      server.registerTool("qdrant_status", { description: "s" }, async () => ({ content: [{ type: "text", text: '{"status":"watching"}' }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on("close", () => void transport.close());
+      await server.connect(transport);
+      await transport.handleRequest(req, res);
+    });
+    await new Promise<void>((r) => mcp.listen(0, "127.0.0.1", r));
+    const mcpPort = (mcp.address() as net.AddressInfo).port;
+    for (const [name, port] of [["mcp-indexer-http", 8003], ["mcp-memory-http", 8002], ["uploader", 8004]] as const) {
+      await api.apply({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: NS }, spec: { selector: { app: name }, ports: [{ name: "http", port, targetPort: "http" }] } });
+    }
+    stub.pods = [readyPod("indexer-1", NS, { app: "mcp-indexer-http" }, 8003), readyPod("memory-1", NS, { app: "mcp-memory-http" }, 8002), readyPod("uploader-1", NS, { app: "uploader" }, 8004)];
+    stub.podPorts.set("indexer-1", mcpPort);
+    stub.podPorts.set("memory-1", mcpPort);
+    stub.podPorts.set("uploader-1", uploader.port);
+    const session = openClusterSession({ path: kubeconfigFile, ...opts, rolloutTimeoutSeconds: 10 }, path.join(base, "no-manifests.json"), silentLogger);
+    try {
+      const ports = await session.forward();
+      assert.equal(new Set([ports.indexer, ports.memory, ports.uploader]).size, 3, "three distinct local ports");
+      const client = new IndexerClient(() => ({ url: `http://127.0.0.1:${ports.memory}/mcp` }), silentLogger);
+      assert.equal((await client.status()).state, "watching");
+      await client.close();
+      const scanner = new WorkspaceScanner(root, new IgnoreRules(root), silentLogger);
+      const sync = new DeltaSyncClient(() => ({ baseUrl: `http://127.0.0.1:${ports.uploader}` }), "my-service", scanner, silentLogger);
+      const r = await sync.syncAll();
+      assert.equal(r.uploaded, 1);
+      assert.equal(readFileSync(path.join(reposDir, "my-service/src/main.ts"), "utf8"), readFileSync(path.join(root, "src/main.ts"), "utf8"));
+      // Ports are kept across a reconnect when they are still free.
+      const again = await session.forward(ports);
+      assert.deepEqual(again, ports);
+      assert.ok(existsSync(path.join(reposDir, "my-service")));
+    } finally {
+      session.dispose();
+      mcp.closeAllConnections();
+      await new Promise<void>((r) => mcp.close(() => r()));
+      await uploader.close();
     }
   });
 });
