@@ -165,3 +165,42 @@ describe("incremental runs", () => {
     }
   });
 });
+
+describe("bad inputs", () => {
+  it("indexes around binary, huge, invalid UTF-8, empty, symlink-looped and vanishing files, counting each skip", async () => {
+    const { dir, cleanup } = tempDir();
+    const { mkdirSync, symlinkSync } = await import("node:fs");
+    try {
+      writeTree(dir, {
+        "ok.py": "def fine():\n    return 1\n",
+        "empty.py": "",
+        "blob.bin.txt": Buffer.from([0, 1, 2, 3, 0, 5]),
+        "latin1.py": Buffer.from("caf\xe9 = 1\n", "latin1"),
+        "huge.js": Buffer.alloc(2 * 1024 * 1024, 0x61),
+      });
+      mkdirSync(path.join(dir, "loop"));
+      symlinkSync(dir, path.join(dir, "loop", "again"));
+      const engine = await lexicalEngine(dir);
+      try {
+        const r = await engine.index();
+        const reasons = Object.fromEntries(r.skipped.map((s) => [s.path, s.reason]));
+        assert.equal(reasons["blob.bin.txt"], "binary");
+        assert.equal(reasons["latin1.py"], "not-utf8");
+        assert.equal(reasons["huge.js"], "too-large");
+        assert.equal(reasons["loop/again"], "symlink");
+        const files = await engine.store.listFiles(engine.repo);
+        assert.ok(files.has("ok.py") && files.has("empty.py"));
+        assert.equal(files.get("empty.py")!.chunks, 0);
+        assert.equal((await engine.search.search("fine")).results[0]?.path, "ok.py");
+        // A file that vanishes between the scan and the read is skipped, not fatal.
+        rmSync(path.join(dir, "ok.py"));
+        const again = await engine.indexer.updatePaths(["ok.py"]);
+        assert.equal(again.removed, 1);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});
