@@ -13,6 +13,8 @@ COPY extension/package.json extension/
 # Only what bundling needs: the root's tools (esbuild) and the server's packages; no native builds.
 RUN npm ci --workspace server --include-workspace-root --ignore-scripts
 COPY tsconfig.base.json esbuild.mjs ./
+# esbuild.mjs imports the extension's manifest renderer; it only runs when the extension's sources are there.
+COPY extension/scripts/ extension/scripts/
 COPY server/ server/
 RUN npm run build
 
@@ -42,9 +44,11 @@ ENV NODE_ENV=production
 COPY --from=deps /app/package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY server/package.json server/
+COPY server/bin/ server/bin/
 COPY --from=build /src/server/dist/ server/dist/
-RUN chmod 0755 server/dist/cli.js \
- && ln -s /app/server/dist/cli.js /usr/local/bin/context-engine
+# The server package's bin (a launcher of dist/cli.js), as `npm install` would link it.
+RUN chmod 0755 server/bin/context-engine.js \
+ && ln -s /app/server/bin/context-engine.js /usr/local/bin/context-engine
 # The image's `node` user; numeric so that Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 ENTRYPOINT ["context-engine"]

@@ -65,6 +65,10 @@ const ignorePatterns = read(".dockerignore")
   .filter((l) => l && !l.startsWith("#"));
 const runtime = docker.stages.at(-1)!;
 const serverPkg = JSON.parse(read("server/package.json"));
+/** The server bundle's entry points as esbuild.mjs declares them (the first entryPoints object). */
+const SERVER_ENTRIES: Record<string, string> = Object.fromEntries(
+  [.../entryPoints: \{([^}]*)\}/.exec(read("esbuild.mjs"))![1].matchAll(/"?([\w-]+)"?: "([^"]+)"/g)].map((m) => [m[1], m[2]]),
+);
 
 describe("Dockerfile", () => {
   test("multi-stage, every stage on a Node 20 slim image", () => {
@@ -85,6 +89,8 @@ describe("Dockerfile", () => {
     const copies = runtime.body.filter((i) => i.op === "COPY").map((i) => i.args);
     assert.ok(copies.some((c) => c.startsWith("--from=") && c.includes("server/dist")), "the built bundle");
     assert.ok(copies.some((c) => c === "server/package.json server/"), "server/package.json (\"type\": \"module\" for the ESM bundle)");
+    const binDir = path.posix.dirname(bin);
+    assert.ok(binDir === "dist" || copies.some((c) => c === `server/${binDir}/ server/${binDir}/`), `the bin's folder server/${binDir}`);
     assert.ok(copies.some((c) => c.includes("node_modules")), "production node_modules");
   });
 
@@ -92,10 +98,16 @@ describe("Dockerfile", () => {
     const build = docker.stages.find((s) => s.body.some((i) => i.op === "RUN" && i.args === "npm run build"));
     assert.ok(build, "a stage runs npm run build");
     assert.equal(JSON.parse(read("package.json")).scripts.build, "node esbuild.mjs");
-    const esb = read("esbuild.mjs");
-    assert.match(esb, /entryPoints: \{ cli: "server\/src\/cli\/main\.ts" \}/);
-    assert.match(esb, /outdir: "server\/dist"/);
-    assert.equal(serverPkg.bin["context-engine"], "dist/cli.js");
+    assert.equal(SERVER_ENTRIES.cli, "server/src/cli/main.ts");
+    assert.match(read("esbuild.mjs"), /outdir: "server\/dist"/);
+    // The bin is the bundle itself or a launcher that imports it.
+    const bin = serverPkg.bin["context-engine"] as string;
+    assert.ok(bin === "dist/cli.js" || read(path.join("server", bin)).includes("../dist/cli.js"), bin);
+    // What esbuild.mjs imports at load must be in the build context.
+    for (const m of read("esbuild.mjs").matchAll(/^import .* from "(\.\/[^"]+)";$/gm)) {
+      assert.ok(!dockerIgnored(path.posix.normalize(m[1]), ignorePatterns), `${m[1]} is excluded by .dockerignore`);
+      assert.ok(build!.body.some((i) => i.op === "COPY" && m[1].slice(2).startsWith(i.args.split(/\s+/)[0].replace(/\/$/, ""))), `${m[1]} is copied before the build`);
+    }
   });
 
   test("runtime dependencies: production only, for the server workspace, with better-sqlite3 compiled, and curl for the guide's checks", () => {
@@ -125,7 +137,7 @@ describe("Dockerfile", () => {
       if (s.name) stageNames.add(s.name);
     }
     // The sources the bundle is built from travel; bulky and unrelated folders do not.
-    for (const kept of ["server/src/cli/main.ts", "package-lock.json", "extension/package.json", ".npmrc"]) assert.ok(!dockerIgnored(kept, ignorePatterns), kept);
+    for (const kept of ["server/src/cli/main.ts", "package-lock.json", "extension/package.json", "extension/scripts/render-manifests.mjs", ".npmrc"]) assert.ok(!dockerIgnored(kept, ignorePatterns), kept);
     for (const dropped of ["node_modules/x/index.js", "server/node_modules/a", ".git/HEAD", "test/unit/a.test.ts", "extension/src/extension.ts", "server/dist/cli.js", "repo/.codebase/index.db"]) {
       assert.ok(dockerIgnored(dropped, ignorePatterns), dropped);
     }
@@ -134,7 +146,7 @@ describe("Dockerfile", () => {
   test("the bundle the image builds imports only node built-ins and the server's production dependencies, and runs", async () => {
     const result = await esbuild.build({
       absWorkingDir: ROOT,
-      entryPoints: { cli: "server/src/cli/main.ts" },
+      entryPoints: SERVER_ENTRIES,
       bundle: true,
       platform: "node",
       target: "node20",
