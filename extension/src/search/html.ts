@@ -38,6 +38,7 @@ const STYLE = `
   #connection[hidden] { display: none; }
   #status { margin: 6px 0; color: var(--vscode-descriptionForeground); }
   #status[data-state="error"] { color: var(--vscode-errorForeground); }
+  #status a { color: var(--vscode-textLink-foreground); }
   #results { list-style: none; margin: 0; padding: 0; }
   .result { padding: 4px 6px; margin: 0 -6px; border-radius: 2px; cursor: pointer; outline: none; }
   .result:hover { background: var(--vscode-list-hoverBackground); }
@@ -151,7 +152,11 @@ const SCRIPT = `
       else setStatus("results", results.length + " result" + (results.length === 1 ? "" : "s") + " in " + m.tookMs + " ms");
     } else if (m.type === "error") {
       results = []; render(); lastSent = "";
-      setStatus("error", m.message);
+      setStatus("error", m.message + " ");
+      const act = document.createElement("a");
+      act.id = "status-action"; act.href = "#"; act.textContent = "Show status and actions";
+      act.addEventListener("click", (e) => { e.preventDefault(); vscode.postMessage({ type: "command", id: "contextEngine.showStatus" }); });
+      status.appendChild(act);
     } else if (m.type === "connection") {
       const wasReady = conn.dataset.phase === "ready";
       conn.dataset.phase = m.phase;

@@ -12,7 +12,11 @@ export const SEARCH_VIEW_ID = "contextEngine.search";
 type Inbound =
   | { type: "ready" }
   | { type: "search"; query: string; language?: string; under?: string; repo?: string }
-  | { type: "open"; index: number };
+  | { type: "open"; index: number }
+  | { type: "command"; id: string };
+
+/** The only commands the webview may ask for. */
+const PANEL_COMMANDS = new Set(["contextEngine.showStatus", "contextEngine.showLogs", "contextEngine.reconnect"]);
 
 export function connectionBanner(s: ConnectionState): { phase: string; text: string } {
   switch (s.phase) {
@@ -65,6 +69,10 @@ export class SearchPanel implements vscode.WebviewViewProvider, vscode.Disposabl
   private async onMessage(m: Inbound): Promise<void> {
     if (m.type === "ready") {
       this.post({ type: "connection", ...connectionBanner(this.connection.current) });
+      return;
+    }
+    if (m.type === "command") {
+      if (PANEL_COMMANDS.has(m.id)) await vscode.commands.executeCommand(m.id);
       return;
     }
     if (m.type === "open") {
