@@ -10,6 +10,15 @@ import { CancelledError } from "./log.ts";
 import { LocalBackend } from "./local/local-mode.ts";
 import { readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./settings.ts";
 
+const RETRY_DELAYS_S = [10, 30, 60, 120, 300];
+
+/** Worth retrying: not a configuration problem, not a refusal, not "nothing deployed". */
+function isTransient(e: unknown): boolean {
+  const err = e as { name?: string; status?: number };
+  if (err.name === "ClusterConfigError" || err.name === "ServerNotFoundError") return false;
+  return err.status === undefined || err.status >= 500;
+}
+
 /** globalState key: set after a successful Deploy or "Use Cluster", so "auto" mode picks the cluster. */
 export const CLUSTER_CHOSEN = "contextEngine.clusterChosen";
 
@@ -22,6 +31,8 @@ export class Connection implements vscode.Disposable {
   private poller: NodeJS.Timeout | undefined;
   readonly indexer: IndexerClient;
   private readyWaiters: Array<() => void> = [];
+  private retries = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -67,8 +78,9 @@ export class Connection implements vscode.Disposable {
   }
 
   /** (Re)starts in the effective mode; errors land in the state and in a notification with the next step. */
-  async start(): Promise<void> {
+  async start(isRetry = false): Promise<void> {
     this.stop();
+    if (!isRetry) this.retries = 0;
     const settings = readSettings();
     const mode = this.effectiveMode(settings);
     const folder = this.folder;
@@ -89,12 +101,20 @@ export class Connection implements vscode.Disposable {
         this.backend = new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
       }
       await this.backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
+      this.retries = 0;
       this.startPolling();
     } catch (e) {
       if (e instanceof CancelledError || ac.signal.aborted) return;
       const message = (e as Error).message;
       this.log.error(`${mode} mode: ${message}`);
       this.update({ phase: "error", error: message, detail: message });
+      if (mode === "cluster" && isTransient(e) && this.retries < RETRY_DELAYS_S.length) {
+        // Pods restarting, the API server briefly away: try again on our own, tell the user once.
+        const wait = RETRY_DELAYS_S[this.retries++];
+        this.update({ detail: `${message} Retrying in ${wait} s.` });
+        this.retryTimer = setTimeout(() => void this.start(true), wait * 1000);
+        if (this.retries > 1) return;
+      }
       const actions = mode === "local" ? ["Show Logs", "Open Settings", "Use Cluster"] : ["Show Logs", "Deploy Context Engine", "Use Local Mode"];
       const pick = await vscode.window.showErrorMessage(`Context Engine (${mode} mode): ${message}`, ...actions);
       if (pick === "Show Logs") this.log.show();
@@ -150,6 +170,8 @@ export class Connection implements vscode.Disposable {
   }
 
   stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.abort?.abort();
     if (this.poller) clearTimeout(this.poller);
     this.poller = undefined;
