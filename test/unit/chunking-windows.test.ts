@@ -183,3 +183,20 @@ test("a parse that runs out of time gives up cleanly and the parser keeps workin
   assert.equal(tree?.rootNode.namedChild(0)?.type, "function_declaration");
   tree?.delete();
 });
+
+test("windows inside a large symbol start and end at paragraph breaks when one is within reach", async () => {
+  // Paragraphs of 7 statements separated by blank lines: window edges should land beside the blank lines.
+  const paragraphs = Array.from({ length: 20 }, (_, p) => Array.from({ length: 7 }, (_, k) => `    step_${p}_${k}()`).join("\n"));
+  const src = `def pipeline():\n${paragraphs.join("\n\n")}\n    return done()\n`;
+  const chunks = await chunk("python", src);
+  const lines = src.split("\n");
+  const windows = chunks.filter((c) => c.symbol === "pipeline");
+  assert.ok(windows.length >= 3, describe(chunks));
+  // Blank lines come every 8 lines and an edge may move 3 either way, so nearly every inner edge lands on
+  // one (without snapping, about 1 in 8 would).
+  const starts = windows.slice(1).filter((w) => lines[w.start_line - 2].trim() === "").length;
+  const ends = windows.slice(0, -1).filter((w) => lines[w.end_line].trim() === "").length;
+  assert.ok(starts + ends >= 0.8 * 2 * (windows.length - 1), `${starts} starts and ${ends} ends of ${windows.length - 1} snapped: ${describe(windows)}`);
+  for (const w of windows) assert.ok(w.end_line - w.start_line + 1 <= 50);
+  assert.deepEqual(uncovered(src, chunks), []);
+});

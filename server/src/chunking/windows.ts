@@ -79,7 +79,14 @@ export function toChunks(segments: Segment[], lines: LineIndex, language: string
   const chunks: FileChunk[] = [];
   const seen = new Set<string>();
   for (const s of segments) {
-    for (const [first, last] of cutWindows(s.first, s.last, size, plan.overlap, plan.minLines)) {
+    const windows = cutWindows(s.first, s.last, size, plan.overlap, plan.minLines);
+    let prevFirst = s.first - 1;
+    let prevLast = s.first - 1;
+    for (let w = 0; w < windows.length; w++) {
+      const edges = { isFirst: w === 0, isLast: w === windows.length - 1, earliestFirst: prevFirst, latestFirst: prevLast + 1, segmentLast: s.last };
+      const [first, last] = windows.length > 1 ? snap(lines, windows[w], edges, size, plan.minLines) : windows[w];
+      prevFirst = first;
+      prevLast = last;
       const key = `${first}:${last}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -100,6 +107,47 @@ export function toChunks(segments: Segment[], lines: LineIndex, language: string
   }
   chunks.sort((x, y) => x.start_line - y.start_line || x.end_line - y.end_line);
   return chunks;
+}
+
+// How far a window edge may move to land on a paragraph break (a blank line).
+const SNAP_LINES = 3;
+
+/**
+ * Moves inner window edges to the nearest blank line within reach, keeping the window within `size` lines
+ * and at least minLines, never starting before `earliestFirst` (windows advance) or after `latestFirst`
+ * (the line after the previous window, so no line falls between); blank lines at the edges are dropped.
+ */
+function snap(
+  lines: LineIndex,
+  [first, last]: [number, number],
+  edges: { isFirst: boolean; isLast: boolean; earliestFirst: number; latestFirst: number; segmentLast: number },
+  size: number,
+  minLines: number,
+): [number, number] {
+  const fits = (a: number, b: number) => b - a + 1 <= size && b - a + 1 >= minLines;
+  if (!edges.isFirst) {
+    // A paragraph starts at k when line k-1 is blank; try the nearest such k first.
+    for (let d = 0; d <= SNAP_LINES; d++) {
+      const k = [first - d, first + d].find(
+        (k) => k > edges.earliestFirst && k <= edges.latestFirst && lines.isBlank(k - 1) && fits(k, last),
+      );
+      if (k !== undefined) {
+        first = k;
+        break;
+      }
+    }
+  }
+  if (!edges.isLast) {
+    for (let d = 0; d <= SNAP_LINES; d++) {
+      const k = [last - d, last + d].find((k) => k < edges.segmentLast && lines.isBlank(k + 1) && fits(first, k));
+      if (k !== undefined) {
+        last = k;
+        break;
+      }
+    }
+  }
+  if (first > edges.latestFirst) first = edges.latestFirst;
+  return lines.trimBlank(first, last) ?? [first, last];
 }
 
 /**
