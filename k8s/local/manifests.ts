@@ -113,20 +113,56 @@ export function resolvePort(containers: Container[], port: number | string): num
   return undefined;
 }
 
-/** Validates one object against the schema of its apiVersion/kind (kubernetes-models); throws on errors. */
+/**
+ * Validates one object against the schema of its apiVersion/kind (kubernetes-models) and refuses fields the schema
+ * does not know (a misspelt `readinesProbe` would otherwise pass, as it does in the schemas); throws on errors.
+ */
 export async function validateObject(obj: K8sObject): Promise<void> {
   const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
   const modulePath = group ? `kubernetes-models/${group}/${version}/${obj.kind}` : `kubernetes-models/${version}/${obj.kind}`;
-  let mod: Record<string, new (data: unknown) => { validate(): void }>;
+  let mod: Record<string, { prototype: { validate(this: unknown): void } }>;
   try {
     mod = await import(modulePath);
   } catch {
     throw new Error(`${obj.kind} ${obj.metadata?.name}: no schema for ${obj.apiVersion} ${obj.kind} in kubernetes-models`);
   }
-  const Model = mod[obj.kind];
+  // The schema validator reads every property its schema declares (and enumerates maps): what it never read is unknown.
+  const read = new WeakMap<object, Set<PropertyKey>>();
+  const proxies = new WeakMap<object, object>();
+  const watch = (v: unknown): unknown => {
+    if (!v || typeof v !== "object") return v;
+    const target = v as object;
+    const known = proxies.get(target);
+    if (known) return known;
+    const seen = new Set<PropertyKey>();
+    read.set(target, seen);
+    const proxy = new Proxy(target, {
+      get(t, k, r) {
+        seen.add(k);
+        return watch(Reflect.get(t, k, r));
+      },
+      ownKeys(t) {
+        for (const k of Reflect.ownKeys(t)) seen.add(k);
+        return Reflect.ownKeys(t);
+      },
+    });
+    proxies.set(target, proxy);
+    return proxy;
+  };
   try {
-    new Model(obj).validate();
+    mod[obj.kind].prototype.validate.call(watch(obj));
   } catch (e) {
     throw new Error(`${obj.kind} ${obj.metadata?.name}: ${(e as Error).message}`);
   }
+  const unknown: string[] = [];
+  const walk = (v: unknown, at: string) => {
+    if (!v || typeof v !== "object") return;
+    const seen = read.get(v as object);
+    for (const [k, child] of Object.entries(v)) {
+      if (!Array.isArray(v) && seen && !seen.has(k)) unknown.push(`${at}${k}`);
+      walk(child, `${at}${k}.`);
+    }
+  };
+  walk(obj, "");
+  if (unknown.length) throw new Error(`${obj.kind} ${obj.metadata?.name}: unknown field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`);
 }

@@ -66,6 +66,16 @@ describe("k8s manifests render and validate", () => {
     d.spec.template.spec.containers[0].ports[0].containerPort = "8000";
     await assert.rejects(validateObject(d), /containerPort/);
   });
+
+  test("a misspelt field is reported as unknown (the schemas alone would accept it)", async () => {
+    const d = structuredClone(get(render("base"), "Deployment", "mcp-memory"));
+    const c = d.spec.template.spec.containers[0];
+    c.readinesProbe = c.readinessProbe;
+    c.env[0].valu = "x";
+    const err = await validateObject(d).then(() => undefined, (e: Error) => e.message);
+    assert.match(err ?? "", /unknown fields .*spec\.template\.spec\.containers\.0\.readinesProbe/);
+    assert.match(err ?? "", /unknown fields .*spec\.template\.spec\.containers\.0\.env\.0\.valu/);
+  });
 });
 
 describe("k8s cross-checks", () => {
