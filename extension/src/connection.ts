@@ -89,6 +89,10 @@ export class Connection implements vscode.Disposable {
     this.state = { mode, phase: "starting", detail: "Starting" };
     this.update({});
     await this.indexer.close();
+    if (settings.mode === "off") {
+      this.update({ phase: "stopped", detail: 'Context Engine is off ("contextEngine.mode"). Use Local Mode or Use Cluster to start it.' });
+      return;
+    }
     try {
       if (mode === "local") {
         if (!folder) {

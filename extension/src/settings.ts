@@ -2,7 +2,7 @@
 import * as vscode from "vscode";
 import type { ClusterSettings } from "./cluster/index.ts";
 
-export type Mode = "auto" | "local" | "cluster";
+export type Mode = "auto" | "local" | "cluster" | "off";
 
 export interface Settings {
   mode: Mode;
