@@ -357,6 +357,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     const expected = [
       ...["get", "list", "watch"].flatMap((v) => [`core/pods:${v}`, `core/services:${v}`]),
       "core/pods/portforward:create",
+      "core/pods/portforward:get",
       "core/pods/log:get",
       ...["get", "list", "watch", "create", "patch"].map((v) => `apps/deployments:${v}`),
     ];
