@@ -359,7 +359,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
       "core/pods/portforward:create",
       "core/pods/portforward:get",
       "core/pods/log:get",
-      ...["get", "list", "watch", "create", "patch"].map((v) => `apps/deployments:${v}`),
+      ...["get", "list", "watch", "create", "patch", "delete"].map((v) => `apps/deployments:${v}`),
     ];
     assert.deepEqual([...grants].sort(), expected.sort());
     const binding = get(base(), "RoleBinding", "context-engine-extension");
