@@ -15,7 +15,7 @@ const GUIDE = path.resolve(ROOT, "../shared/seed/kubernetes-deployment-guide.md"
 const HAS_KUBECTL = kubectlAvailable();
 
 /** Shell lines of the ```bash blocks, continuation lines joined, comments and prompts dropped. */
-export function shellCommands(markdown: string): string[] {
+function shellCommands(markdown: string): string[] {
   const out: string[] = [];
   for (const block of markdown.matchAll(/```(?:bash|sh)\n([\s\S]*?)```/g)) {
     const joined = block[1].replace(/\\\n\s*/g, " ");
