@@ -24,17 +24,18 @@ export async function startHarness(opts: { token?: string; limits?: Partial<Sync
   const reposDir = path.join(tmp, "repos");
   await fs.mkdir(ws, { recursive: true });
   const server = await startUploadServer({ port: 0, host: "127.0.0.1", reposDir, token: opts.token, log: silentLogger, limits: opts.limits });
-  return {
+  const harness: Harness = {
     tmp,
     ws,
     reposDir,
     server,
     url: `http://127.0.0.1:${server.port}`,
     close: async () => {
-      await server.close();
+      await harness.server.close(); // a test may have replaced the server
       await fs.rm(tmp, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 export async function writeFiles(root: string, files: Record<string, string | Buffer>): Promise<void> {

@@ -55,7 +55,7 @@ export async function watchWorkspace(opts: WatchOptions): Promise<WorkspaceWatch
     if (closed) return;
     if (running) {
       dirty = true; // changes during a sync: one more sync when it ends
-      return;
+      return running;
     }
     dirty = false;
     running = (async () => {
