@@ -128,7 +128,8 @@ export function webviewFrame(page: Page, extensionId: string): FrameLocator {
 
 /** The active editor's file name (its tab) and cursor line (the status bar's "Ln N, Col M"). */
 export async function activeEditor(page: Page): Promise<{ file: string; line: number }> {
-  const file = (await page.locator(".tabs-container .tab.active .label-name").first().innerText()).trim();
+  const tab = page.locator(".tabs-container .tab.active").first();
+  const file = (await tab.getAttribute("data-resource-name")) ?? (await tab.innerText()).trim();
   const selection = (await page.locator("#status\\.editor\\.selection").innerText()).trim();
   const m = /Ln (\d+)/.exec(selection);
   return { file, line: m ? Number(m[1]) : NaN };

@@ -1,0 +1,342 @@
+// The extension in a real VS Code (code-server 4.139 = VS Code 1.139, driven in headless Chromium), used as a
+// person would: install the .vsix, open a real project, wait for local indexing, search in the panel, open a
+// result, start the MCP servers VS Code lists, run every palette command. Needs .ci/setup-e2e; a screenshot of
+// every step goes to test/e2e/artifacts/vscode-extension/ (with code-server's and the extension host's logs).
+import assert from "node:assert/strict";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { installExtension, startCodeServer, type RunningCodeServer } from "./vscode/code-server.ts";
+import { fixtureModel, packageVsix, readManifest, sampleWorkspace, serverCli } from "./vscode/extension-fixture.ts";
+import { listMcpServers, startMcpServer } from "./vscode/mcp.ts";
+import { findTools, missingToolsMessage, repoRoot } from "./vscode/tools.ts";
+import {
+  activeEditor,
+  clearNotifications,
+  closeQuickInput,
+  openWorkbench,
+  quickInput,
+  quickPickRows,
+  runCommand,
+  waitForNotification,
+  webviewFrame,
+  type Workbench,
+} from "./vscode/workbench.ts";
+
+const found = findTools();
+// Without the tools: a loud failure in CI, a clear skip on a developer's machine.
+const skip = !found.ok && !process.env.CI ? missingToolsMessage(found.missing) : false;
+// E2E_ARTIFACTS: another folder, for a run beside someone else's on the same tree.
+const artifacts = process.env.E2E_ARTIFACTS ?? path.join(repoRoot, "test/e2e/artifacts/vscode-extension");
+const manifest = readManifest();
+const extensionId = `${manifest.publisher}.${manifest.name}`;
+
+/** A query whose answer in undici is known: the WebSocket frame sender (lib/web/websocket/frame.js). */
+const QUERY = "websocket frame masking";
+const EXPECTED_FILE = "lib/web/websocket/frame.js";
+
+/** The status bar item once local mode has indexed the workspace (not "indexing", not "· lexical"). */
+const LOCAL_READY = /^\s*Context Engine \(local\)\s*$/;
+
+function statusItem(page: Page) {
+  return page.locator(".statusbar-item").filter({ hasText: /Context Engine/ }).first();
+}
+
+async function waitForLocalReady(page: Page, timeoutMs = 180_000): Promise<void> {
+  try {
+    await page.locator(".statusbar-item").filter({ hasText: LOCAL_READY }).first().waitFor({ timeout: timeoutMs });
+  } catch {
+    const shown = await statusItem(page).innerText().catch(() => "(no Context Engine status bar item)");
+    throw new Error(`local mode was not ready within ${timeoutMs / 1000} s; the status bar shows "${shown.trim()}"`);
+  }
+}
+
+/** The status quick pick ("Context Engine: Show Status") as lines; closes it again. */
+async function statusLines(page: Page): Promise<{ title: string; lines: string[] }> {
+  await runCommand(page, "Context Engine: Show Status");
+  const title = quickInput(page).locator(".quick-input-title");
+  await title.filter({ hasText: /Context Engine status/ }).waitFor();
+  await quickPickRows(page).filter({ hasText: /^MCP: / }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+  const out = { title: await title.innerText(), lines: await quickPickRows(page).allInnerTexts() };
+  await closeQuickInput(page);
+  return out;
+}
+
+function mcpUrlOf(lines: string[]): string | undefined {
+  return lines.map((l) => /MCP: (\S+)/.exec(l)?.[1]).find(Boolean);
+}
+
+/** Clicks a button of the modal dialog VS Code shows for a modal message. */
+async function answerDialog(page: Page, message: RegExp, button: string): Promise<void> {
+  const dialog = page.locator(".monaco-dialog-box").filter({ hasText: message });
+  await dialog.waitFor();
+  await dialog.locator(".dialog-buttons .monaco-button", { hasText: new RegExp(`^${button}$`) }).click();
+  await dialog.waitFor({ state: "detached" });
+}
+
+describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 * 60_000 }, () => {
+  let tmp = "";
+  let workspace = "";
+  let server: RunningCodeServer | undefined;
+  let wb: Workbench;
+  const timings: Record<string, number> = {};
+
+  /** One user step: timed, and screenshotted whether it passed or failed. */
+  async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    try {
+      const out = await fn();
+      await wb.shot(name);
+      return out;
+    } catch (e) {
+      await wb?.shot(`${name}-FAILED`).catch(() => undefined);
+      throw e;
+    } finally {
+      timings[name] = Date.now() - start;
+    }
+  }
+
+  before(async () => {
+    if (!found.ok) throw new Error(missingToolsMessage(found.missing));
+    const tools = found.tools;
+    rmSync(artifacts, { recursive: true, force: true });
+    tmp = mkdtempSync(path.join(os.tmpdir(), "ce-vscode-e2e-"));
+    let t = Date.now();
+    const vsix = packageVsix(tmp);
+    timings.package = Date.now() - t;
+    assert.ok(existsSync(serverCli), `${serverCli} is missing after the build`);
+    assert.ok(existsSync(fixtureModel), `the fixture embedding model is missing at ${fixtureModel}`);
+    workspace = sampleWorkspace(tmp).root;
+    const extensionsDir = path.join(tmp, "extensions");
+    const log = path.join(tmp, "code-server.log");
+    t = Date.now();
+    await installExtension(tools, vsix, extensionsDir, log);
+    timings.install = Date.now() - t;
+    t = Date.now();
+    const noKubeconfig = path.join(tmp, "no-such-kubeconfig");
+    server = await startCodeServer({
+      tools,
+      workspace,
+      userDataDir: path.join(tmp, "user-data"),
+      extensionsDir,
+      logFile: log,
+      settings: {
+        "workbench.startupEditor": "none",
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoUpdate": false,
+        "extensions.autoCheckUpdates": false,
+        "contextEngine.local.serverPath": serverCli,
+        // The Node.js the repository's native modules were built for (the one running this test).
+        "contextEngine.local.nodePath": process.execPath,
+        // No cluster here, and none of this machine's may be touched: Deploy and friends must say so.
+        "contextEngine.kubeconfig": noKubeconfig,
+      },
+      // The engine's embedder: the small real model from the fixtures (no model download here).
+      env: { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: fixtureModel, KUBECONFIG: noKubeconfig },
+    });
+    wb = await openWorkbench(tools, server.workspaceUrl, artifacts);
+    timings.start = Date.now() - t;
+    await wb.shot("workbench-open");
+  });
+
+  after(async () => {
+    await wb?.close();
+    await server?.stop();
+    if (tmp) {
+      // code-server's and the extension host's logs are CI artifacts too.
+      for (const [from, to] of [["code-server.log", "code-server.log"], ["user-data/logs", "logs"]] as const) {
+        const p = path.join(tmp, from);
+        if (existsSync(p)) cpSync(p, path.join(artifacts, to), { recursive: true });
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    console.log(`vscode-extension timings (ms): ${JSON.stringify(timings)}`);
+  });
+
+  test("the installed extension indexes the workspace in local mode", async () => {
+    await step("local-indexing-done", async () => {
+      const t = Date.now();
+      await statusItem(wb.page).waitFor({ timeout: 60_000 });
+      await waitForLocalReady(wb.page);
+      timings.indexing = Date.now() - t;
+      const state = JSON.parse(readFileSync(path.join(workspace, ".codebase/state.json"), "utf8")) as { status: string; files_total: number };
+      assert.equal(state.status, "watching");
+      assert.ok(state.files_total > 100, `only ${state.files_total} files indexed`);
+    });
+  });
+
+  test("a search in the panel finds the expected file and opens it at the result's line", async () => {
+    const page = wb.page;
+    const container = Object.values(manifest.contributes?.viewsContainers ?? {}).flat()[0];
+    assert.ok(container, "the manifest contributes no view container");
+    const panel = webviewFrame(page, extensionId);
+    await step("search-panel-open", async () => {
+      await page.locator(`.activitybar .action-item a[aria-label^="${container.title}"]`).first().click();
+      await panel.locator("#query").waitFor();
+    });
+    const hit = panel.locator(`#results .result[data-path="${EXPECTED_FILE}"]`).first();
+    const line = await step("search-results", async () => {
+      await panel.locator("#query").fill(QUERY);
+      await panel.locator("#query").press("Enter");
+      await panel.locator('#status[data-state="results"]').waitFor({ timeout: 30_000 });
+      try {
+        await hit.waitFor({ timeout: 5_000 });
+      } catch {
+        const listed = await panel.locator("#results .result .result-path").allInnerTexts();
+        throw new Error(`"${QUERY}" did not list ${EXPECTED_FILE}; the panel lists: ${listed.join(", ")}`);
+      }
+      const shown = await hit.locator(".result-path").innerText();
+      const start = Number(await hit.getAttribute("data-start-line"));
+      assert.ok(shown.startsWith(`${EXPECTED_FILE}:${start}`), `the result shows "${shown}"`);
+      assert.ok((await hit.locator(".result-snippet mark").count()) > 0, "the snippet highlights no query term");
+      return start;
+    });
+    await step("search-result-opened", async () => {
+      await hit.click();
+      await page.locator(".tabs-container .tab.active", { hasText: path.basename(EXPECTED_FILE) }).waitFor();
+      await page.locator("#status\\.editor\\.selection", { hasText: `Ln ${line},` }).waitFor();
+      const editor = await activeEditor(page);
+      assert.deepEqual(editor, { file: path.basename(EXPECTED_FILE), line });
+      // The tab's full path is the workspace file, not some other frame.js.
+      const title = await page.locator(".tabs-container .tab.active").getAttribute("title");
+      assert.ok(title?.includes(EXPECTED_FILE) || title?.endsWith(path.basename(EXPECTED_FILE)), `active tab is ${title}`);
+    });
+    // The README's picture of the panel.
+    cpSync(path.join(artifacts, readdirShot(artifacts, "search-result-opened")), path.join(artifacts, "search-panel.png"));
+  });
+
+  test("VS Code lists the Context Engine MCP server and starts it", async () => {
+    const page = wb.page;
+    const provider = manifest.contributes?.mcpServerDefinitionProviders?.[0];
+    assert.ok(provider, "the manifest contributes no MCP server definition provider");
+    const servers = await step("mcp-list-servers", async () => {
+      const listed = await listMcpServers(page, /Context Engine/);
+      return listed.filter((s) => s.text.includes(provider.label));
+    });
+    await closeQuickInput(page);
+    assert.ok(servers.length > 0, `"MCP: List Servers" lists no server of "${provider.label}"`);
+    for (const s of servers) {
+      const tools = await step(`mcp-start-${s.label.replace(/\W+/g, "-").toLowerCase()}`, () => startMcpServer(page, s.label));
+      assert.ok(tools > 0, `${s.label} started but offers no tools`);
+      const after = await listMcpServers(page, new RegExp(s.label.replace(/[()]/g, "\\$&")));
+      await closeQuickInput(page);
+      assert.equal(after.find((x) => x.label === s.label)?.state, "Running", `${s.label} is not running: ${JSON.stringify(after)}`);
+    }
+  });
+
+  test("every palette command has its visible effect", async () => {
+    const page = wb.page;
+    // What each command does that a person can see, in this window: local mode, no cluster, no kubeconfig.
+    const effects: Record<string, () => Promise<void>> = {
+      "contextEngine.focusSearch": async () => {
+        await closeSidebarView(page);
+        await runCommand(page, "Context Engine: Open Search Panel");
+        const q = webviewFrame(page, extensionId).locator("#query");
+        await q.waitFor();
+        assert.equal(await q.evaluate((el) => (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === el), true, "the query box has no focus");
+      },
+      "contextEngine.search": async () => {
+        await runCommand(page, "Context Engine: Search Code");
+        await quickInput(page).locator(".quick-input-title", { hasText: "Context Engine: Search Code" }).waitFor();
+        await quickInput(page).locator("input.input").fill(QUERY);
+        const row = quickPickRows(page).filter({ hasText: `${EXPECTED_FILE}:` }).first();
+        await row.waitFor({ timeout: 30_000 });
+        const line = Number(new RegExp(`${EXPECTED_FILE}:(\\d+)`).exec(await row.innerText())?.[1]);
+        await row.click();
+        await page.locator("#status\\.editor\\.selection", { hasText: `Ln ${line},` }).waitFor();
+        assert.deepEqual(await activeEditor(page), { file: path.basename(EXPECTED_FILE), line });
+      },
+      "contextEngine.showStatus": async () => {
+        const { title, lines } = await statusLines(page);
+        assert.match(title, /local mode, ready/);
+        assert.ok(mcpUrlOf(lines)?.startsWith("http://127.0.0.1:"), `no local MCP URL in the status: ${lines.join(" | ")}`);
+      },
+      "contextEngine.showLogs": async () => {
+        await runCommand(page, "Context Engine: Show Logs");
+        // The output panel shows the extension's log channel: its name is selected and the engine's lines are there.
+        await page.waitForFunction(
+          `[...document.querySelectorAll(".part.panel select")].some((s) => s.options[s.selectedIndex]?.text === "Context Engine")`,
+          undefined,
+          { timeout: 15_000 },
+        );
+        await page.locator(".part.panel .monaco-editor .view-lines").filter({ hasText: /\[(indexer|watcher)\]|local mode/ }).first().waitFor();
+      },
+      "contextEngine.reconnect": async () => {
+        const before = mcpUrlOf((await statusLines(page)).lines);
+        await runCommand(page, "Context Engine: Reconnect");
+        await page.locator(".statusbar-item").filter({ hasText: LOCAL_READY }).first().waitFor({ state: "detached", timeout: 10_000 }).catch(() => undefined);
+        await waitForLocalReady(page);
+        const after = mcpUrlOf((await statusLines(page)).lines);
+        assert.ok(after && after !== before, `the engine was not restarted (MCP URL before ${before}, after ${after})`);
+      },
+      "contextEngine.syncNow": async () => {
+        await runCommand(page, "Context Engine: Sync Workspace Now");
+        await waitForNotification(page, /Sync is for cluster mode/);
+      },
+      "contextEngine.setToken": async () => {
+        await runCommand(page, "Context Engine: Set Access Token");
+        await quickInput(page).locator(".quick-input-title", { hasText: "Context Engine access token" }).waitFor();
+        const input = quickInput(page).locator("input.input");
+        assert.equal(await input.getAttribute("type"), "password", "the token is typed in the clear");
+        await input.fill("e2e-token");
+        await input.press("Enter");
+        await waitForNotification(page, /token saved in the secret storage/);
+      },
+      "contextEngine.deploy": async () => {
+        await runCommand(page, "Context Engine: Deploy Context Engine");
+        await waitForNotification(page, /Deploy failed.*kubeconfig/is);
+      },
+      "contextEngine.undeploy": async () => {
+        await runCommand(page, "Context Engine: Undeploy");
+        await waitForNotification(page, /Undeploy failed.*kubeconfig/is);
+      },
+      "contextEngine.removeRepository": async () => {
+        await runCommand(page, "Context Engine: Remove This Repository from the Cluster");
+        await answerDialog(page, /Remove "undici" from the cluster\?/, "Remove");
+        await waitForNotification(page, /Remove repository failed.*kubeconfig/is);
+      },
+      "contextEngine.useCluster": async () => {
+        await runCommand(page, "Context Engine: Use Cluster");
+        await waitForNotification(page, /Context Engine: cluster mode/);
+        // No cluster here: the status bar says so and a notification says what to do.
+        await page.locator(".statusbar-item").filter({ hasText: /Context Engine \(cluster\)/ }).first().waitFor({ timeout: 60_000 });
+        await waitForNotification(page, /Context Engine \(cluster mode\):.*kubeconfig/is, 60_000);
+      },
+      "contextEngine.useLocalMode": async () => {
+        await runCommand(page, "Context Engine: Use Local Mode");
+        await waitForNotification(page, /Context Engine: local mode/);
+        await waitForLocalReady(page);
+      },
+    };
+    const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command);
+    const untested = contributed.filter((c) => !(c in effects));
+    assert.deepEqual(untested, [], `commands with no checked effect (add them to this test): ${untested.join(", ")}`);
+    const order = Object.keys(effects).filter((c) => contributed.includes(c));
+    const failures: string[] = [];
+    for (const id of order) {
+      await clearNotifications(page).catch(() => undefined);
+      await closeQuickInput(page).catch(() => undefined);
+      try {
+        await step(`command-${id.replace(/^contextEngine\./, "")}`, effects[id]!);
+      } catch (e) {
+        failures.push(`${id}: ${(e as Error).message}`);
+        await page.keyboard.press("Escape").catch(() => undefined);
+      }
+    }
+    assert.deepEqual(failures, [], failures.join("\n\n"));
+  });
+});
+
+async function closeSidebarView(page: Page): Promise<void> {
+  await runCommand(page, "View: Show Explorer");
+  await page.locator(".explorer-folders-view").waitFor();
+}
+
+function readdirShot(dir: string, name: string): string {
+  const file = readdirSync(dir).find((f) => f.endsWith(`-${name}.png`));
+  if (!file) throw new Error(`no screenshot named ${name} in ${dir}`);
+  return file;
+}

@@ -1,0 +1,56 @@
+// What the real-VS-Code test installs and opens: the packaged .vsix, and a workspace of real third-party code.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "./tools.ts";
+
+export interface ExtensionManifest {
+  publisher: string;
+  name: string;
+  version: string;
+  contributes?: {
+    commands?: { command: string; title: string; category?: string }[];
+    viewsContainers?: Record<string, { id: string; title: string }[]>;
+    views?: Record<string, { id: string; name: string; type?: string }[]>;
+    mcpServerDefinitionProviders?: { id: string; label: string }[];
+    menus?: { commandPalette?: { command: string; when?: string }[] };
+  };
+}
+
+export function readManifest(): ExtensionManifest {
+  return JSON.parse(readFileSync(path.join(repoRoot, "extension/package.json"), "utf8")) as ExtensionManifest;
+}
+
+/**
+ * Builds the server and the extension (`node esbuild.mjs`) and packs the extension with vsce, as `npm run
+ * package:vsix` does, but into `outDir`: runs that happen at once (a developer's and CI's) do not share the file.
+ */
+export function packageVsix(outDir: string, timeoutMs = 180_000): string {
+  const vsix = path.join(outDir, "context-engine.vsix");
+  const build = spawnSync(process.execPath, ["esbuild.mjs"], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs });
+  if (build.status !== 0) throw new Error(`node esbuild.mjs failed (${build.error?.message ?? `exit ${build.status}`}):\n${build.stdout}\n${build.stderr}`);
+  const vsce = path.join(repoRoot, "node_modules/@vscode/vsce/vsce");
+  const pack = spawnSync(process.execPath, [vsce, "package", "--no-dependencies", "-o", vsix], { cwd: path.join(repoRoot, "extension"), encoding: "utf8", timeout: timeoutMs });
+  if (pack.status !== 0 || !existsSync(vsix)) {
+    throw new Error(`vsce package failed (${pack.error?.message ?? `exit ${pack.status}`}):\n${pack.stdout}\n${pack.stderr}`);
+  }
+  return vsix;
+}
+
+/** The server CLI local mode runs (built by `npm run build` / package:vsix). */
+export const serverCli = path.join(repoRoot, "server/dist/cli.js");
+
+/**
+ * The sample workspace: undici (Node's HTTP client, MIT) as published on npm, copied from node_modules:
+ * 176 files of JavaScript, TypeScript declarations and Markdown docs.
+ */
+export function sampleWorkspace(into: string): { root: string; name: string; version: string } {
+  const source = path.join(repoRoot, "node_modules/undici");
+  const pkg = JSON.parse(readFileSync(path.join(source, "package.json"), "utf8")) as { name: string; version: string };
+  const root = path.join(into, "undici");
+  cpSync(source, root, { recursive: true, filter: (p) => path.basename(p) !== ".codebase" });
+  return { root, name: pkg.name, version: pkg.version };
+}
+
+/** The small real embedding model shipped with the project's fixtures (Model2Vec distilled from bge-base). */
+export const fixtureModel = path.resolve(repoRoot, "../shared/fixtures/models/model2vec-vocab-quantized");
