@@ -136,7 +136,8 @@ export class Connection implements vscode.Disposable {
       await backend.poll((p) => this.update(p)).catch(() => undefined);
       if (backend === this.backend) this.poller = setTimeout(() => void tick(), backend.pollMs);
     };
-    this.poller = setTimeout(() => void tick(), backend?.pollMs ?? 5000);
+    // A first look right away (the status bar shows the index state as soon as it is connected).
+    this.poller = setTimeout(() => void tick(), 500);
   }
 
   get clusterBackend(): ClusterBackend | undefined {

@@ -114,7 +114,8 @@ export class ServicePortForward {
         const pf = new PortForward(this.kc, true);
         const errors = new Writable({
           write: (chunk, _enc, cb) => {
-            this.log.warn(`port-forward ${this.label}: ${String(chunk).trim()}`);
+            const text = String(chunk).trim();
+            if (text) this.log.warn(`port-forward ${this.label}: ${text}`);
             cb();
           },
         });
