@@ -124,7 +124,7 @@ describe("Context Engine in cluster mode, in a real VS Code, against the Kuberne
     await panel.locator("#query").fill("retryRequest");
     await panel.locator("#query").press("Enter");
     await panel.locator('#status[data-state="results"]').waitFor({ timeout: 60_000 });
-    assert.deepEqual(await panel.locator("#results .result").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.path)), ["src/retry.ts"]);
+    assert.deepEqual(await panel.locator("#results .result").evaluateAll((els) => els.map((e) => e.getAttribute("data-path"))), ["src/retry.ts"]);
     await wb.shot("cluster-search");
   });
 
