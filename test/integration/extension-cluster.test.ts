@@ -304,6 +304,7 @@ describe("Undeploy", () => {
       "DELETE /apis/batch/v1/namespaces/context-engine/jobs/init-collection",
       "DELETE /apis/apps/v1/namespaces/context-engine/statefulsets/qdrant",
       "DELETE /api/v1/namespaces/context-engine/configmaps/context-engine-config",
+      "DELETE /api/v1/namespaces/context-engine/secrets/context-engine-secrets",
       "DELETE /api/v1/namespaces/context-engine/serviceaccounts/context-engine",
     ]);
     assert.ok(deletes[0].endsWith("/deployments/watcher-my-service"), "watchers first");

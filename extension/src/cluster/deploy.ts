@@ -80,8 +80,8 @@ export interface UndeployResult {
 }
 
 export async function undeploy(api: ClusterApi, bundle: ManifestBundle, opts: DeployOptions, run: UndeployOptions): Promise<UndeployResult> {
-  // Everything the base can make, whatever the optional parts were at deploy time.
-  const objects = tailor(bundle.objects, { ...opts, skipLlamaCpp: false, deployIngress: true }).reverse();
+  // Everything the base can make, whatever the optional parts were at deploy time, and the token Secret.
+  const objects = tailor([...bundle.objects, tokenSecret(opts.namespace, "")], { ...opts, skipLlamaCpp: false, deployIngress: true }).reverse();
   const keepKinds = run.deleteVolumes ? new Set<string>() : new Set(["PersistentVolumeClaim", "PersistentVolume", "Namespace"]);
   const namespace = objects.find((o) => o.kind === "Namespace")?.metadata.name ?? opts.namespace;
   const watchers = await listWatchers(api, namespace);
