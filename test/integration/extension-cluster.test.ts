@@ -290,7 +290,7 @@ describe("watcher provisioning", () => {
 
 describe("Undeploy", () => {
   test("deletes watchers and the base in reverse order, keeping volumes and the namespace unless asked", async () => {
-    await deploy(api, bundle, opts, fast);
+    await deploy(api, bundle, opts, fast, "token");
     await ensureWatcher(api, bundle.watcherTemplate, "my-service", opts);
     stub.requests.length = 0;
     const r = await undeploy(api, bundle, opts, { deleteVolumes: false });
@@ -310,7 +310,8 @@ describe("Undeploy", () => {
     assert.ok(deletes[0].endsWith("/deployments/watcher-my-service"), "watchers first");
     assert.ok(!deletes.some((d) => d.includes("persistentvolumeclaims") || d.endsWith("/namespaces/context-engine")), "volumes and namespace kept");
     assert.ok(r.kept.includes("PersistentVolumeClaim context-engine/repos-storage"));
-    assert.equal(r.deleted.length, 7, r.deleted.join(", "));
+    assert.equal(r.deleted.length, 8, r.deleted.join(", "));
+    assert.ok(r.deleted.includes("Secret context-engine/context-engine-secrets"), "the token Secret goes too");
     const after = await undeploy(api, bundle, opts, { deleteVolumes: true });
     assert.deepEqual(after.deleted, ["PersistentVolumeClaim context-engine/repos-storage", "Namespace context-engine"], "second run only removes what was kept");
   });
