@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { SyncClientError, syncOnce } from "../../server/src/sync/client.ts";
+import { SyncClientError, syncChanges, syncOnce } from "../../server/src/sync/client.ts";
 import { tarGz } from "../../server/src/sync/tar-writer.ts";
 import { entryFor, postManifest, postUpload, snapshot, startHarness, writeFiles, type Harness } from "./sync-helpers.ts";
 
@@ -110,6 +110,26 @@ describe("uploader deltas", () => {
     assert.equal(r.sent, 1);
     assert.equal(r.deleted, 1);
     assert.deepEqual(await snapshot(path.join(h.reposDir, "demo")), { "thing/inside.ts": "now a folder\n" });
+  });
+
+  it("a change sync sends just the changed paths, deletes the gone ones and leaves every other file alone", async () => {
+    h = await startHarness();
+    await writeFiles(h.ws, WORKSPACE);
+    const cache = new Map();
+    await syncOnce({ url: h.url, repo: "demo", root: h.ws, cache });
+    await writeFiles(h.ws, { "src/app.ts": "export const app = 7;\n", "more.log": "ignored\n", "node_modules/x/y.js": "excluded\n" });
+    await fs.rm(path.join(h.ws, "docs/guide.md"));
+    const paths = ["src/app.ts", "docs/guide.md", "more.log", "node_modules/x/y.js", "README.md"];
+    const r = await syncChanges({ url: h.url, repo: "demo", root: h.ws, cache, paths });
+    assert.equal(r.sent, 1);
+    assert.equal(r.deleted, 1);
+    assert.equal(r.files, 2, "README.md is listed (unchanged), the ignored and excluded paths are not");
+    assert.ok(r.wireBytes < 1500, `a one-file change costs about the file, not the workspace (${r.wireBytes} bytes)`);
+    const mirror = await snapshot(path.join(h.reposDir, "demo"));
+    assert.deepEqual(Object.keys(mirror).sort(), [".gitignore", "README.md", "src/app.ts", "src/lib/util.ts"]);
+    assert.equal(mirror["src/app.ts"], "export const app = 7;\n");
+    const full = await syncOnce({ url: h.url, repo: "demo", root: h.ws, cache });
+    assert.equal(full.sent + full.deleted, 0, "a full sync afterwards finds nothing left to do");
   });
 
   it("large workspaces go in several batches and every file arrives", async () => {

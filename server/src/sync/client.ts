@@ -4,11 +4,11 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
-import { manifestPath, uploadPath, type ManifestResponse, type UploadResponse } from "./protocol.ts";
+import { manifestPath, uploadPath, type ManifestEntry, type ManifestResponse, type UploadResponse } from "./protocol.ts";
 import { tarGz, type TarFile } from "./tar-writer.ts";
-import { scanWorkspace, type HashCache, type SkipReason } from "./workspace-scan.ts";
+import { PathFilter, scanPaths, scanWorkspace, type HashCache, type SkipReason } from "./workspace-scan.ts";
 
-export { scanWorkspace, EXCLUDED_DIRS, BINARY_EXTENSIONS } from "./workspace-scan.ts";
+export { scanWorkspace, scanPaths, PathFilter, EXCLUDED_DIRS, BINARY_EXTENSIONS } from "./workspace-scan.ts";
 export type { HashCache, HashCacheEntry, ScanOptions, SkipReason } from "./workspace-scan.ts";
 
 const gzipAsync = promisify(gzip);
@@ -50,8 +50,9 @@ export interface SyncResult {
   deleted: number;
   /** Content bytes of the files sent. */
   bytes: number;
-  /** Request bodies on the wire: the compressed manifest plus every archive. */
+  /** Bodies on the wire, both ways (HTTP headers not counted): the gzip'd manifest and its answer, every archive and its answer. */
   wireBytes: number;
+  /** The manifest's share of wireBytes (request and answer). */
   manifestWireBytes: number;
   /** Files seen but not sent, with the reason. */
   skipped: SkippedFile[];
@@ -74,7 +75,8 @@ export class SyncClientError extends Error {
 const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
 const DEFAULT_BATCH_FILES = 5000;
 
-async function post(opts: SyncOptions, route: string, body: Buffer, headers: Record<string, string>): Promise<unknown> {
+/** POSTs `body`; resolves with the parsed JSON answer and the answer's size in bytes. */
+async function post(opts: SyncOptions, route: string, body: Buffer, headers: Record<string, string>): Promise<{ json: unknown; bytes: number }> {
   const base = opts.url.replace(/\/+$/, "");
   const auth: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   let res: Response;
@@ -97,7 +99,7 @@ async function post(opts: SyncOptions, route: string, body: Buffer, headers: Rec
     throw new SyncClientError(`the uploader at ${base} answered ${res.status} to ${route}: ${msg}`, res.status);
   }
   if (parsed === undefined) throw new SyncClientError(`the uploader at ${base} answered ${route} with something other than JSON`);
-  return parsed;
+  return { json: parsed, bytes: Buffer.byteLength(text) };
 }
 
 /** Splits the needed paths into batches of at most `maxBytes` content bytes and `maxFiles` files. */
@@ -119,6 +121,53 @@ function batches(need: string[], sizes: Map<string, number>, maxBytes: number, m
   return out;
 }
 
+/** Sends the manifest; returns the answer and its share of the wire. */
+async function sendManifest(opts: SyncOptions, files: ManifestEntry[], complete: boolean): Promise<{ answer: ManifestResponse; wire: number }> {
+  const body = await gzipAsync(Buffer.from(JSON.stringify({ files, complete })), { level: 6 });
+  const reply = await post(opts, manifestPath(opts.repo), body, { "content-type": "application/json", "content-encoding": "gzip" });
+  const answer = reply.json as ManifestResponse;
+  if (!Array.isArray(answer.need) || !Array.isArray(answer.delete)) {
+    throw new SyncClientError(`the uploader at ${opts.url} answered the manifest without need/delete lists; is it a Context Engine uploader?`);
+  }
+  return { answer, wire: body.length + reply.bytes };
+}
+
+/** Uploads the needed files in batches (deletions ride with the first) and adds the counts to `result`. */
+async function sendFiles(opts: SyncOptions, root: string, need: string[], deletions: string[], sizes: Map<string, number>, result: SyncResult): Promise<void> {
+  const progress = opts.onProgress ?? (() => {});
+  const bytesTotal = need.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+  const groups = batches(need, sizes, opts.batchBytes ?? DEFAULT_BATCH_BYTES, opts.batchFiles ?? DEFAULT_BATCH_FILES);
+  if (groups.length === 0 && deletions.length) groups.push([]);
+  let filesDone = 0;
+  let bytesDone = 0;
+  for (const [i, group] of groups.entries()) {
+    opts.signal?.throwIfAborted();
+    const tarFiles: TarFile[] = [];
+    for (const rel of group) {
+      const abs = path.join(root, rel);
+      try {
+        const [data, st] = await Promise.all([fs.readFile(abs), fs.stat(abs)]);
+        tarFiles.push({ path: rel, data, executable: (st.mode & 0o111) !== 0 });
+      } catch {
+        result.skipped.push({ path: rel, reason: "vanished" });
+      }
+    }
+    const dels = i === 0 ? deletions : [];
+    if (tarFiles.length === 0 && dels.length === 0) continue;
+    const body = await tarGz(tarFiles, dels, opts.compressionLevel ?? 6);
+    const reply = await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip" });
+    const up = reply.json as UploadResponse;
+    result.sent += up.written;
+    result.deleted += up.deleted;
+    result.bytes += up.bytes;
+    result.wireBytes += body.length + reply.bytes;
+    filesDone += group.length;
+    bytesDone += group.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+    progress({ phase: "upload", filesDone, filesTotal: need.length, bytesDone, bytesTotal });
+  }
+  progress({ phase: "done", filesDone, filesTotal: need.length, bytesDone, bytesTotal });
+}
+
 /** One sync of `root` into the uploader's repo: only changed files travel; files gone locally are deleted there. */
 export async function syncOnce(opts: SyncOptions): Promise<SyncResult> {
   const started = performance.now();
@@ -132,49 +181,40 @@ export async function syncOnce(opts: SyncOptions): Promise<SyncResult> {
     onSkip: (p, reason) => skipped.push({ path: p, reason }),
   });
   opts.signal?.throwIfAborted();
-
   progress({ phase: "manifest", filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: 0 });
-  const manifestBody = await gzipAsync(Buffer.from(JSON.stringify({ files, complete: true })), { level: 6 });
-  const answer = (await post(opts, manifestPath(opts.repo), manifestBody, {
-    "content-type": "application/json",
-    "content-encoding": "gzip",
-  })) as ManifestResponse;
-  if (!Array.isArray(answer.need) || !Array.isArray(answer.delete)) {
-    throw new SyncClientError(`the uploader at ${opts.url} answered the manifest without need/delete lists; is it a Context Engine uploader?`);
-  }
-
-  const sizes = new Map(files.map((f) => [f.path, f.size]));
-  const bytesTotal = answer.need.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
-  const result: SyncResult = { sent: 0, deleted: 0, bytes: 0, wireBytes: manifestBody.length, manifestWireBytes: manifestBody.length, skipped, files: files.length, ms: 0 };
-  const groups = batches(answer.need, sizes, opts.batchBytes ?? DEFAULT_BATCH_BYTES, opts.batchFiles ?? DEFAULT_BATCH_FILES);
-  if (groups.length === 0 && answer.delete.length) groups.push([]);
-  let filesDone = 0;
-  let bytesDone = 0;
-  for (const [i, group] of groups.entries()) {
-    opts.signal?.throwIfAborted();
-    const tarFiles: TarFile[] = [];
-    for (const rel of group) {
-      const abs = path.join(root, rel);
-      try {
-        const [data, st] = await Promise.all([fs.readFile(abs), fs.stat(abs)]);
-        tarFiles.push({ path: rel, data, executable: (st.mode & 0o111) !== 0 });
-      } catch {
-        skipped.push({ path: rel, reason: "vanished" });
-      }
-    }
-    const deletions = i === 0 ? answer.delete : [];
-    if (tarFiles.length === 0 && deletions.length === 0) continue;
-    const body = await tarGz(tarFiles, deletions, opts.compressionLevel ?? 6);
-    const up = (await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip" })) as UploadResponse;
-    result.sent += up.written;
-    result.deleted += up.deleted;
-    result.bytes += up.bytes;
-    result.wireBytes += body.length;
-    filesDone += group.length;
-    bytesDone += group.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
-    progress({ phase: "upload", filesDone, filesTotal: answer.need.length, bytesDone, bytesTotal });
-  }
+  const { answer, wire } = await sendManifest(opts, files, true);
+  const result: SyncResult = { sent: 0, deleted: 0, bytes: 0, wireBytes: wire, manifestWireBytes: wire, skipped, files: files.length, ms: 0 };
+  await sendFiles(opts, root, answer.need, answer.delete, new Map(files.map((f) => [f.path, f.size])), result);
   result.ms = performance.now() - started;
-  progress({ phase: "done", filesDone, filesTotal: answer.need.length, bytesDone, bytesTotal });
+  return result;
+}
+
+export interface ChangeSyncOptions extends SyncOptions {
+  /** Paths (relative, forward slashes) that were created, changed or deleted since the last sync. */
+  paths: string[];
+  /** Keep one per workspace: it caches the folders' ignore files. */
+  filter?: PathFilter;
+}
+
+/**
+ * Syncs only the given paths (the watch loop's events): a partial manifest (`complete: false`) for those that exist,
+ * deletions for those that are gone. No full scan on either side, so a one-file edit costs about the file's size.
+ */
+export async function syncChanges(opts: ChangeSyncOptions): Promise<SyncResult> {
+  const started = performance.now();
+  const root = path.resolve(opts.root);
+  const skipped: SkippedFile[] = [];
+  const filter = opts.filter ?? new PathFilter(root, opts.extraExcludes);
+  const { files, gone } = await scanPaths(root, opts.paths, filter, { cache: opts.cache, onSkip: (p, reason) => skipped.push({ path: p, reason }) });
+  for (const g of gone) opts.cache?.delete(g);
+  const result: SyncResult = { sent: 0, deleted: 0, bytes: 0, wireBytes: 0, manifestWireBytes: 0, skipped, files: files.length, ms: 0 };
+  let need: string[] = [];
+  if (files.length) {
+    const { answer, wire } = await sendManifest(opts, files, false);
+    need = answer.need;
+    result.wireBytes = result.manifestWireBytes = wire;
+  }
+  await sendFiles(opts, root, need, gone, new Map(files.map((f) => [f.path, f.size])), result);
+  result.ms = performance.now() - started;
   return result;
 }

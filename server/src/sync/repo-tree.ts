@@ -99,6 +99,26 @@ export class RepoTree {
     return out;
   }
 
+  /** Hashes of just `paths` (a partial manifest): no walk of the whole repo. */
+  async hashesOf(repoDir: string, paths: string[]): Promise<Map<string, FileHash>> {
+    const cache = this.repoCache(repoDir);
+    const out = new Map<string, FileHash>();
+    await mapLimit(paths, HASH_CONCURRENCY, async (rel) => {
+      const abs = path.join(repoDir, rel);
+      const st = await fs.lstat(abs).catch(() => undefined);
+      if (!st?.isFile()) return;
+      const hit = cache.get(rel);
+      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
+        out.set(rel, { sha256: hit.sha256, size: hit.size });
+        return;
+      }
+      const sha256 = await hashFile(abs);
+      cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+      out.set(rel, { sha256, size: st.size });
+    });
+    return out;
+  }
+
   /** Records a file the uploader just wrote, so the next manifest does not read it again. */
   remember(repoDir: string, rel: string, size: number, mtimeMs: number, sha256: string): void {
     this.repoCache(repoDir).set(rel, { size, mtimeMs, sha256 });

@@ -97,7 +97,8 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
     const { files, complete } = parseManifest(await readJsonBody(req, limits.maxManifestBytes, "manifest"), limits);
     return serialised(repo, async () => {
       const started = Date.now();
-      const server = await tree.hashes(path.join(reposDir, repo));
+      const repoDir = path.join(reposDir, repo);
+      const server = complete ? await tree.hashes(repoDir) : await tree.hashesOf(repoDir, files.map((f) => f.path));
       const answer = compareManifest(files, server, complete);
       stateOf(repo).pending = new Set(answer.need);
       log.debug("manifest compared", { repo, files: files.length, need: answer.need.length, delete: answer.delete.length, ms: Date.now() - started });

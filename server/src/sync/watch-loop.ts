@@ -2,8 +2,8 @@
 // Imported by the extension: chokidar and the sync client only.
 import path from "node:path";
 import { watch } from "chokidar";
-import { syncOnce, type SyncOptions, type SyncResult } from "./client.ts";
-import { EXCLUDED_DIRS, type HashCache } from "./workspace-scan.ts";
+import { syncChanges, syncOnce, type SyncOptions, type SyncResult } from "./client.ts";
+import { EXCLUDED_DIRS, PathFilter, type HashCache } from "./workspace-scan.ts";
 
 export interface WatchOptions extends SyncOptions {
   /** Quiet time after the last change before a sync starts. */
@@ -21,8 +21,14 @@ export interface WorkspaceWatch {
 }
 
 const MAX_RETRY_MS = 60_000;
+/** Above this many changed paths a full sync is cheaper than a partial manifest. */
+const MAX_CHANGED_PATHS = 2000;
+const RULE_FILES = new Set([".gitignore", ".contextignore"]);
 
-/** Syncs once, then again after every burst of changes, until closed. Resolves once the watcher is ready. */
+/**
+ * Syncs once (full), then after every burst of changes syncs just the changed paths; a full sync again after a folder
+ * delete, an ignore-file change or a failure. Resolves once the watcher is ready and the first sync is done.
+ */
 export async function watchWorkspace(opts: WatchOptions): Promise<WorkspaceWatch> {
   const root = path.resolve(opts.root);
   const cache: HashCache = opts.cache ?? new Map();
@@ -33,6 +39,9 @@ export async function watchWorkspace(opts: WatchOptions): Promise<WorkspaceWatch
   let dirty = false;
   let retry = baseRetry;
   let closed = false;
+  let full = true;
+  const changed = new Set<string>();
+  const filter = new PathFilter(root, opts.extraExcludes);
   let waiters: (() => void)[] = [];
 
   const settleIfIdle = () => {
@@ -58,12 +67,22 @@ export async function watchWorkspace(opts: WatchOptions): Promise<WorkspaceWatch
       return running;
     }
     dirty = false;
+    const whole = full || changed.size > MAX_CHANGED_PATHS;
+    const paths = [...changed];
+    full = false;
+    changed.clear();
+    if (!whole && paths.length === 0) {
+      settleIfIdle();
+      return;
+    }
     running = (async () => {
       try {
-        opts.onSync?.(await syncOnce({ ...opts, root, cache }));
+        const r = whole ? await syncOnce({ ...opts, root, cache }) : await syncChanges({ ...opts, root, cache, paths, filter });
         retry = baseRetry;
+        opts.onSync?.(r);
       } catch (err) {
         if (closed || opts.signal?.aborted) return;
+        full = true; // whatever was in flight is re-checked by a full sync
         opts.onError?.(err as Error);
         dirty = false;
         schedule(retry);
@@ -84,7 +103,13 @@ export async function watchWorkspace(opts: WatchOptions): Promise<WorkspaceWatch
     return rel !== "" && rel.split(path.sep).some((s) => EXCLUDED_DIRS.has(s));
   };
   const watcher = watch(root, { ignoreInitial: true, ignored, persistent: true });
-  watcher.on("all", () => {
+  watcher.on("all", (event, p) => {
+    if (event === "unlinkDir" || RULE_FILES.has(path.basename(p))) {
+      full = true;
+      filter.clear();
+    } else if (event === "add" || event === "change" || event === "unlink") {
+      changed.add(path.relative(root, p).split(path.sep).join("/"));
+    }
     if (running) dirty = true;
     else schedule(debounceMs);
   });

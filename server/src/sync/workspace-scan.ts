@@ -130,15 +130,57 @@ async function listCandidates(root: string, opts: ScanOptions): Promise<Candidat
   return out;
 }
 
+/** Stats, sniffs and hashes one file; undefined (and `skip` called) when it is not synced. */
+async function hashEntry(rel: string, abs: string, opts: ScanOptions, live?: Set<string>): Promise<ManifestEntry | undefined> {
+  const skip = opts.onSkip ?? (() => {});
+  const cache = opts.cache;
+  let st;
+  try {
+    st = await fs.stat(abs);
+  } catch {
+    return undefined; // removed meanwhile
+  }
+  if (!st.isFile()) return undefined;
+  if (st.size > (opts.maxFileBytes ?? SYNC_LIMITS.maxFileBytes)) {
+    skip(rel, "too-large");
+    return undefined;
+  }
+  live?.add(rel);
+  const hit = cache?.get(rel);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
+    if (hit.binary) {
+      skip(rel, "binary");
+      return undefined;
+    }
+    return { path: rel, sha256: hit.sha256, size: hit.size };
+  }
+  let data: Buffer;
+  try {
+    data = await fs.readFile(abs);
+  } catch {
+    skip(rel, "unreadable");
+    return undefined;
+  }
+  if (looksBinary(data)) {
+    cache?.set(rel, { size: data.length, mtimeMs: st.mtimeMs, sha256: "", binary: true });
+    skip(rel, "binary");
+    return undefined;
+  }
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  cache?.set(rel, { size: data.length, mtimeMs: st.mtimeMs, sha256 });
+  return { path: rel, sha256, size: data.length };
+}
+
+function byPath(a: ManifestEntry, b: ManifestEntry): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 /**
  * The workspace's manifest: every file to sync with its sha256 and size, sorted by path.
  * Respects .gitignore at any depth, .contextignore, `extraExcludes` and the built-in excludes; skips binaries,
  * symlinks and files over `maxFileBytes` (each reported through `onSkip`).
  */
 export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promise<ManifestEntry[]> {
-  const skip = opts.onSkip ?? (() => {});
-  const maxFileBytes = opts.maxFileBytes ?? SYNC_LIMITS.maxFileBytes;
-  const cache = opts.cache;
   const candidates = await listCandidates(path.resolve(root), opts);
   const files: ManifestEntry[] = [];
   const live = new Set<string>();
@@ -146,45 +188,92 @@ export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promi
   const worker = async () => {
     while (next < candidates.length) {
       const { rel, abs } = candidates[next++];
-      let st;
-      try {
-        st = await fs.stat(abs);
-      } catch {
-        continue; // removed while scanning
-      }
-      if (st.size > maxFileBytes) {
-        skip(rel, "too-large");
-        continue;
-      }
-      live.add(rel);
-      const hit = cache?.get(rel);
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
-        if (hit.binary) {
-          skip(rel, "binary");
-          continue;
-        }
-        files.push({ path: rel, sha256: hit.sha256, size: hit.size });
-        continue;
-      }
-      let data: Buffer;
-      try {
-        data = await fs.readFile(abs);
-      } catch {
-        skip(rel, "unreadable");
-        continue;
-      }
-      if (looksBinary(data)) {
-        cache?.set(rel, { size: data.length, mtimeMs: st.mtimeMs, sha256: "", binary: true });
-        skip(rel, "binary");
-        continue;
-      }
-      const sha256 = createHash("sha256").update(data).digest("hex");
-      cache?.set(rel, { size: data.length, mtimeMs: st.mtimeMs, sha256 });
-      files.push({ path: rel, sha256, size: data.length });
+      const entry = await hashEntry(rel, abs, opts, live);
+      if (entry) files.push(entry);
     }
   };
   await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-  if (cache) for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return files;
+  if (opts.cache) for (const k of opts.cache.keys()) if (!live.has(k)) opts.cache.delete(k);
+  return files.sort(byPath);
+}
+
+interface DirInfo {
+  rules?: RuleSet;
+  venv: boolean;
+}
+
+/**
+ * The same rules as scanWorkspace, asked for single paths (the watch loop's changed files); each folder's ignore
+ * files are read once. Call clear() when an ignore file changes.
+ */
+export class PathFilter {
+  private readonly dirs = new Map<string, Promise<DirInfo>>();
+  private readonly extra?: RuleSet;
+
+  constructor(
+    private readonly root: string,
+    extraExcludes?: string[],
+  ) {
+    if (extraExcludes?.length) this.extra = { base: "", ig: ignore().add(extraExcludes) };
+  }
+
+  clear(): void {
+    this.dirs.clear();
+  }
+
+  private dir(relDir: string): Promise<DirInfo> {
+    let info = this.dirs.get(relDir);
+    if (!info) {
+      const abs = relDir ? path.join(this.root, relDir) : this.root;
+      info = (async () => {
+        const names = new Set<string>();
+        for (const n of [...IGNORE_FILES, "pyvenv.cfg"]) {
+          if (await fs.stat(path.join(abs, n)).then(() => true, () => false)) names.add(n);
+        }
+        return { rules: await loadRules(abs, relDir, names), venv: names.has("pyvenv.cfg") };
+      })();
+      this.dirs.set(relDir, info);
+    }
+    return info;
+  }
+
+  /** Whether `rel` (a file path, forward slashes) would be listed by a scan, before looking at its content. */
+  async includes(rel: string): Promise<boolean> {
+    if (pathProblem(rel) || rel === DELETIONS_ENTRY) return false;
+    const segs = rel.split("/");
+    const name = segs[segs.length - 1];
+    if (name === ".DS_Store" || BINARY_EXTENSIONS.has(path.extname(name).toLowerCase())) return false;
+    if (segs.slice(0, -1).some((s) => EXCLUDED_DIRS.has(s))) return false;
+    const rules: RuleSet[] = this.extra ? [this.extra] : [];
+    for (let i = 0; i < segs.length; i++) {
+      const info = await this.dir(segs.slice(0, i).join("/"));
+      if (i > 0 && info.venv) return false;
+      if (info.rules) rules.push(info.rules);
+      if (i < segs.length - 1 && isIgnored(rules, segs.slice(0, i + 1).join("/"), true)) return false;
+    }
+    return !isIgnored(rules, rel, false);
+  }
+}
+
+/** Manifest entries for the given paths that pass `filter` and exist as syncable files; the others come back as gone. */
+export async function scanPaths(root: string, paths: string[], filter: PathFilter, opts: ScanOptions = {}): Promise<{ files: ManifestEntry[]; gone: string[] }> {
+  const files: ManifestEntry[] = [];
+  const gone: string[] = [];
+  for (const rel of [...new Set(paths)]) {
+    if (pathProblem(rel)) continue;
+    const abs = path.join(root, rel);
+    const st = await fs.lstat(abs).catch(() => undefined);
+    if (!st) {
+      gone.push(rel);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      opts.onSkip?.(rel, "symlink");
+      continue;
+    }
+    if (!st.isFile() || !(await filter.includes(rel))) continue;
+    const entry = await hashEntry(rel, abs, opts);
+    if (entry) files.push(entry);
+  }
+  return { files: files.sort(byPath), gone };
 }
