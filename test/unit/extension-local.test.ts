@@ -105,3 +105,16 @@ describe("server log lines", () => {
     assert.deepEqual(got, ["info [watcher] watching  root=/x debounce_s=1.5", "warn [indexer] slow  ms=900", "info [indexer] plain text"]);
   });
 });
+
+describe("the Node.js that runs the server", () => {
+  test("20 or newer passes; an older one is named with what to do", async () => {
+    const { checkNode } = await import("../../extension/src/local/local-engine.ts");
+    await checkNode(process.execPath, { command: process.execPath, prefix: [], origin: "t" });
+    const dir = tree();
+    const old = path.join(dir, "node");
+    writeFileSync(old, "#!/bin/sh\necho v18.19.1\n");
+    chmodSync(old, 0o755);
+    await assert.rejects(checkNode(old, { command: old, prefix: [], origin: "t" }), /needs Node\.js 20 or newer; ".*node" is v18\.19\.1.*contextEngine\.local\.nodePath/);
+    await assert.rejects(checkNode(path.join(dir, "absent"), { command: path.join(dir, "absent"), prefix: [], origin: "t" }), /Install Node\.js 20 or newer/);
+  });
+});

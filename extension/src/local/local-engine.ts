@@ -1,6 +1,6 @@
 // Local mode: the server's CLI as two child processes on the workspace (indexer MCP over HTTP on a free loopback
 // port, and the watcher that indexes and keeps the index fresh), both on the embedded store in <root>/.codebase/.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -34,6 +34,29 @@ export class LocalStartError extends Error {
     super(failure.message);
     this.name = "LocalStartError";
   }
+}
+
+/** Node.js 20 or newer at `nodePath`, or a LocalStartError saying what to install or set. */
+export function checkNode(nodePath: string, server: ServerCommand): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(nodePath, ["--version"], { timeout: 15_000, windowsHide: true }, (err, stdout) => {
+      if (err) {
+        const failure = classifyFailure(String(err.message), server, nodePath, err as NodeJS.ErrnoException);
+        return reject(new LocalStartError(failure.kind === "no-node" ? failure : { kind: "no-node", message: `Could not run "${nodePath} --version": ${err.message}. Install Node.js 20 or newer, or set "contextEngine.local.nodePath".`, lexicalFallback: false }));
+      }
+      const major = Number(/^v(\d+)\./.exec(stdout.trim())?.[1] ?? 0);
+      if (major < 20) {
+        return reject(
+          new LocalStartError({
+            kind: "node-too-old",
+            message: `Local mode needs Node.js 20 or newer; "${nodePath}" is ${stdout.trim() || "of unknown version"}. Install a newer Node.js or point "contextEngine.local.nodePath" at one.`,
+            lexicalFallback: false,
+          }),
+        );
+      }
+      resolve();
+    });
+  });
 }
 
 export function freePort(): Promise<number> {
@@ -159,6 +182,7 @@ export class LocalEngine {
   /** Starts the indexer (answers /health) and the watcher; throws LocalStartError with the reason and the remedy. */
   async start(signal?: AbortSignal): Promise<void> {
     this.stopping = false;
+    if (this.o.server.command === this.o.nodePath) await checkNode(this.o.nodePath, this.o.server);
     const port = await freePort();
     const healthPort = await freePort();
     const indexer = this.launch("indexer", ["serve", "indexer", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(healthPort)]);
