@@ -105,6 +105,8 @@ export class Connection implements vscode.Disposable {
         this.backend = new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
       }
       await this.backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
+      // A newer start() (settings changed, Reconnect) owns the connection now.
+      if (ac.signal.aborted) return;
       this.retries = 0;
       this.startPolling();
     } catch (e) {
