@@ -13,6 +13,9 @@ export interface SuiteRun {
   suiteBundle: string;
   resultsFile: string;
   artifactsDir: string;
+  /** User settings and environment for the extension host (local mode's server, model). */
+  settings: Record<string, unknown>;
+  env: Record<string, string>;
   deadlineMs?: number;
 }
 
@@ -25,9 +28,9 @@ export async function runSuiteInCodeServer(o: SuiteRun): Promise<void> {
     workspace: o.workspace,
     userDataDir: path.join(o.tmp, "user-data"),
     extensionsDir: path.join(o.tmp, "extensions"),
-    settings: { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" },
+    settings: { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", ...o.settings },
     logFile: path.join(o.tmp, "code-server.log"),
-    env: { CE_VSCODE_TEST_RESULTS: o.resultsFile },
+    env: { CE_VSCODE_TEST_RESULTS: o.resultsFile, ...o.env },
     // A built VS Code reads extensionDevelopmentPath/extensionTestsPath from the URL payload only with this on.
     extraArgs: ["--vscode-option", "enable-smoke-test-driver"],
   });

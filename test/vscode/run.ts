@@ -4,10 +4,11 @@
 //   --code-server  the same suite in code-server from .tools/ (run .ci/setup-e2e first), for machines that
 //                  cannot download VS Code: the workbench runs in headless Chromium, the extension host on the server.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as esbuild from "esbuild";
+import { fixtureModel, serverCli } from "../e2e/vscode/extension-fixture.ts";
 import { repoRoot } from "../e2e/vscode/tools.ts";
 
 const extensionDir = path.join(repoRoot, "extension");
@@ -35,6 +36,15 @@ async function bundleSuite(): Promise<void> {
   });
 }
 
+/** What local mode needs in either host: the built server CLI, the Node.js it was built for, the fixture model. */
+const localModeSettings = { "contextEngine.local.serverPath": serverCli, "contextEngine.local.nodePath": process.execPath };
+const localModeEnv = { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: fixtureModel };
+
+function writeUserSettings(userDataDir: string): void {
+  mkdirSync(path.join(userDataDir, "User"), { recursive: true });
+  writeFileSync(path.join(userDataDir, "User/settings.json"), JSON.stringify({ ...localModeSettings, "workbench.startupEditor": "none" }, null, 2));
+}
+
 /** A workspace of real third-party code (a copy of semver from node_modules), so activation has files to look at. */
 function makeWorkspace(tmp: string): string {
   const ws = path.join(tmp, "semver");
@@ -56,14 +66,16 @@ function report(resultsFile: string): number {
 
 async function runInElectron(tmp: string, ws: string, resultsFile: string): Promise<number> {
   const { runTests } = await import("@vscode/test-electron");
+  const userDataDir = path.join(tmp, "user-data");
+  writeUserSettings(userDataDir);
   try {
     await runTests({
       version: process.env.VSCODE_TEST_VERSION ?? "stable",
       ...(process.env.VSCODE_EXECUTABLE ? { vscodeExecutablePath: process.env.VSCODE_EXECUTABLE } : {}),
       extensionDevelopmentPath: extensionDir,
       extensionTestsPath: suiteBundle,
-      extensionTestsEnv: { CE_VSCODE_TEST_RESULTS: resultsFile },
-      launchArgs: [ws, "--disable-extensions", "--disable-workspace-trust", "--skip-welcome", "--skip-release-notes", "--user-data-dir", path.join(tmp, "user-data")],
+      extensionTestsEnv: { CE_VSCODE_TEST_RESULTS: resultsFile, ...localModeEnv },
+      launchArgs: [ws, "--disable-extensions", "--disable-workspace-trust", "--skip-welcome", "--skip-release-notes", "--user-data-dir", userDataDir],
     });
   } catch (e) {
     console.error(`VS Code test run failed: ${(e as Error).message}`);
@@ -73,7 +85,16 @@ async function runInElectron(tmp: string, ws: string, resultsFile: string): Prom
 
 async function runInCodeServer(tmp: string, ws: string, resultsFile: string): Promise<number> {
   const { runSuiteInCodeServer } = await import("./code-server-host.ts");
-  await runSuiteInCodeServer({ tmp, workspace: ws, extensionDir, suiteBundle, resultsFile, artifactsDir: path.join(repoRoot, "test/e2e/artifacts/vscode-suite") });
+  await runSuiteInCodeServer({
+    tmp,
+    workspace: ws,
+    extensionDir,
+    suiteBundle,
+    resultsFile,
+    settings: localModeSettings,
+    env: localModeEnv,
+    artifactsDir: path.join(repoRoot, "test/e2e/artifacts/vscode-suite"),
+  });
   return report(resultsFile);
 }
 
