@@ -89,22 +89,24 @@ export class Connection implements vscode.Disposable {
     this.state = { mode, phase: "starting", detail: "Starting" };
     this.update({});
     await this.indexer.close();
+    if (ac.signal.aborted) return;
     if (settings.mode === "off") {
       this.update({ phase: "stopped", detail: 'Context Engine is off ("contextEngine.mode"). Use Local Mode or Use Cluster to start it.' });
       return;
     }
     try {
-      if (mode === "local") {
-        if (!folder) {
-          this.update({ phase: "stopped", detail: "Open a folder to index it locally." });
-          return;
-        }
-        this.backend = new LocalBackend(folder.uri.fsPath, this.repoName(settings), settings, this.ctx.extensionPath, this.log);
-      } else {
-        const token = await this.ctx.secrets.get(TOKEN_SECRET);
-        this.backend = new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
+      if (mode === "local" && !folder) {
+        this.update({ phase: "stopped", detail: "Open a folder to index it locally." });
+        return;
       }
-      await this.backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
+      const token = mode === "cluster" ? await this.ctx.secrets.get(TOKEN_SECRET) : undefined;
+      if (ac.signal.aborted) return;
+      const backend: Backend =
+        mode === "local"
+          ? new LocalBackend(folder!.uri.fsPath, this.repoName(settings), settings, this.ctx.extensionPath, this.log)
+          : new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
+      this.backend = backend;
+      await backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
       // A newer start() (settings changed, Reconnect) owns the connection now.
       if (ac.signal.aborted) return;
       this.retries = 0;

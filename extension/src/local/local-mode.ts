@@ -2,7 +2,7 @@
 // to lexical-only search when the embedding model is missing, restarts a crashed process a few times.
 import * as vscode from "vscode";
 import type { Backend, Report } from "../backend.ts";
-import { delay, type Logger } from "../log.ts";
+import { CancelledError, delay, type Logger } from "../log.ts";
 import type { Settings } from "../settings.ts";
 import { LocalEngine, LocalStartError, startLocalEngine, type LocalIndexState } from "./local-engine.ts";
 import { locateServer, type ServerCommand, type StartFailure } from "./server-locator.ts";
@@ -44,6 +44,11 @@ export class LocalBackend implements Backend {
       signal,
       !this.lexicalReason,
     );
+    if (this.disposed || signal.aborted) {
+      // Stopped while starting (Reconnect, a mode switch): the new processes must not outlive us.
+      engine.stop();
+      throw new CancelledError("local start");
+    }
     this.engine = engine;
     engine.onUnexpectedExit = (f) => void this.recover(f, signal);
     if (lexicalReason) this.noteLexical(lexicalReason);
