@@ -60,63 +60,114 @@ export function parseQuery(raw: string): ParsedQuery {
   return { text, filter, terms, identifiers, paths, wants: wantedKinds(text) };
 }
 
+/** Words past which a query reads as an issue text or a log, not a request for particular kinds of files. */
+const SHORT_QUERY_WORDS = 16;
+
 function wantedKinds(text: string): Set<ChunkKind> {
   const wants = new Set<ChunkKind>();
+  // An issue text mentions tests, docs and settings in passing ("pytest 7.1", "the docs say"); only a short query
+  // asks for them.
+  if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return wants;
   if (/\b(tests?|spec|specs|unittest|pytest|fixtures?)\b/i.test(text)) wants.add("test");
   if (/\b(docs?|documentation|readme|guide|tutorial)\b/i.test(text)) wants.add("doc");
   if (/\b(config|configuration|settings|yaml|json|toml|env)\b/i.test(text)) wants.add("config");
   return wants;
 }
 
-const PATH_LIKE = /(?:[\w.-]+\/)*[\w-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg)\b/g;
+const PATH_LIKE = /(?:[\w.-]+\/)*[\w-]+\.(?:py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg)\b/g;
 const DOTTED = /\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b/g;
-const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|\w+_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
-const TRACE_FRAME = /File "([^"]+)", line \d+, in (\w+)/g;
+const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
+const TRACE_FRAME = /File "([^"]+)", line \d+, in ([\w<>]+)/g;
+/** pytest-style frames (`src/pkg/mod.py:123: in func`) and `path:line` mentions. */
+const TRACE_COLON = /((?:[\w.-]+\/)*[\w-]+\.py):\d+(?::\s*in\s+(\w+))?/g;
+/** An exception line: `ValueError: message`. */
+const EXCEPTION = /\b([A-Z]\w*(?:Error|Exception|Warning))\b/g;
+const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
+const BACKTICKS = /`([^`\n]{1,200})`/g;
+const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
+/** Separators, hashes and hex addresses say nothing about code. */
+const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
 
-/** Weighted terms: code-like identifiers and named paths weigh most, ordinary words least; long texts are capped. */
+/** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
+const MAX_TERMS = 48;
+
+/**
+ * Weighted terms of a query. In a long text (an issue), identifiers, traceback frames, named paths and dotted names
+ * weigh most, then words of the title, then code in backticks or fenced blocks, then prose; a term repeated across the
+ * text gains a little. The strongest terms are kept.
+ */
 export function extractTerms(text: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[] } {
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {
-    if (t.length < 2 || STOPWORDS.has(t)) return;
-    weights.set(t, Math.max(weights.get(t) ?? 0, w) + (weights.has(t) ? 0.25 : 0));
+    if (t.length < 2 || STOPWORDS.has(t) || NOISE.test(t)) return;
+    const had = weights.get(t);
+    weights.set(t, had === undefined ? w : Math.max(had, w) + 0.1);
   };
   const identifiers = new Set<string>();
   const paths = new Set<string>();
+  const frames = new Set<string>();
 
   for (const m of text.matchAll(TRACE_FRAME)) {
     paths.add(m[1]!.replace(/\\/g, "/"));
-    identifiers.add(m[2]!);
+    if (!m[2]!.startsWith("<")) {
+      identifiers.add(m[2]!);
+      frames.add(m[2]!);
+    }
+  }
+  for (const m of text.matchAll(TRACE_COLON)) {
+    paths.add(m[1]!);
+    if (m[2]) {
+      identifiers.add(m[2]);
+      frames.add(m[2]);
+    }
   }
   for (const m of text.matchAll(PATH_LIKE)) paths.add(m[0]);
+  const dottedParts = new Set<string>();
   for (const m of text.matchAll(DOTTED)) {
+    PATH_LIKE.lastIndex = 0;
     if (PATH_LIKE.test(m[0])) {
       PATH_LIKE.lastIndex = 0;
       continue;
     }
     PATH_LIKE.lastIndex = 0;
+    // Numbers and prose abbreviations ("e.g", "i.e") are not dotted names.
+    if (/^(?:e\.g|i\.e|etc|vs)\b/i.test(m[0])) continue;
     const parts = m[0].split(".");
     identifiers.add(parts[parts.length - 1]!);
-    for (const p of parts) if (p.length > 2) identifiers.add(p);
+    for (const p of parts) if (p.length > 2) dottedParts.add(p);
+    // A dotted module path (`pkg.sub.module`) may name a file.
+    if (parts.length >= 2 && parts.every((p) => /^[a-z_][a-z0-9_]*$/.test(p))) paths.add(parts.join("/"));
   }
+  for (const p of dottedParts) identifiers.add(p);
   for (const m of text.matchAll(CODEY)) identifiers.add(m[0]);
+  for (const m of text.matchAll(EXCEPTION)) identifiers.add(m[1]!);
 
   const words = tokenizeCode(text);
   const long = words.length > 40;
-  for (const w of words) bump(w, 1);
+  const freq = new Map<string, number>();
+  for (const w of words) freq.set(w, (freq.get(w) ?? 0) + 1);
+  for (const [w, n] of freq) bump(w, 1 + (long ? Math.min(0.75, 0.25 * Math.log2(n)) : 0));
+  if (long) {
+    const title = text.split("\n").find((l) => l.trim()) ?? "";
+    for (const t of tokenizeCode(title)) bump(t, 1.75);
+    for (const m of text.matchAll(BACKTICKS)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.75);
+    for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
+    for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.25);
+  }
   for (const id of identifiers) {
     const lower = id.toLowerCase();
-    bump(lower, 3);
+    bump(lower, frames.has(id) ? 4 : 3);
     for (const part of splitIdentifier(id)) bump(part, 1.5);
   }
   for (const p of paths) {
     const base = p.slice(p.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
     for (const t of tokenizeCode(base.replace(/[-.]/g, " "))) bump(t, 2.5);
   }
-  let terms = [...weights].map(([term, weight]) => ({ term, weight }));
+  let terms = [...weights].map(([term, weight]) => ({ term, weight: Math.round(weight * 100) / 100 }));
   if (long) {
     // An issue text: keep the strongest terms, so common prose does not drown the identifiers.
     terms.sort((a, b) => b.weight - a.weight || a.term.localeCompare(b.term));
-    terms = terms.slice(0, 48);
+    terms = terms.slice(0, MAX_TERMS);
   }
   return { terms, identifiers: [...identifiers], paths: [...paths] };
 }

@@ -75,10 +75,39 @@ export function ftsQuery(q: LexicalQuery): string {
   return parts.join(" OR ");
 }
 
+/** Queries with more terms than this are pruned by document frequency before they reach FTS5. */
+const PRUNE_ABOVE = 12;
+/** Terms kept of a long query, and the share of chunks past which a prose word is too common to rank by. */
+const KEEP_TERMS = 30;
+const COMMON_SHARE = 0.12;
+const TERM_STATS_TTL_MS = 30_000;
+
+/**
+ * A long query (an issue text) reduced by what the index holds: terms no chunk contains go (they only cost time),
+ * ordinary words found in a large share of chunks go, and the rest are ranked by query weight x IDF.
+ */
+export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
+  if (terms.length <= PRUNE_ABOVE || total === 0) return terms;
+  const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
+  return terms
+    .filter((t) => (df.get(t.term) ?? 0) > 0 && (t.weight >= 2.5 || df.get(t.term)! / total <= COMMON_SHARE))
+    .map((t) => ({ ...t, value: t.weight * idf(df.get(t.term)!) }))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, KEEP_TERMS)
+    .map(({ term, weight }) => ({ term, weight }));
+}
+
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private dimension = 0;
   private readonly db: Database.Database;
+  /**
+   * Document frequencies and chunk count for pruning long lexical queries: dropped whenever this store writes, and
+   * after a while (another process may write the same file).
+   */
+  private readonly dfCache = new Map<string, number>();
+  private chunkTotal: number | undefined;
+  private termStatsAt = 0;
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -187,6 +216,7 @@ export class SqliteStore implements Store {
   }
 
   private deleteRows(rowids: number[]): void {
+    this.forgetTermStats();
     const delChunk = this.stmt("DELETE FROM chunks WHERE rowid = ?");
     const delFts = this.stmt("DELETE FROM chunks_fts WHERE rowid = ?");
     const delVec = this.hasVectors() ? this.stmt("DELETE FROM chunks_vec WHERE rowid = ?") : null;
@@ -203,7 +233,14 @@ export class SqliteStore implements Store {
     );
   }
 
+  private forgetTermStats(): void {
+    this.dfCache.clear();
+    this.chunkTotal = undefined;
+    this.termStatsAt = Date.now();
+  }
+
   private insertPoints(points: Point[]): void {
+    this.forgetTermStats();
     const ins = this.stmt(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
       symbol_path, kind, text, file_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insFts = this.stmt("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
@@ -266,6 +303,7 @@ export class SqliteStore implements Store {
   }
 
   async moveFile(repo: string, from: string, to: FileRecord, rekey: (p: Point) => string): Promise<boolean> {
+    this.forgetTermStats();
     return this.db.transaction(() => {
       const rows = this.stmt(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ?`).all(repo, from) as ChunkRow[];
       if (!rows.length) return false;
@@ -329,17 +367,47 @@ export class SqliteStore implements Store {
   }
 
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
-    const match = ftsQuery(query);
+    const match = ftsQuery(this.informativeTerms(query));
     if (!match) return [];
     const { sql, params } = compileFilter(filter, "c");
     const { symbol, path: pathW, body } = FIELD_WEIGHTS;
-    const rows = this.db
-      .prepare(
-        `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${symbol}, ${pathW}, ${body}) AS rank FROM chunks_fts
+    const rows = this.stmt(
+      `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${symbol}, ${pathW}, ${body}) AS rank FROM chunks_fts
          JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
-      )
-      .all(match, ...params, limit) as (ChunkRow & { rank: number })[];
+    ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
+  }
+
+  /**
+   * The query's terms by what the index holds: terms no chunk contains go (they only cost time); a long query is
+   * pruned to its most informative terms (pruneTerms); in a short one, terms found in a large share of all chunks
+   * carry almost no BM25 weight but make FTS5 score every chunk that has them, so they go when rarer terms remain.
+   */
+  private informativeTerms(query: LexicalQuery): LexicalQuery {
+    const df = this.documentFrequencies(query.terms.map((t) => t.term));
+    const total = this.chunkCount();
+    if (query.terms.length > PRUNE_ABOVE) return { terms: pruneTerms(query.terms, df, total) };
+    const found = query.terms.filter((t) => (df.get(t.term) ?? 0) > 0);
+    const cap = Math.max(2000, 0.05 * total);
+    const kept = found.filter((t) => df.get(t.term)! <= cap);
+    return { terms: kept.length ? kept : found.sort((a, b) => df.get(a.term)! - df.get(b.term)!).slice(0, 3) };
+  }
+
+  /** Chunks holding each term (FTS5's own counts), cached until this store next writes or for a while. */
+  private documentFrequencies(terms: string[]): Map<string, number> {
+    if (Date.now() - this.termStatsAt > TERM_STATS_TTL_MS || this.dfCache.size > 50_000) this.forgetTermStats();
+    const missing = terms.filter((t) => !this.dfCache.has(t));
+    if (missing.length) {
+      this.db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')");
+      const get = this.stmt("SELECT doc FROM temp.chunks_vocab WHERE term = ?");
+      for (const t of missing) this.dfCache.set(t, (get.get(t) as { doc: number } | undefined)?.doc ?? 0);
+    }
+    return this.dfCache;
+  }
+
+  private chunkCount(): number {
+    this.chunkTotal ??= (this.stmt("SELECT COUNT(*) AS n FROM chunks").get() as { n: number }).n;
+    return this.chunkTotal;
   }
 
   async stats(): Promise<RepoStats[]> {
