@@ -64,6 +64,10 @@ export class ClusterBackend implements Backend {
       const session = this.openSession();
       report({ phase: "starting", detail: `Port-forwarding from ${session.cluster}` });
       this.ports = await session.forward(this.ports);
+      if (signal.aborted) {
+        session.dispose();
+        throw new CancelledError("cluster connect");
+      }
       this.uploaderUrl = `http://127.0.0.1:${this.ports.uploader}`;
       report({
         indexer: { url: `http://127.0.0.1:${this.ports.indexer}/mcp`, ...headers },
