@@ -21,6 +21,8 @@ export interface ApplyResult {
   bytes: number;
 }
 
+const RENAME_CONCURRENCY = 8;
+
 interface Staged {
   path: string;
   tmp: string;
@@ -137,18 +139,27 @@ export async function applyArchive(archive: string, plan: ArchivePlan, repoDir: 
     const deleted = await deleteFiles(repoDir, plan.deletions);
     const written: AppliedFile[] = [];
     let bytes = 0;
-    for (const s of staged) {
-      const target = path.join(repoDir, s.path);
-      await safeParent(realRoot, target);
-      const existing = await fs.lstat(target).catch(() => undefined);
-      if (existing?.isDirectory()) {
-        throw new SyncHttpError(409, `cannot write ${s.path}: a folder of that name exists on the server; list its files for deletion first`);
+    const parents = new Map<string, Promise<void>>();
+    let next = 0;
+    const worker = async () => {
+      while (next < staged.length) {
+        const s = staged[next++];
+        const target = path.join(repoDir, s.path);
+        const dir = path.dirname(target);
+        let ready = parents.get(dir);
+        if (!ready) parents.set(dir, (ready = safeParent(realRoot, target)));
+        await ready;
+        const existing = await fs.lstat(target).catch(() => undefined);
+        if (existing?.isDirectory()) {
+          throw new SyncHttpError(409, `cannot write ${s.path}: a folder of that name exists on the server; list its files for deletion first`);
+        }
+        await fs.rename(s.tmp, target);
+        const st = await fs.stat(target);
+        written.push({ path: s.path, size: s.size, sha256: s.sha256, mtimeMs: st.mtimeMs });
+        bytes += s.size;
       }
-      await fs.rename(s.tmp, target);
-      const st = await fs.stat(target);
-      written.push({ path: s.path, size: s.size, sha256: s.sha256, mtimeMs: st.mtimeMs });
-      bytes += s.size;
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(RENAME_CONCURRENCY, staged.length) }, worker));
     return { written, deleted, bytes };
   } finally {
     await fs.rm(stageDir, { recursive: true, force: true });

@@ -72,7 +72,7 @@ export class SyncClientError extends Error {
   }
 }
 
-const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
+const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
 const DEFAULT_BATCH_FILES = 5000;
 
 /** POSTs `body`; resolves with the parsed JSON answer and the answer's size in bytes. */
@@ -140,10 +140,10 @@ async function sendFiles(opts: SyncOptions, root: string, need: string[], deleti
   if (groups.length === 0 && deletions.length) groups.push([]);
   let filesDone = 0;
   let bytesDone = 0;
-  for (const [i, group] of groups.entries()) {
-    opts.signal?.throwIfAborted();
+  // Batch i+1 is read and compressed while batch i travels and is written.
+  const prepare = async (i: number): Promise<Buffer | undefined> => {
     const tarFiles: TarFile[] = [];
-    for (const rel of group) {
+    for (const rel of groups[i]) {
       const abs = path.join(root, rel);
       try {
         const [data, st] = await Promise.all([fs.readFile(abs), fs.stat(abs)]);
@@ -153,16 +153,25 @@ async function sendFiles(opts: SyncOptions, root: string, need: string[], deleti
       }
     }
     const dels = i === 0 ? deletions : [];
-    if (tarFiles.length === 0 && dels.length === 0) continue;
-    const body = await tarGz(tarFiles, dels, opts.compressionLevel ?? 6);
-    const reply = await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip" });
-    const up = reply.json as UploadResponse;
-    result.sent += up.written;
-    result.deleted += up.deleted;
-    result.bytes += up.bytes;
-    result.wireBytes += body.length + reply.bytes;
-    filesDone += group.length;
-    bytesDone += group.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+    if (tarFiles.length === 0 && dels.length === 0) return undefined;
+    return tarGz(tarFiles, dels, opts.compressionLevel ?? 6);
+  };
+  let prepared = groups.length ? prepare(0) : undefined;
+  for (let i = 0; i < groups.length; i++) {
+    opts.signal?.throwIfAborted();
+    const body = await (prepared as Promise<Buffer | undefined>);
+    prepared = i + 1 < groups.length ? prepare(i + 1) : undefined;
+    prepared?.catch(() => undefined); // awaited next round; an early failure must not go unhandled meanwhile
+    if (body) {
+      const reply = await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip" });
+      const up = reply.json as UploadResponse;
+      result.sent += up.written;
+      result.deleted += up.deleted;
+      result.bytes += up.bytes;
+      result.wireBytes += body.length + reply.bytes;
+    }
+    filesDone += groups[i].length;
+    bytesDone += groups[i].reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
     progress({ phase: "upload", filesDone, filesTotal: need.length, bytesDone, bytesTotal });
   }
   progress({ phase: "done", filesDone, filesTotal: need.length, bytesDone, bytesTotal });
