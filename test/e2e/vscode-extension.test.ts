@@ -19,6 +19,7 @@ import {
   openWorkbench,
   quickInput,
   quickPickRows,
+  resizeSideBar,
   runCommand,
   waitForNotification,
   webviewFrame,
@@ -176,6 +177,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
     await step("search-panel-open", async () => {
       await page.locator(`.activitybar .action-item a[aria-label^="${container.title}"]`).first().click();
       await panel.locator("#query").waitFor();
+      await resizeSideBar(page, 520);
     });
     const hit = panel.locator(`#results .result[data-path="${EXPECTED_FILE}"]`).first();
     const line = await step("search-results", async () => {

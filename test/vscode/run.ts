@@ -78,7 +78,8 @@ async function runInElectron(tmp: string, ws: string, resultsFile: string): Prom
       launchArgs: [ws, "--disable-extensions", "--disable-workspace-trust", "--skip-welcome", "--skip-release-notes", "--user-data-dir", userDataDir],
     });
   } catch (e) {
-    console.error(`VS Code test run failed: ${(e as Error).message}`);
+    console.error(`VS Code test run failed: ${(e as Error).message}` +
+      " (no VS Code download here? set VSCODE_EXECUTABLE, or run `npm run test:vscode -- --code-server` after .ci/setup-e2e)");
   }
   return report(resultsFile);
 }

@@ -134,3 +134,14 @@ export async function activeEditor(page: Page): Promise<{ file: string; line: nu
   const m = /Ln (\d+)/.exec(selection);
   return { file, line: m ? Number(m[1]) : NaN };
 }
+
+/** Drags the sash right of the side bar so the side bar is `width` pixels wide (a readable panel for screenshots). */
+export async function resizeSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator(".part.sidebar").boundingBox();
+  if (!box) throw new Error("the side bar is not visible");
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+}
