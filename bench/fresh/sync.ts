@@ -197,11 +197,18 @@ export function syncTable(r: SyncBenchResult): string {
   ].join("\n");
 }
 
+/** Writes bench/results/fresh-sync.json. */
+export function writeSyncResult(r: SyncBenchResult): string {
+  const out = path.join(repoRoot, "bench", "results");
+  fs.mkdirSync(out, { recursive: true });
+  const file = path.join(out, "fresh-sync.json");
+  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), ...r }, null, 2) + "\n");
+  return file;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { files: { type: "string", default: "5000" }, deltas: { type: "string", default: "20" }, full: { type: "string", default: "3" } } });
   const r = await measureSync({ minFiles: Number(values.files), deltas: Number(values.deltas), fullRuns: Number(values.full) });
-  const out = path.join(repoRoot, "bench", "results");
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, "fresh-sync.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), ...r }, null, 2) + "\n");
+  writeSyncResult(r);
   process.stdout.write(syncTable(r) + "\n");
 }
