@@ -29,5 +29,7 @@ export interface Backend {
   /** A fresh look at the index state for the status bar (cheap; called every few seconds). */
   poll(report: Report): Promise<void>;
   syncNow?(): Promise<void>;
+  /** Starts a server that runs only on demand (local memory) before VS Code connects to it. */
+  ensureServer?(which: "memory"): Promise<void>;
   dispose(): void;
 }

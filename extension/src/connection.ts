@@ -155,6 +155,11 @@ export class Connection implements vscode.Disposable {
     return new ClusterBackend(this.folder?.uri.fsPath, this.repoName(settings), settings, undefined, this.ctx.extensionPath, this.log);
   }
 
+  /** Local mode starts its memory server only when VS Code (an agent) first connects to it. */
+  async ensureServer(which: "memory"): Promise<void> {
+    await this.backend?.ensureServer?.(which);
+  }
+
   async syncNow(): Promise<void> {
     if (!this.backend?.syncNow) throw new Error("Sync is for cluster mode: in local mode the engine reads the workspace directly.");
     await this.backend.syncNow();

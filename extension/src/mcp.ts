@@ -6,6 +6,7 @@ import type { Connection } from "./connection.ts";
 import type { McpEndpoint } from "./engine/indexer-client.ts";
 
 export const MCP_PROVIDER_ID = "contextEngine.mcpServers";
+const MEMORY_LABEL = "Context Engine memory";
 
 function key(s: ConnectionState): string {
   return JSON.stringify([s.mode, s.indexer?.url, s.indexer?.token ? 1 : 0, s.memory?.url]);
@@ -42,6 +43,7 @@ export class McpRegistration implements vscode.Disposable {
           resolveMcpServerDefinition: async (server) => {
             // Starting a server before the engine is up: wait a little for the connection, then hand out its current URL.
             await this.connection.whenReady(60_000);
+            if (server.label === MEMORY_LABEL) await this.connection.ensureServer("memory");
             return this.definitions().find((d) => d.label === server.label) ?? server;
           },
         }),
@@ -53,7 +55,7 @@ export class McpRegistration implements vscode.Disposable {
     const s = this.connection.current;
     const out: vscode.McpHttpServerDefinition[] = [];
     if (s.indexer) out.push(definition(s.mode === "local" ? "Context Engine (local)" : "Context Engine indexer", s.indexer));
-    if (s.memory) out.push(definition("Context Engine memory", s.memory));
+    if (s.memory) out.push(definition(MEMORY_LABEL, s.memory));
     return out;
   }
 

@@ -60,6 +60,20 @@ describe("local engine (real server CLI)", () => {
       assert.equal(status.state, "watching", JSON.stringify(status.raw).slice(0, 300));
       assert.equal(status.points, 2);
       assert.equal(status.filesTotal, 2);
+      // The memory server starts on demand, at the URL announced beforehand.
+      const announced = await engine.memoryUrl();
+      assert.equal(await engine.ensureMemory(), announced);
+      assert.equal(await engine.ensureMemory(), announced, "started once");
+      const memory = new IndexerClient(() => ({ url: announced }), silentLogger);
+      try {
+        const tools = await memory.listTools();
+        assert.ok(tools.includes("memory_store") && tools.includes("memory_find"), tools.join(", "));
+        await memory.call("memory_store", { information: "retries use exponential backoff capped at 30 s" });
+        const found = await memory.call("memory_find", { query: "backoff" });
+        assert.match(JSON.stringify(found), /exponential backoff/);
+      } finally {
+        await memory.close();
+      }
     } finally {
       await client.close();
       engine.stop();

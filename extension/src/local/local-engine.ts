@@ -161,7 +161,8 @@ export class LocalEngine {
     return env;
   }
 
-  private launch(name: string, args: string[]): Child {
+  /** `critical`: its exit is the engine's failure (indexer, watcher); the on-demand memory server just goes. */
+  private launch(name: string, args: string[], critical = true): Child {
     const { command, prefix } = this.o.server;
     this.o.log.debug(`local: ${[command, ...prefix, ...args].join(" ")}`);
     this.o.log.info(`local: starting the ${name}`);
@@ -169,6 +170,10 @@ export class LocalEngine {
     const child = new Child(name, proc, this.o.log, (c) => {
       if (this.stopping) return;
       this.o.log.warn(`local: ${name} exited (${c.exited?.error?.message ?? `code ${c.exited?.code}, signal ${c.exited?.signal}`})`);
+      if (!critical) {
+        this.memory = undefined;
+        return;
+      }
       this.onUnexpectedExit?.(this.failureOf(c));
     });
     this.children.push(child);
@@ -188,27 +193,59 @@ export class LocalEngine {
     const indexer = this.launch("indexer", ["serve", "indexer", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(healthPort)]);
     this.mcpUrl = `http://127.0.0.1:${port}/mcp`;
     this.healthUrl = `http://127.0.0.1:${healthPort}/health`;
+    try {
+      await this.waitHealthy(indexer, this.healthUrl, signal);
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+    this.launch("watcher", ["watch", "--root", this.o.root, "--repo", this.o.repo]);
+  }
+
+  private memory: Promise<string> | undefined;
+  private memoryPorts: { port: number; health: number } | undefined;
+
+  /** The memory server's URL; its port is reserved now, the process starts on first ensureMemory(). */
+  async memoryUrl(): Promise<string> {
+    this.memoryPorts ??= { port: await freePort(), health: await freePort() };
+    return `http://127.0.0.1:${this.memoryPorts.port}/mcp`;
+  }
+
+  /** Starts the memory MCP server (same store, kind=memory) when an agent first needs it. */
+  ensureMemory(signal?: AbortSignal): Promise<string> {
+    this.memory ??= (async () => {
+      const url = await this.memoryUrl();
+      const { port, health } = this.memoryPorts!;
+      const child = this.launch("memory", ["serve", "memory", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(health)], false);
+      await this.waitHealthy(child, `http://127.0.0.1:${health}/health`, signal);
+      return url;
+    })().catch((e) => {
+      this.memory = undefined;
+      throw e;
+    });
+    return this.memory;
+  }
+
+  private async waitHealthy(child: Child, healthUrl: string, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + (this.o.startTimeoutMs ?? 90_000);
     for (;;) {
       throwIfAborted(signal, "local start");
-      if (indexer.exited) throw new LocalStartError(this.failureOf(indexer));
+      if (child.exited) throw new LocalStartError(this.failureOf(child));
       try {
-        const r = await fetch(this.healthUrl, { signal: AbortSignal.timeout(2000) });
-        if (r.ok) break;
+        const r = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
+        if (r.ok) return;
       } catch {
         // not listening yet
       }
       if (Date.now() > deadline) {
-        this.stop();
         throw new LocalStartError({
           kind: "other",
-          message: `The local indexer did not answer ${this.healthUrl} within ${Math.round((this.o.startTimeoutMs ?? 90_000) / 1000)} s. See "Context Engine: Show Logs".`,
+          message: `The local ${child.name} did not answer ${healthUrl} within ${Math.round((this.o.startTimeoutMs ?? 90_000) / 1000)} s. See "Context Engine: Show Logs".`,
           lexicalFallback: false,
         });
       }
-      await Promise.race([delay(250, signal), indexer.waitExit()]);
+      await Promise.race([delay(250, signal), child.waitExit()]);
     }
-    this.launch("watcher", ["watch", "--root", this.o.root, "--repo", this.o.repo]);
   }
 
   state(): LocalIndexState | undefined {
@@ -217,6 +254,7 @@ export class LocalEngine {
 
   stop(): void {
     this.stopping = true;
+    this.memory = undefined;
     for (const c of this.children) if (!c.exited) c.proc.kill("SIGTERM");
     this.children = [];
   }

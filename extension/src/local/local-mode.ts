@@ -52,7 +52,7 @@ export class LocalBackend implements Backend {
     this.engine = engine;
     engine.onUnexpectedExit = (f) => void this.recover(f, signal);
     if (lexicalReason) this.noteLexical(lexicalReason);
-    this.report({ indexer: { url: engine.mcpUrl }, memory: undefined, lexicalOnly: this.lexicalReason });
+    this.report({ indexer: { url: engine.mcpUrl }, memory: { url: await engine.memoryUrl() }, lexicalOnly: this.lexicalReason });
   }
 
   private noteLexical(reason: string): void {
@@ -123,6 +123,11 @@ export class LocalBackend implements Backend {
         }
       },
     );
+  }
+
+  async ensureServer(which: "memory"): Promise<void> {
+    if (which !== "memory" || !this.engine) return;
+    await this.engine.ensureMemory();
   }
 
   async poll(report: Report): Promise<void> {
