@@ -16,20 +16,28 @@ const settings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL
 
 /** A real store whose writes can be made to fail, as an unreachable Qdrant would. */
 function flakyStore(inner: Store): Store & { failing: boolean; failures: number } {
-  const s = Object.create(inner) as Store & { failing: boolean; failures: number };
-  s.failing = false;
-  s.failures = 0;
-  for (const m of ["replaceFile", "removeFiles", "moveFile", "listFiles"] as const) {
-    const orig = (inner[m] as (...a: unknown[]) => Promise<unknown>).bind(inner);
-    (s as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
-      if (s.failing) {
-        s.failures++;
-        throw new Error("store unreachable (injected)");
-      }
-      return orig(...args);
-    };
-  }
-  return s;
+  const failable = new Set(["replaceFile", "replaceFiles", "removeFiles", "moveFile", "listFiles"]);
+  const state = { failing: false, failures: 0 };
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === "failing" || prop === "failures") return state[prop];
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (state.failing && failable.has(String(prop))) {
+          state.failures++;
+          return Promise.reject(new Error("store unreachable (injected)"));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+    set(_t, prop, value) {
+      if (prop === "failing") state.failing = value as boolean;
+      else if (prop === "failures") state.failures = value as number;
+      else return false;
+      return true;
+    },
+  }) as Store & { failing: boolean; failures: number };
 }
 
 async function topPath(engine: Engine, q: string): Promise<string | undefined> {

@@ -44,10 +44,20 @@ export class Watcher {
 
   /** Catches up with everything that changed while no watcher ran, then watches. */
   async start(): Promise<void> {
-    const report = await this.o.engine.index();
-    this.o.log.info("startup reconciliation done", { indexed: report.indexed, removed: report.removed, moved: report.moved, ms: report.ms });
+    // Watch first, then reconcile: a file written during the startup scan is queued, not missed; the batch that
+    // follows the scan re-checks it (indexing is idempotent).
     await this.watch();
+    const scan = this.o.engine.index().then((report) => {
+      this.o.log.info("startup reconciliation done", { indexed: report.indexed, removed: report.removed, moved: report.moved, ms: report.ms });
+    });
+    this.running = scan;
+    try {
+      await scan;
+    } finally {
+      this.running = undefined;
+    }
     this.o.engine.state.update({ status: "watching", current_file: null }, true);
+    if (this.pending) this.schedule();
   }
 
   /** Called after each batch (tests and benchmarks wait on it). */
