@@ -1,6 +1,6 @@
 // Second pass over an inspected archive: files staged outside the repo, deletions applied, then each file renamed into place.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
@@ -31,11 +31,15 @@ interface Staged {
   executable: boolean;
 }
 
+/** Bytes of staged files being written at once; above it, reading the archive pauses. */
+const MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
+
 /** Extracts the planned files into `stageDir` (flat, numbered), hashing them on the way. */
 function stageFiles(archive: string, plan: ArchivePlan, stageDir: string): Promise<Staged[]> {
   const planned = new Map(plan.files.map((f) => [f.path, f]));
   const staged: Staged[] = [];
   const writes: Promise<void>[] = [];
+  let inflight = 0;
   return new Promise((resolve, reject) => {
     const input = createReadStream(archive);
     const gunzip = createGunzip();
@@ -51,29 +55,21 @@ function stageFiles(archive: string, plan: ArchivePlan, stageDir: string): Promi
         entry.resume();
         return;
       }
-      const tmp = path.join(stageDir, String(staged.length));
-      const hash = createHash("sha256");
-      const out = createWriteStream(tmp, { mode: want.executable ? 0o755 : 0o644 });
-      const record: Staged = { path: want.path, tmp, size: 0, sha256: "", executable: want.executable };
-      staged.push(record);
-      entry.on("data", (c: Buffer) => {
-        hash.update(c);
-        record.size += c.length;
-        if (!out.write(c)) {
-          entry.pause();
-          out.once("drain", () => entry.resume());
-        }
-      });
+      const chunks: Buffer[] = [];
+      entry.on("data", (c: Buffer) => chunks.push(c));
       entry.on("end", () => {
-        record.sha256 = hash.digest("hex");
-        out.end();
+        const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        const tmp = path.join(stageDir, String(staged.length));
+        staged.push({ path: want.path, tmp, size: data.length, sha256: createHash("sha256").update(data).digest("hex"), executable: want.executable });
+        inflight += data.length;
+        if (inflight > MAX_INFLIGHT_BYTES) input.pause();
+        writes.push(
+          fs.writeFile(tmp, data, { mode: want.executable ? 0o755 : 0o644 }).then(() => {
+            inflight -= data.length;
+            if (inflight <= MAX_INFLIGHT_BYTES && input.isPaused()) input.resume();
+          }),
+        );
       });
-      writes.push(
-        new Promise<void>((ok, ko) => {
-          out.on("close", ok);
-          out.on("error", ko);
-        }),
-      );
     });
     parser.on("error", fail);
     parser.on("end", () => {

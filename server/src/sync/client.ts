@@ -41,6 +41,7 @@ export interface SyncOptions {
   batchBytes?: number;
   /** Files per upload request. */
   batchFiles?: number;
+  /** gzip level of the archives: 1 (default) favours CPU over bytes, right for loopback, LAN and port-forwards. */
   compressionLevel?: number;
 }
 
@@ -154,7 +155,7 @@ async function sendFiles(opts: SyncOptions, root: string, need: string[], deleti
     }
     const dels = i === 0 ? deletions : [];
     if (tarFiles.length === 0 && dels.length === 0) return undefined;
-    return tarGz(tarFiles, dels, opts.compressionLevel ?? 6);
+    return tarGz(tarFiles, dels, opts.compressionLevel ?? 1);
   };
   let prepared = groups.length ? prepare(0) : undefined;
   for (let i = 0; i < groups.length; i++) {
