@@ -15,35 +15,22 @@ const KIND_FACTOR = { test: 0.45, doc: 0.55, config: 0.7 } as const;
 export function boostFor(p: Point, q: ParsedQuery): Boost {
   let factor = 1;
   const why: string[] = [];
-  const symbol = p.symbol.toLowerCase();
-  const symbolPath = p.symbol_path.toLowerCase();
-  if (symbol) {
-    for (const id of q.identifiers) {
-      const l = id.toLowerCase();
-      if (l === symbol || l === symbolPath) {
-        factor *= 1.6;
-        why.push(`symbol match: ${p.symbol_path || p.symbol}`);
-        break;
-      }
-      if (l.length > 3 && symbolPath.split(".").includes(l)) {
-        factor *= 1.25;
-        why.push(`inside ${id}`);
-        break;
-      }
-      if (l.length > 5 && symbol.includes(l)) {
-        factor *= 1.3;
-        why.push(`symbol contains ${id}`);
-        break;
-      }
-    }
+  const sym = symbolMatch(p, q);
+  if (sym) {
+    factor *= sym.factor;
+    why.push(sym.why);
   }
   const lowerPath = p.path.toLowerCase();
-  for (const named of q.paths) {
-    const n = named.toLowerCase().replace(/^\.?\//, "");
-    if (lowerPath === n || lowerPath.endsWith("/" + n)) {
-      factor *= 1.8;
-      why.push(`path named in query: ${named}`);
-      break;
+  const named = namedPathMatch(lowerPath, q.paths);
+  if (named) {
+    factor *= named.factor;
+    why.push(named.why);
+  } else if (q.terms.length > 1) {
+    // The file's own name among the query's terms (`skipping`, `saferepr`): the issue is probably about that module.
+    const stem = lowerPath.slice(lowerPath.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
+    if (stem.length > 3 && !GENERIC_STEMS.has(stem) && q.terms.some((t) => t.term === stem && t.weight >= STEM_TERM_WEIGHT)) {
+      factor *= STEM_FACTOR;
+      why.push(`file name in query: ${stem}`);
     }
   }
   if (p.kind !== "code" && p.kind !== "memory") {
@@ -63,4 +50,58 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
     why.push("example code down-ranked");
   }
   return { factor, why };
+}
+
+/** File stems too common to say which module an issue is about. */
+const GENERIC_STEMS = new Set(["__init__", "main", "base", "core", "utils", "util", "common", "helpers", "index", "types", "misc", "setup", "conftest"]);
+const STEM_FACTOR = 1.25;
+const STEM_TERM_WEIGHT = 1;
+
+/**
+ * A path the query names: a file (`requests/models.py`, or a traceback's absolute path whose tail is this file), or
+ * a dotted module (`sympy.physics.units` names `sympy/physics/units.py` or a file under `sympy/physics/units/`).
+ */
+function namedPathMatch(lowerPath: string, paths: string[]): { factor: number; why: string } | undefined {
+  const noExt = lowerPath.replace(/\.[^./]+$/, "");
+  let best: { factor: number; why: string } | undefined;
+  for (const named of paths) {
+    const n = named.toLowerCase().replace(/\\/g, "/").replace(/^\.?\//, "");
+    if (!n) continue;
+    const hasExt = /\.[a-z0-9]+$/.test(n);
+    if (hasExt) {
+      // Either path may be the longer one: `models.py` names `requests/models.py`; `/usr/lib/.../requests/models.py` too.
+      if (lowerPath === n || lowerPath.endsWith("/" + n) || (n.endsWith("/" + lowerPath) && lowerPath.includes("/"))) {
+        return { factor: 1.8, why: `path named in query: ${named}` };
+      }
+      continue;
+    }
+    if (noExt === n || noExt.endsWith("/" + n)) best = { factor: 1.6, why: `module named in query: ${named}` };
+    else if (!best && (lowerPath.startsWith(n + "/") || lowerPath.includes("/" + n + "/")) && n.includes("/")) {
+      best = { factor: 1.2, why: `under module named in query: ${named}` };
+    }
+  }
+  return best;
+}
+
+/**
+ * The strongest way the chunk's symbol is named by the query: its qualified name (`Session.request`) written out,
+ * its name as written (case matters in code: `subs` is not `Subs`), its name in another case, the class it is in,
+ * or a longer name containing a query identifier.
+ */
+function symbolMatch(p: Point, q: ParsedQuery): { factor: number; why: string } | undefined {
+  if (!p.symbol) return undefined;
+  const shown = p.symbol_path || p.symbol;
+  if (p.symbol_path.includes(".") && q.text.includes(p.symbol_path)) return { factor: 1.8, why: `qualified name in query: ${shown}` };
+  const ids = new Set(q.identifiers);
+  if (ids.has(p.symbol)) return { factor: 1.6, why: `symbol match: ${shown}` };
+  const lower = p.symbol.toLowerCase();
+  const parents = p.symbol_path.split(".").slice(0, -1);
+  let best: { factor: number; why: string } | undefined;
+  for (const id of ids) {
+    const l = id.toLowerCase();
+    if (l === lower) return { factor: 1.3, why: `symbol match (case differs): ${shown}` };
+    if (!best && id.length > 3 && parents.includes(id)) best = { factor: 1.25, why: `inside ${id}` };
+    if (!best && l.length > 5 && lower.includes(l)) best = { factor: 1.15, why: `symbol contains ${id}` };
+  }
+  return best;
 }

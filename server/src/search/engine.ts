@@ -100,6 +100,11 @@ export class SearchEngine {
     return this.deps.store.searchDense(vector, filter, k);
   }
 
+  /**
+   * Fusion: each list's scores normalised to its best hit (lexical BM25 / best BM25; dense similarity above the
+   * list's floor), summed with the list weights, then code-aware boosts; the reciprocal rank is kept as a component.
+   * Lexical-only, this keeps BM25's spread, which ranks alone cannot.
+   */
   private fuse(q: ParsedQuery, lexical: ScoredPoint[], dense: ScoredPoint[]): Hit[] {
     const toRanked = (list: ScoredPoint[]) => list.map((s) => ({ key: s.point.id, item: s }));
     const fused = reciprocalRankFusion<ScoredPoint>([
@@ -108,6 +113,10 @@ export class SearchEngine {
     ]);
     const lexScore = new Map(lexical.map((s) => [s.point.id, s.score]));
     const denseScore = new Map(dense.map((s) => [s.point.id, s.score]));
+    const lexMax = Math.max(1e-9, ...lexical.map((s) => s.score));
+    const denseMax = dense.length ? Math.max(...dense.map((s) => s.score)) : 0;
+    const denseFloor = dense.length ? Math.min(...dense.map((s) => s.score)) : 0;
+    const weights = lexical.length && dense.length ? { lexical: LEXICAL_WEIGHT, dense: DENSE_WEIGHT } : { lexical: 1, dense: 1 };
     const hits: Hit[] = [];
     for (const [id, f] of fused) {
       const p: Point = f.item.point;
@@ -116,15 +125,53 @@ export class SearchEngine {
       if (f.ranks.lexical) why.push(`lexical #${f.ranks.lexical}`);
       if (f.ranks.dense) why.push(`dense #${f.ranks.dense}`);
       why.push(...boost.why);
-      const components: Record<string, number> = { rrf: f.score, boost: boost.factor };
+      const lex = lexScore.has(id) ? lexScore.get(id)! / lexMax : 0;
+      const den = denseScore.has(id) && denseMax > denseFloor ? (denseScore.get(id)! - denseFloor) / (denseMax - denseFloor) : 0;
+      const base = weights.lexical * lex + weights.dense * den;
+      const components: Record<string, number> = { rrf: f.score, base, boost: boost.factor };
       if (lexScore.has(id)) components.lexical = lexScore.get(id)!;
       if (denseScore.has(id)) components.dense = denseScore.get(id)!;
       if (f.ranks.lexical) components.lexical_rank = f.ranks.lexical;
       if (f.ranks.dense) components.dense_rank = f.ranks.dense;
-      // Scaled so that scores read as 0..~1 numbers rather than 0.016.
-      hits.push({ point: p, score: f.score * 30 * boost.factor, why, components });
+      hits.push({ point: p, score: base * boost.factor, why, components });
     }
+    addFileEvidence(hits);
     return hits.sort((a, b) => b.score - a.score);
+  }
+}
+
+/** Weights of the normalised lists when both are present: lexical evidence is sharper on code; dense adds recall. */
+const LEXICAL_WEIGHT = 0.7;
+const DENSE_WEIGHT = 0.3;
+/** Share of a file's next-best hits added to each of its hits: a file that matches in several places ranks higher. */
+const FILE_EVIDENCE = 0.5;
+
+/**
+ * File-level evidence: every hit of a file gains a share of the file's second and third best hits (other symbols of
+ * the same file), so the file an issue is about, which usually matches in several places, outranks a lone match.
+ */
+function addFileEvidence(hits: Hit[]): void {
+  const byFile = new Map<string, Map<string, number>>();
+  for (const h of hits) {
+    const key = `${h.point.repo}\u0000${h.point.path}`;
+    // One score per symbol: the overlapping windows of one long function are one place, not several.
+    const unit = h.point.symbol_path || `@${h.point.start_line}`;
+    const units = byFile.get(key) ?? byFile.set(key, new Map()).get(key)!;
+    units.set(unit, Math.max(units.get(unit) ?? 0, h.score));
+  }
+  const extraOf = new Map<string, { extra: number; places: number }>();
+  for (const [key, units] of byFile) {
+    if (units.size < 2) continue;
+    const scores = [...units.values()].sort((a, b) => b - a);
+    const extra = FILE_EVIDENCE * (scores[1]! + 0.5 * (scores[2] ?? 0));
+    if (extra > 0) extraOf.set(key, { extra, places: units.size });
+  }
+  for (const h of hits) {
+    const e = extraOf.get(`${h.point.repo}\u0000${h.point.path}`);
+    if (!e) continue;
+    h.score += e.extra;
+    h.components.file_evidence = e.extra;
+    h.why.push(`file matches in ${e.places} places`);
   }
 }
 
