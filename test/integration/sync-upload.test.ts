@@ -235,6 +235,23 @@ describe("uploader request checks", () => {
     assert.deepEqual(await snapshot(h.reposDir), {});
   });
 
+  it("a chunked upload body (no Content-Length) is cut off with 413 once it passes the limit", async () => {
+    h = await startHarness({ limits: { maxArchiveBytes: 64 * 1024 } });
+    await postManifest(h.url, "demo", [entryFor("a.txt", "a")]);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 1024 * 1024) return controller.close();
+        sent += 16 * 1024;
+        controller.enqueue(randomBytes(16 * 1024));
+      },
+    });
+    const res = await fetch(`${h.url}/sync/demo/upload`, { method: "POST", body, headers: { "content-type": "application/gzip" }, duplex: "half" } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.match(((await res.json()) as { error: string }).error, /larger than 65536 bytes/);
+    assert.deepEqual(await snapshot(h.reposDir), {});
+  });
+
   it("an unreachable uploader gives an error that says where it looked", async () => {
     h = await startHarness();
     const url = h.url;
