@@ -102,7 +102,7 @@ export class LocalBackend implements Backend {
   private async showIndexing(signal: AbortSignal): Promise<void> {
     const first = this.stateReport(this.engine?.state());
     this.report(first);
-    if (first.phase === "ready") return;
+    if (first.phase === "ready") return this.warmMemory();
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Context Engine: indexing the workspace", cancellable: true },
       async (progress, token) => {
@@ -110,7 +110,8 @@ export class LocalBackend implements Backend {
         while (!token.isCancellationRequested && !signal.aborted && !this.disposed) {
           const r = this.stateReport(this.engine?.state());
           this.report(r);
-          if (r.phase === "ready" || r.phase === "error") return;
+          if (r.phase === "ready") return this.warmMemory();
+          if (r.phase === "error") return;
           const pct = r.index?.total ? Math.floor((100 * r.index.done) / r.index.total) : 0;
           progress.report({ message: r.detail, increment: Math.max(0, pct - lastPct) });
           lastPct = Math.max(lastPct, pct);
@@ -123,6 +124,11 @@ export class LocalBackend implements Backend {
         }
       },
     );
+  }
+
+  /** Once the first indexing is done, the memory server starts in the background: an agent finds it ready. */
+  private warmMemory(): void {
+    this.engine?.ensureMemory().catch((e: Error) => this.log.warn(`local mode: the memory server did not start: ${e.message}`));
   }
 
   async ensureServer(which: "memory"): Promise<void> {
