@@ -83,17 +83,42 @@ export function sample(run: Instance[], limit: number): Instance[] {
   return run.filter((i) => picked.has(i));
 }
 
-/** A work tree of the clone, checked out at `commit`; files unchanged between commits keep their mtime. */
+/** Paths of `commit` whose blobs the clone lacks (a mirror may leave its largest files out). */
+function missingPaths(clone: string, commit: string): string[] {
+  const entries = git(clone, ["ls-tree", "-r", "--full-tree", commit])
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => ({ sha: l.split(/\s+/)[2]!, path: l.slice(l.indexOf("\t") + 1), type: l.split(/\s+/)[1] }))
+    .filter((e) => e.type === "blob");
+  const out = execFileSync("git", ["-C", clone, "cat-file", "--batch-check"], { input: entries.map((e) => e.sha).join("\n") + "\n", encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const missing = new Set(out.split("\n").filter((l) => l.endsWith(" missing")).map((l) => l.split(" ")[0]));
+  return entries.filter((e) => missing.has(e.sha)).map((e) => e.path);
+}
+
+/**
+ * A work tree of the clone, checked out at `commit`; files unchanged between commits keep their mtime. Files whose
+ * blobs the clone lacks are left out of the checkout (sparse patterns), so the rest can be checked out.
+ */
 export function checkout(reposDir: string, workDir: string, repo: string, commit: string): string {
   const clone = cloneDir(reposDir, repo);
   const tree = path.join(workDir, "trees", repo.split("/")[1]!);
   if (!fs.existsSync(path.join(tree, ".git"))) {
     fs.mkdirSync(path.dirname(tree), { recursive: true });
     git(clone, ["worktree", "prune"]);
-    git(clone, ["worktree", "add", "--force", "--detach", tree, commit]);
-  } else {
-    git(tree, ["checkout", "-q", "--force", "--detach", commit]);
-    git(tree, ["clean", "-q", "-f", "-d"]);
+    git(clone, ["worktree", "add", "--force", "--no-checkout", "--detach", tree, commit]);
   }
+  const missing = missingPaths(clone, commit);
+  if (missing.length) git(tree, ["sparse-checkout", "set", "--no-cone", "/*", ...missing.map((m) => "!/" + m)]);
+  else if (fs.existsSync(path.join(tree, ".git")) && gitOk(tree, ["config", "core.sparseCheckout"])) git(tree, ["sparse-checkout", "disable"]);
+  git(tree, ["checkout", "-q", "--force", "--detach", commit]);
+  git(tree, ["clean", "-q", "-f", "-d"]);
   return tree;
+}
+
+function gitOk(cwd: string, args: string[]): boolean {
+  try {
+    return git(cwd, args).trim() === "true";
+  } catch {
+    return false;
+  }
 }
