@@ -174,6 +174,22 @@ describe("hostile archives are rejected whole and write nothing", () => {
     await expectRejected(gz.subarray(0, gz.length - 10), /not a valid gzip stream/);
   });
 
+  it("a symlinked folder planted in the repo folder cannot carry writes or deletions outside", async () => {
+    await primed(["out/new.txt"]);
+    const outside = path.join(h!.tmp, "outside");
+    await writeFiles(outside, { "victim.txt": "precious\n" });
+    await fs.symlink(outside, path.join(h!.reposDir, "demo", "out"));
+    const body = Buffer.from("x");
+    const write = await postUpload(h!.url, "demo", rawTarGz(rawEntry({ path: "out/new.txt", type: "File", size: 1 }, body)));
+    assert.equal(write.status, 409);
+    assert.match(write.body.error ?? "", /leads outside the repo/);
+    const dels = Buffer.from(JSON.stringify(["out/victim.txt"]));
+    const del = await postUpload(h!.url, "demo", rawTarGz(rawEntry({ path: ".context-engine-deletions.json", type: "File", size: dels.length }, dels)));
+    assert.equal(del.status, 200);
+    assert.equal(del.body.deleted, 0);
+    assert.deepEqual(await snapshot(outside), { "victim.txt": "precious\n" });
+  });
+
   it("after all that, a valid upload still goes through", async () => {
     await primed();
     const r = await postUpload(h!.url, "demo", rawTarGz(goodEntry()));

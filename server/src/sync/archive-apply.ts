@@ -103,10 +103,13 @@ async function safeParent(realRoot: string, target: string): Promise<void> {
   }
 }
 
-async function deleteFiles(repoDir: string, deletions: string[]): Promise<string[]> {
+async function deleteFiles(repoDir: string, realRoot: string, deletions: string[]): Promise<string[]> {
   const deleted: string[] = [];
   for (const rel of deletions) {
     const target = path.join(repoDir, rel);
+    // A folder on the way that is a symlink could point outside the repo: such paths are left alone.
+    const parent = await fs.realpath(path.dirname(target)).catch(() => undefined);
+    if (!parent || (parent !== realRoot && !parent.startsWith(realRoot + path.sep))) continue;
     let st;
     try {
       st = await fs.lstat(target);
@@ -132,7 +135,7 @@ export async function applyArchive(archive: string, plan: ArchivePlan, repoDir: 
     const staged = await stageFiles(archive, plan, stageDir);
     await fs.mkdir(repoDir, { recursive: true });
     const realRoot = await fs.realpath(repoDir);
-    const deleted = await deleteFiles(repoDir, plan.deletions);
+    const deleted = await deleteFiles(repoDir, realRoot, plan.deletions);
     const written: AppliedFile[] = [];
     let bytes = 0;
     const parents = new Map<string, Promise<void>>();
