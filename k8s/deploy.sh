@@ -82,7 +82,7 @@ STORE_FILES=(qdrant.yaml)
 INIT_FILES=(init-collection-job.yaml)
 CORE_FILES=(mcp-memory.yaml mcp-memory-http.yaml mcp-indexer.yaml mcp-indexer-http.yaml hpa.yaml uploader.yaml)
 DECODER_FILES=(llamacpp.yaml)
-INGRESS_FILES=(ingress.yaml)
+INGRESS_FILES=(ingress.yaml ingress-sse.yaml)
 DECODER_INGRESS_FILES=(ingress-llamacpp.yaml)
 
 # One word as the shell reads it: bare when safe, else in single quotes.

@@ -312,3 +312,24 @@ describe("MCP over stdio", () => {
     }
   });
 });
+
+describe("MCP behind a path-rewriting proxy", () => {
+  it("announces the SSE message endpoint under X-Forwarded-Prefix", async () => {
+    const { dir, cleanup } = tempDir();
+    const ctx = await createMcpContext({ root: dir, settings: loadSettings({ EMBEDDING_PROVIDER: "none" }), log: silentLogger });
+    const server = await startMcpHttpServer({ newServer: () => newMcpServer("indexer", ctx), host: "127.0.0.1", port: 0, token: undefined, log: silentLogger, advertise: "sse", name: "indexer" });
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${server.port}/sse`, { headers: { "X-Forwarded-Prefix": "/mcp/indexer" }, signal: ac.signal });
+      const reader = res.body!.getReader();
+      let text = "";
+      while (!text.includes("\n\n")) text += new TextDecoder().decode((await reader.read()).value);
+      assert.match(text, /event: endpoint\ndata: \/mcp\/indexer\/messages\?sessionId=/);
+      ac.abort();
+    } finally {
+      await server.close();
+      await ctx.close();
+      cleanup();
+    }
+  });
+});

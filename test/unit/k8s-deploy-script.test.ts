@@ -184,7 +184,8 @@ describe("deploy.sh --render: what would be applied", { skip }, () => {
     const images = new Set(workloads(objects).flatMap((w) => containersOf(w.template).map((c) => c.image)));
     assert.ok([...images].some((i) => i.startsWith("qdrant/qdrant:")));
     assert.ok([...images].some((i) => i.startsWith("ghcr.io/ggml-org/llama.cpp:")));
-    assert.equal(objects.filter((o) => o.kind === "Ingress").length, 2);
+    // main routes, one Ingress per SSE route (X-Forwarded-Prefix), llama.cpp
+    assert.equal(objects.filter((o) => o.kind === "Ingress").length, 4);
   });
 
   test("the overrides also reach the dev, prod and strict overlays", () => {
@@ -196,7 +197,7 @@ describe("deploy.sh --render: what would be applied", { skip }, () => {
     assert.deepEqual(objects.filter((o) => JSON.stringify(o.metadata).includes("llamacpp")).map((o) => `${o.kind}/${o.metadata.name}`), []);
     assert.equal(objects.find((o) => o.kind === "ConfigMap")!.data.LLAMACPP_URL, "");
     const ing = objects.filter((o) => o.kind === "Ingress");
-    assert.deepEqual(ing.map((o) => o.metadata.name), ["context-engine"]);
+    assert.deepEqual(ing.map((o) => o.metadata.name).sort(), ["context-engine", "context-engine-sse-indexer", "context-engine-sse-memory"]);
   });
 
   test("without --deploy-ingress there is no Ingress; --namespace moves every object", () => {

@@ -426,7 +426,7 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
   test("the prod overlay: TLS by cert-manager on every Ingress, storage classes on every claim, no NodePorts", { skip: skipNoKubectl }, () => {
     const objects = render("overlays/prod");
     const ingresses = objects.filter((o) => o.kind === "Ingress");
-    assert.equal(ingresses.length, 2);
+    assert.equal(ingresses.length, 4);
     for (const ing of ingresses) {
       assert.ok(ing.metadata.annotations?.["cert-manager.io/cluster-issuer"]);
       assert.deepEqual(ing.spec.tls[0].hosts, [ing.spec.rules[0].host]);

@@ -74,7 +74,9 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
 
     if (route === "/sse") {
       if (req.method !== "GET") throw new HttpError(405, "use GET /sse to open an SSE session", { Allow: "GET" });
-      const transport = new SSEServerTransport("/messages", res);
+      // Behind a path-rewriting proxy the client must post to the proxy's prefix (X-Forwarded-Prefix), not to /messages.
+      const prefix = String(req.headers["x-forwarded-prefix"] ?? "").replace(/\/+$/, "");
+      const transport = new SSEServerTransport(/^(\/[\w.~-]+)*$/.test(prefix) ? `${prefix}/messages` : "/messages", res);
       const server = o.newServer();
       const keepAlive = setInterval(() => {
         if (!res.writableEnded) res.write(": keep-alive\n\n");
