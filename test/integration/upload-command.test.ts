@@ -136,6 +136,26 @@ describe("watchWorkspace", () => {
     }
   });
 
+  it("an edit after the first sync travels as a change sync of that path alone", async () => {
+    h = await startHarness();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`src/f${i}.ts`] = `export const f${i} = ${i};\n`;
+    await writeFiles(h.ws, files);
+    const seen: { files: number; sent: number }[] = [];
+    const w = await watchWorkspace({ url: h.url, repo: "demo", root: h.ws, debounceMs: 50, onSync: (r) => seen.push({ files: r.files, sent: r.sent }) });
+    try {
+      assert.deepEqual(seen, [{ files: 30, sent: 30 }]);
+      await fs.writeFile(path.join(h.ws, "src/f7.ts"), "export const f7 = 'edited';\n");
+      await waitFor("the edit", () => contentIs(path.join(h!.reposDir, "demo/src/f7.ts"), "export const f7 = 'edited';\n"));
+      await w.idle();
+      const later = seen.slice(1);
+      assert.ok(later.length >= 1 && later.every((r) => r.files === 1), `the manifests listed only the changed path: ${JSON.stringify(later)}`);
+      assert.equal(later.reduce((n, r) => n + r.sent, 0), 1);
+    } finally {
+      await w.close();
+    }
+  });
+
   it("retries after the uploader was down and catches up once it is back", async () => {
     h = await startHarness();
     const port = h.server.port;
