@@ -10,7 +10,7 @@ export interface Boost {
 
 const VENDORED = /(^|\/)(vendor|vendored|third_party|thirdparty|external|extern|node_modules|_vendor)\//i;
 const EXAMPLES = /(^|\/)(examples?|samples?|demos?|benchmarks?|bench)\//i;
-const KIND_FACTOR = { test: 0.45, doc: 0.55, config: 0.7 } as const;
+const KIND_FACTOR = { test: 0.3, doc: 0.35, config: 0.7 } as const;
 
 export function boostFor(p: Point, q: ParsedQuery): Boost {
   let factor = 1;

@@ -135,6 +135,7 @@ export class SearchEngine {
       if (f.ranks.dense) components.dense_rank = f.ranks.dense;
       hits.push({ point: p, score: base * boost.factor, why, components });
     }
+    addTestedSubjects(hits);
     addFileEvidence(hits);
     return hits.sort((a, b) => b.score - a.score);
   }
@@ -145,6 +146,35 @@ const LEXICAL_WEIGHT = 0.7;
 const DENSE_WEIGHT = 0.3;
 /** Share of a file's next-best hits added to each of its hits: a file that matches in several places ranks higher. */
 const FILE_EVIDENCE = 0.5;
+
+/** Share of a matching test's score given to the module it tests. */
+const TESTED_SUBJECT = 0.6;
+
+/**
+ * Tests point at their subject: a matching `test_skipping.py` is evidence for `skipping.py`, which the issue is
+ * usually about (the subject must already be a candidate).
+ */
+function addTestedSubjects(hits: Hit[]): void {
+  const stemOf = (p: string) => p.slice(p.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "").toLowerCase();
+  const bestTest = new Map<string, { score: number; path: string }>();
+  for (const h of hits) {
+    if (h.point.kind !== "test") continue;
+    const subject = stemOf(h.point.path).replace(/^test_?|_?tests?$|_?spec$/g, "");
+    if (subject.length < 4) continue;
+    const raw = h.components.base!;
+    if ((bestTest.get(subject)?.score ?? 0) < raw) bestTest.set(subject, { score: raw, path: h.point.path });
+  }
+  if (!bestTest.size) return;
+  for (const h of hits) {
+    if (h.point.kind !== "code") continue;
+    const t = bestTest.get(stemOf(h.point.path));
+    if (!t) continue;
+    const extra = TESTED_SUBJECT * t.score;
+    h.score += extra;
+    h.components.tested_by = extra;
+    h.why.push(`tested by ${t.path}`);
+  }
+}
 
 /**
  * File-level evidence: every hit of a file gains a share of the file's second and third best hits (other symbols of

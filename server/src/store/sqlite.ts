@@ -79,7 +79,7 @@ export function ftsQuery(q: LexicalQuery): string {
 const PRUNE_ABOVE = 12;
 /** Terms kept of a long query, and the share of chunks past which a prose word is too common to rank by. */
 const KEEP_TERMS = 30;
-const COMMON_SHARE = 0.12;
+const COMMON_SHARE = 0.3;
 const TERM_STATS_TTL_MS = 30_000;
 
 /**
