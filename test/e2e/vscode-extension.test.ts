@@ -22,6 +22,7 @@ import {
   resizeSideBar,
   runCommand,
   waitForNotification,
+  waitUntil,
   webviewFrame,
   type Workbench,
 } from "./vscode/workbench.ts";
@@ -208,6 +209,49 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
     });
     // The README's picture of the panel.
     cpSync(path.join(artifacts, readdirShot(artifacts, "search-result-opened")), path.join(artifacts, "search-panel.png"));
+  });
+
+  test("the panel's Under filter narrows the results, and the keyboard opens one", async () => {
+    const page = wb.page;
+    const panel = webviewFrame(page, extensionId);
+    const paths = () => panel.locator("#results .result").evaluateAll((els) => els.map((e) => e.getAttribute("data-path") ?? ""));
+    const query = "intercept a request and reply with mock data";
+    const unfiltered = await step("filter-before", async () => {
+      await panel.locator("#query").fill(query);
+      await panel.locator("#query").press("Enter");
+      return waitUntil(`results for "${query}"`, async () => {
+        const p = await paths();
+        return p.length && !p.includes(EXPECTED_FILE) ? p : undefined;
+      });
+    });
+    // Else the filter would have nothing to remove and this test could not fail.
+    assert.ok(unfiltered.some((p) => !p.startsWith("lib/mock/")), `all results are already under lib/mock/: ${unfiltered.join(", ")}`);
+    const filtered = await step("filter-under-lib-mock", async () => {
+      await panel.locator("#filters-toggle").click();
+      await panel.locator("#filter-under").fill("lib/mock/");
+      await panel.locator("#filter-under").press("Tab"); // the field's change event runs the search again
+      return waitUntil("results under lib/mock/ only", async () => {
+        const p = await paths();
+        return p.length && p.every((x) => x.startsWith("lib/mock/")) ? p : undefined;
+      });
+    });
+    assert.ok(filtered.length > 0);
+    await step("keyboard-open", async () => {
+      await panel.locator("#query").focus();
+      await panel.locator("#query").press("ArrowDown");
+      const first = panel.locator('#results .result[aria-selected="true"]');
+      await first.waitFor();
+      const file = (await first.getAttribute("data-path"))!;
+      const line = Number(await first.getAttribute("data-start-line"));
+      assert.equal(file, filtered[0], "ArrowDown did not select the first result");
+      await first.press("Enter");
+      await page.locator("#status\\.editor\\.selection", { hasText: `Ln ${line},` }).waitFor();
+      assert.deepEqual(await activeEditor(page), { file: path.basename(file), line });
+    });
+    // Leave the panel as the next tests expect it: no filter.
+    await panel.locator("#filter-under").fill("");
+    await panel.locator("#filter-under").press("Tab");
+    await panel.locator("#filters-toggle").click();
   });
 
   test("VS Code lists the Context Engine MCP server and starts it", async () => {

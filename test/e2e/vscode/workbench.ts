@@ -145,3 +145,14 @@ export async function resizeSideBar(page: Page, width: number): Promise<void> {
   await page.mouse.move(box.x + width, y, { steps: 5 });
   await page.mouse.up();
 }
+
+/** Polls `check` until it returns a value other than undefined, or fails after timeoutMs saying what it waited for. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 200)); // poll interval
+  }
+}
