@@ -135,7 +135,7 @@ export class SearchEngine {
       if (f.ranks.dense) components.dense_rank = f.ranks.dense;
       hits.push({ point: p, score: base * boost.factor, why, components });
     }
-    addTestedSubjects(hits);
+    if (!q.wants.has("test")) addTestedSubjects(hits);
     addFileEvidence(hits);
     return hits.sort((a, b) => b.score - a.score);
   }
