@@ -396,13 +396,24 @@ export class SqliteStore implements Store {
   /** Chunks holding each term (FTS5's own counts), cached until this store next writes or for a while. */
   private documentFrequencies(terms: string[]): Map<string, number> {
     if (Date.now() - this.termStatsAt > TERM_STATS_TTL_MS || this.dfCache.size > 50_000) this.forgetTermStats();
-    const missing = terms.filter((t) => !this.dfCache.has(t));
+    const out = new Map<string, number>();
+    const missing = terms.filter((t) => {
+      const d = this.dfCache.get(t);
+      if (d !== undefined) out.set(t, d);
+      return d === undefined;
+    });
     if (missing.length) {
       this.db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')");
       const get = this.stmt("SELECT doc FROM temp.chunks_vocab WHERE term = ?");
-      for (const t of missing) this.dfCache.set(t, (get.get(t) as { doc: number } | undefined)?.doc ?? 0);
+      for (const t of missing) {
+        const d = (get.get(t) as { doc: number } | undefined)?.doc ?? 0;
+        out.set(t, d);
+        // An absent term is not remembered: another process (a watcher) may index it any moment, and a cached 0
+        // would hide fresh code from search until the cache expires.
+        if (d > 0) this.dfCache.set(t, d);
+      }
     }
-    return this.dfCache;
+    return out;
   }
 
   private chunkCount(): number {
