@@ -3,20 +3,19 @@
 // result, start the MCP servers VS Code lists, run every palette command. Needs .ci/setup-e2e; a screenshot of
 // every step goes to test/e2e/artifacts/vscode-extension/ (with code-server's and the extension host's logs).
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { installExtension, startCodeServer, type RunningCodeServer } from "./vscode/code-server.ts";
-import { fixtureModel, packageVsix, readManifest, sampleWorkspace, serverCli } from "./vscode/extension-fixture.ts";
+import { fixtureModel, packageVsix, readManifest, serverCli } from "./vscode/extension-fixture.ts";
 import { listMcpServers, startMcpServer } from "./vscode/mcp.ts";
+import { Session } from "./vscode/session.ts";
 import { findTools, missingToolsMessage, repoRoot } from "./vscode/tools.ts";
 import {
   activeEditor,
   clearNotifications,
   closeQuickInput,
-  openWorkbench,
   quickInput,
   quickPickRows,
   resizeSideBar,
@@ -24,7 +23,6 @@ import {
   waitForNotification,
   waitUntil,
   webviewFrame,
-  type Workbench,
 } from "./vscode/workbench.ts";
 
 const found = findTools();
@@ -78,84 +76,46 @@ async function answerDialog(page: Page, message: RegExp, button: string): Promis
   await dialog.waitFor({ state: "detached" });
 }
 
-describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 * 60_000 }, () => {
-  let tmp = "";
-  let workspace = "";
-  let server: RunningCodeServer | undefined;
-  let wb: Workbench;
-  const timings: Record<string, number> = {};
-
-  /** One user step: timed, and screenshotted whether it passed or failed. */
-  async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const start = Date.now();
-    try {
-      const out = await fn();
-      await wb.shot(name);
-      return out;
-    } catch (e) {
-      await wb?.shot(`${name}-FAILED`).catch(() => undefined);
-      throw e;
-    } finally {
-      timings[name] = Date.now() - start;
-    }
+/** The .vsix, packed once for every session of this file. */
+let vsix: string | undefined;
+const vsixDir = mkdtempSync(path.join(os.tmpdir(), "ce-vsix-"));
+after(() => rmSync(vsixDir, { recursive: true, force: true }));
+function packedVsix(): string {
+  if (!vsix) {
+    assert.ok(existsSync(fixtureModel), `the fixture embedding model is missing at ${fixtureModel}`);
+    vsix = packageVsix(vsixDir);
+    assert.ok(existsSync(serverCli), `${serverCli} is missing after the build`);
   }
+  return vsix;
+}
+
+describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 * 60_000 }, () => {
+  let session: Session;
+  let wb: { page: Page };
+  let workspace = "";
+  const step = <T>(name: string, fn: () => Promise<T>) => session.step(name, fn);
 
   before(async () => {
     if (!found.ok) throw new Error(missingToolsMessage(found.missing));
-    const tools = found.tools;
-    rmSync(artifacts, { recursive: true, force: true });
-    tmp = mkdtempSync(path.join(os.tmpdir(), "ce-vscode-e2e-"));
-    let t = Date.now();
-    const vsix = packageVsix(tmp);
-    timings.package = Date.now() - t;
-    assert.ok(existsSync(serverCli), `${serverCli} is missing after the build`);
-    assert.ok(existsSync(fixtureModel), `the fixture embedding model is missing at ${fixtureModel}`);
-    workspace = sampleWorkspace(tmp).root;
-    const extensionsDir = path.join(tmp, "extensions");
-    const log = path.join(tmp, "code-server.log");
-    t = Date.now();
-    await installExtension(tools, vsix, extensionsDir, log);
-    timings.install = Date.now() - t;
-    t = Date.now();
-    const noKubeconfig = path.join(tmp, "no-such-kubeconfig");
-    server = await startCodeServer({
-      tools,
-      workspace,
-      userDataDir: path.join(tmp, "user-data"),
-      extensionsDir,
-      logFile: log,
-      settings: {
-        "workbench.startupEditor": "none",
-        "workbench.secondarySideBar.defaultVisibility": "hidden",
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoUpdate": false,
-        "extensions.autoCheckUpdates": false,
-        "contextEngine.local.serverPath": serverCli,
-        // The Node.js the repository's native modules were built for (the one running this test).
-        "contextEngine.local.nodePath": process.execPath,
-        // No cluster here, and none of this machine's may be touched: Deploy and friends must say so.
-        "contextEngine.kubeconfig": noKubeconfig,
-      },
+    const t = Date.now();
+    const packed = packedVsix();
+    const packMs = Date.now() - t;
+    session = await Session.open({
+      tools: found.tools,
+      vsix: packed,
+      artifacts,
       // The engine's embedder: the small real model from the fixtures (no model download here).
-      env: { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: fixtureModel, KUBECONFIG: noKubeconfig },
+      env: { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: fixtureModel },
     });
-    wb = await openWorkbench(tools, server.workspaceUrl, artifacts);
-    timings.start = Date.now() - t;
-    await wb.shot("workbench-open");
+    session.timings.package = packMs;
+    wb = session.wb;
+    workspace = session.workspace;
   });
 
   after(async () => {
-    await wb?.close();
-    await server?.stop();
-    if (tmp) {
-      // code-server's and the extension host's logs are CI artifacts too.
-      for (const [from, to] of [["code-server.log", "code-server.log"], ["user-data/logs", "logs"]] as const) {
-        const p = path.join(tmp, from);
-        if (existsSync(p)) cpSync(p, path.join(artifacts, to), { recursive: true });
-      }
-      rmSync(tmp, { recursive: true, force: true });
-    }
-    console.log(`vscode-extension timings (ms): ${JSON.stringify(timings)}`);
+    if (!session) return;
+    await session.close();
+    console.log(`vscode-extension timings (ms): ${JSON.stringify(session.timings)}`);
   });
 
   test("the installed extension indexes the workspace in local mode", async () => {
@@ -163,7 +123,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
       const t = Date.now();
       await statusItem(wb.page).waitFor({ timeout: 60_000 });
       await waitForLocalReady(wb.page);
-      timings.indexing = Date.now() - t;
+      session.timings.indexing = Date.now() - t;
       const state = JSON.parse(readFileSync(path.join(workspace, ".codebase/state.json"), "utf8")) as { status: string; files_total: number };
       assert.equal(state.status, "watching");
       assert.ok(state.files_total > 100, `only ${state.files_total} files indexed`);
@@ -208,7 +168,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
       assert.ok(crumbs.map((c) => c.trim()).join("/").startsWith(EXPECTED_FILE), `the breadcrumbs show ${crumbs.join(" > ")}`);
     });
     // The README's picture of the panel.
-    cpSync(path.join(artifacts, readdirShot(artifacts, "search-result-opened")), path.join(artifacts, "search-panel.png"));
+    cpSync(session.shotOf("search-result-opened"), path.join(artifacts, "search-panel.png"));
   });
 
   test("the panel's Under filter narrows the results, and the keyboard opens one", async () => {
@@ -381,8 +341,39 @@ async function closeSidebarView(page: Page): Promise<void> {
   await page.locator(".explorer-folders-view").waitFor();
 }
 
-function readdirShot(dir: string, name: string): string {
-  const file = readdirSync(dir).find((f) => f.endsWith(`-${name}.png`));
-  if (!file) throw new Error(`no screenshot named ${name} in ${dir}`);
-  return file;
-}
+describe("local mode without its embedding model", { skip, timeout: 10 * 60_000 }, () => {
+  let session: Session;
+
+  before(async () => {
+    if (!found.ok) throw new Error(missingToolsMessage(found.missing));
+    session = await Session.open({
+      tools: found.tools,
+      vsix: packedVsix(),
+      artifacts: `${artifacts}-no-model`,
+      // A model folder that is not there: what a machine that cannot download the model sees.
+      env: { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: path.join(os.tmpdir(), "ce-no-such-model") },
+    });
+  });
+
+  after(async () => {
+    if (!session) return;
+    await session.close();
+    console.log(`vscode-extension (no model) timings (ms): ${JSON.stringify(session.timings)}`);
+  });
+
+  test("says why search is lexical-only, and lexical search still finds the file", async () => {
+    const page = session.page;
+    await session.step("lexical-warning", async () => {
+      await waitForNotification(page, /embedding model is not available.*lexical-only/is, 120_000);
+      await page.locator(".statusbar-item").filter({ hasText: /Context Engine \(local\) · lexical\s*$/ }).first().waitFor({ timeout: 180_000 });
+    });
+    await session.step("lexical-search", async () => {
+      await runCommand(page, "Context Engine: Open Search Panel");
+      const panel = webviewFrame(page, extensionId);
+      await panel.locator("#query").fill(QUERY);
+      await panel.locator("#query").press("Enter");
+      await panel.locator('#status[data-state="results"]').waitFor({ timeout: 30_000 });
+      await panel.locator(`#results .result[data-path="${EXPECTED_FILE}"]`).first().waitFor({ timeout: 5_000 });
+    });
+  });
+});

@@ -19,6 +19,8 @@ const CHROMIUM_ARGS = [
 
 export interface Workbench {
   page: Page;
+  /** File names of the screenshots saved so far. */
+  shots: string[];
   /** Saves artifacts/<NN>-<name>.png and returns its path. */
   shot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -36,11 +38,13 @@ export async function openWorkbench(tools: E2eTools, url: string, artifactsDir: 
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
-  let n = 0;
   const wb: Workbench = {
     page,
+    shots: [],
     async shot(name) {
-      const file = path.join(artifactsDir, `${String(++n).padStart(2, "0")}-${name}.png`);
+      const base = `${String(wb.shots.length + 1).padStart(2, "0")}-${name}.png`;
+      wb.shots.push(base);
+      const file = path.join(artifactsDir, base);
       await page.screenshot({ path: file });
       return file;
     },
