@@ -40,7 +40,7 @@ for (const [repo, insts] of byRepo) {
     // Gold files that do not exist at this commit cannot be found: leave the instance out of the approximation.
     if (!inst.gold_files.every((g) => files.has(g))) continue;
     const t = performance.now();
-    const res = await engine.search.search(inst.query, { limit: 60 });
+    const res = await engine.search.search(inst.query, { limit: 60, perFileCap: Number(get("cap") ?? 3) });
     times.push(performance.now() - t);
     const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
     scores.push(s);

@@ -55,7 +55,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
 /** File stems too common to say which module an issue is about. */
 const GENERIC_STEMS = new Set(["__init__", "main", "base", "core", "utils", "util", "common", "helpers", "index", "types", "misc", "setup", "conftest"]);
 const STEM_FACTOR = 1.25;
-const STEM_TERM_WEIGHT = 1;
+const STEM_TERM_WEIGHT = 1.5;
 
 /**
  * A path the query names: a file (`requests/models.py`, or a traceback's absolute path whose tail is this file), or
@@ -69,6 +69,8 @@ function namedPathMatch(lowerPath: string, paths: string[]): { factor: number; w
     if (!n) continue;
     const hasExt = /\.[a-z0-9]+$/.test(n);
     if (hasExt) {
+      // A bare `__init__.py` or `setup.py` names no particular file.
+      if (!n.includes("/") && GENERIC_STEMS.has(n.replace(/\.[^.]+$/, ""))) continue;
       // Either path may be the longer one: `models.py` names `requests/models.py`; `/usr/lib/.../requests/models.py` too.
       if (lowerPath === n || lowerPath.endsWith("/" + n) || (n.endsWith("/" + lowerPath) && lowerPath.includes("/"))) {
         return { factor: 1.8, why: `path named in query: ${named}` };

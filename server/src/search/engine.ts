@@ -159,8 +159,10 @@ function addTestedSubjects(hits: Hit[]): void {
   const bestTest = new Map<string, { score: number; path: string }>();
   for (const h of hits) {
     if (h.point.kind !== "test") continue;
-    const subject = stemOf(h.point.path).replace(/^test_?|_?tests?$|_?spec$/g, "");
-    if (subject.length < 4) continue;
+    const stem = stemOf(h.point.path);
+    const subject = stem.replace(/^test_?|_?tests?$|_?spec$/g, "");
+    // Only a file named after its subject (`test_skipping.py`), not a fixture module (`__init__.py`, `conftest.py`).
+    if (subject === stem || subject.length < 4) continue;
     const raw = h.components.base!;
     if ((bestTest.get(subject)?.score ?? 0) < raw) bestTest.set(subject, { score: raw, path: h.point.path });
   }
