@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -18,6 +19,14 @@ const INDEXER_TOOLS = [
   "repo_search", "search_callers_for", "search_config_for", "search_importers_for", "search_tests_for",
 ];
 const MEMORY_TOOLS = ["find", "memory_find", "memory_store", "store"];
+
+function readStateStatus(root: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(root, ".codebase", "state.json"), "utf8")).status;
+  } catch {
+    return undefined;
+  }
+}
 
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
 
@@ -163,6 +172,27 @@ describe("MCP servers over Streamable HTTP and SSE", () => {
     const seen: number[] = [];
     await c.callTool({ name: "qdrant_index_root", arguments: {} }, undefined, { onprogress: (p) => seen.push(p.progress) });
     assert.ok(seen.length >= 1, "at least one progress notification");
+    await c.close();
+  });
+
+  it("answers searches while a long indexing call runs, and cancels that call when asked", async () => {
+    writeTree(dir, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`bulk/m${i}.py`, `def bulk_${i}(x):\n    return x + ${i}\n`.repeat(4)])));
+    const c = await httpClient(indexer);
+    const order: string[] = [];
+    const indexing = c.callTool({ name: "qdrant_index_root", arguments: {} }, undefined, { timeout: 300_000 }).then(() => order.push("index"));
+    await waitFor(() => readStateStatus(dir) === "indexing", "indexing under way", 120_000, 5);
+    await call(c, "repo_search", { query: "register_hook" });
+    order.push("search");
+    await indexing;
+    assert.deepEqual(order, ["search", "index"], "the search did not wait for the index run");
+    writeTree(dir, Object.fromEntries(Array.from({ length: 800 }, (_, i) => [`bulk2/m${i}.py`, `def bulk2_${i}(x):\n    return x\n`.repeat(4)])));
+    const ac = new AbortController();
+    const cancelled = c.callTool({ name: "qdrant_index_root", arguments: {} }, undefined, { signal: ac.signal }).then(() => "finished", (e: Error) => e.name + ": " + e.message);
+    await waitFor(() => readStateStatus(dir) === "indexing", "second run under way", 120_000, 5);
+    ac.abort();
+    assert.match(await cancelled, /Abort|cancel/i);
+    await waitFor(() => readStateStatus(dir) !== "indexing", "the server stopped indexing", 120_000);
+    assert.ok(!(await call(c, "repo_search", { query: "bulk_1" })).isError, "still serving");
     await c.close();
   });
 
