@@ -3,7 +3,7 @@ import path from "node:path";
 import { loadSettings, repoNameFor, storePathFor, type Settings } from "./config/index.ts";
 import { createEmbedder, EmbedderUnavailableError } from "./embedding/index.ts";
 import type { Embedder } from "./embedding/types.ts";
-import { Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
+import { IndexCancelled, Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { SearchEngine } from "./search/index.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
@@ -91,7 +91,9 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
       }, true);
       return report;
     } catch (e) {
-      state.update({ status: "error", error: (e as Error).message }, true);
+      // A cancelled run is no error: what was stored is complete, the rest is picked up by the next run.
+      if (e instanceof IndexCancelled) state.update({ status: "idle", current_file: null }, true);
+      else state.update({ status: "error", error: (e as Error).message }, true);
       throw e;
     }
   };
