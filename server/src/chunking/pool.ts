@@ -6,10 +6,13 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { chunkFile, type ChunkInput, type ChunkOptions } from "./chunk-file.ts";
 import type { FileChunk } from "./types.ts";
-import type { ChunkJob, ChunkReply } from "./worker.ts";
+import { prepareFile, type PrepareJob, type PreparedFile } from "../indexer/prepare-file.ts";
+import { jobPath, runJob, type ChunkJob, type ChunkReply } from "./jobs.ts";
 
 export interface Chunker {
   chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]>;
+  /** A file read, hashed, chunked and tokenized for the indexer, so the calling thread only stores it. */
+  prepareFile(job: PrepareJob, size?: number): Promise<PreparedFile>;
   /** Worker threads in use; 0 = chunking runs on the calling thread. */
   readonly threads: number;
   /** Stops the workers; jobs still running are finished first. */
@@ -24,7 +27,7 @@ export interface ChunkerOptions {
 interface Pending {
   job: ChunkJob;
   bytes: number;
-  resolve: (c: FileChunk[]) => void;
+  resolve: (reply: ChunkReply) => void;
   reject: (e: Error) => void;
 }
 
@@ -44,7 +47,7 @@ export function createChunker(options: ChunkerOptions = {}): Chunker {
 }
 
 function inProcess(): Chunker {
-  return { chunkFile, threads: 0, close: async () => {} };
+  return { chunkFile, prepareFile: (job) => prepareFile(job), threads: 0, close: async () => {} };
 }
 
 /**
@@ -89,9 +92,21 @@ class WorkerChunker implements Chunker {
     if (this.closed) return Promise.reject(new Error("chunker is closed"));
     const slot = this.threads > 0 ? this.leastBusy() : null;
     if (!slot) return chunkFile(input, opts);
-    const job: ChunkJob = { id: this.nextId++, input, opts };
-    const result = new Promise<FileChunk[]>((resolve, reject) => {
-      const bytes = input.text.length;
+    return this.send(slot, { id: this.nextId++, input, opts }, input.text.length).then((r) => ("chunks" in r ? r.chunks : []));
+  }
+
+  prepareFile(job: PrepareJob, size = 0): Promise<PreparedFile> {
+    if (this.closed) return Promise.reject(new Error("chunker is closed"));
+    const slot = this.threads > 0 ? this.leastBusy() : null;
+    if (!slot) return prepareFile(job);
+    return this.send(slot, { id: this.nextId++, prepare: job }, size).then((r) => {
+      if (!("prepared" in r)) throw new Error(`preparing ${job.path} gave no result`);
+      return r.prepared;
+    });
+  }
+
+  private send(slot: Slot, job: ChunkJob, bytes: number): Promise<ChunkReply> {
+    const result = new Promise<ChunkReply>((resolve, reject) => {
       slot.pending.set(job.id, { job, bytes, resolve, reject });
       slot.bytes += bytes;
       if (slot.pending.size === 1) slot.worker.ref();
@@ -137,15 +152,15 @@ class WorkerChunker implements Chunker {
       slot.pending.delete(reply.id);
       slot.bytes -= p.bytes;
       if (slot.pending.size === 0) slot.worker.unref();
-      if ("error" in reply) p.reject(new Error(`chunking ${p.job.input.path} failed: ${reply.error}`));
-      else p.resolve(reply.chunks);
+      if ("error" in reply) p.reject(new Error(`chunking ${jobPath(p.job)} failed: ${reply.error}`));
+      else p.resolve(reply);
     });
     const fail = () => {
       if (!this.slots.includes(slot)) return;
       this.slots = this.slots.filter((s) => s !== slot);
       if (!answered) this.failedStarts++;
       // No file is lost with the worker: what it held is chunked again on this thread.
-      for (const p of slot.pending.values()) chunkFile(p.job.input, p.job.opts).then(p.resolve, p.reject);
+      for (const p of slot.pending.values()) runJob(p.job).then((r) => p.resolve({ id: p.job.id, ...r }), p.reject);
       slot.pending.clear();
     };
     worker.on("error", fail);

@@ -1,20 +1,15 @@
-// Worker-thread side of the chunker pool: chunks the files it is sent, each grammar loaded once per thread.
+// Worker-thread side of the chunker pool: chunks the files it is sent, or prepares them whole for the indexer
+// (read, hash, chunk, tokenize), each grammar loaded once per thread.
 import { parentPort } from "node:worker_threads";
-import { chunkFile, type ChunkInput, type ChunkOptions } from "./chunk-file.ts";
+import { runJob, type ChunkJob, type ChunkReply } from "./jobs.ts";
 
-export interface ChunkJob {
-  id: number;
-  input: ChunkInput;
-  opts: ChunkOptions;
-}
-
-export type ChunkReply = { id: number; chunks: Awaited<ReturnType<typeof chunkFile>> } | { id: number; error: string };
+export type { ChunkJob, ChunkReply } from "./jobs.ts";
 
 const port = parentPort;
 if (port) {
   port.on("message", (job: ChunkJob) => {
-    chunkFile(job.input, job.opts).then(
-      (chunks) => port.postMessage({ id: job.id, chunks } satisfies ChunkReply),
+    runJob(job).then(
+      (result) => port.postMessage({ id: job.id, ...result } satisfies ChunkReply),
       (err: unknown) => port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies ChunkReply),
     );
   });

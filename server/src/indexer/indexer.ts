@@ -1,16 +1,16 @@
 // Full and incremental indexing of one repo root into a Store. A file's state is recorded in the same transaction
 // as its points, so a crash at any point followed by a rerun converges to the index a clean run gives.
-import { createHash } from "node:crypto";
 import { lstatSync } from "node:fs";
 import path from "node:path";
-import { chunkFile, createChunker, type Chunker } from "../chunking/index.ts";
+import { createChunker, type Chunker } from "../chunking/index.ts";
 import type { Chunk } from "../chunking/types.ts";
 import type { Embedder } from "../embedding/types.ts";
-import { discoverFiles, IgnoreRules, kindOf, languageOf, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
+import { discoverFiles, IgnoreRules, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
-import { chunkPointId } from "../store/ids.ts";
 import type { FileRecord, Point, Store } from "../store/types.ts";
-import { lexicalFields } from "../text/index.ts";
+import { fromWire, idOf, prepareFile, type PrepareJob, type PreparedFile } from "./prepare-file.ts";
+
+export { idOf };
 
 export interface IndexerOptions {
   root: string;
@@ -56,28 +56,26 @@ export interface IndexReport {
 const EMBED_BATCH = 256;
 /** Runs with more files to read than this chunk on worker threads; small ones (a watcher batch) stay on this thread. */
 const POOL_MIN_FILES = 64;
-/** Files read and chunked ahead of the one being stored. */
-const READ_AHEAD = 8;
+/**
+ * Points written in one transaction: each commit flushes an FTS5 segment (and merges older ones), so a few large
+ * transactions cost far less than many small ones. A file's record still commits with its points.
+ */
+const WRITE_BATCH = 4096;
+/** Files being prepared (read, chunked, tokenized) ahead of the one being stored: keeps the workers busy while this thread writes. */
+const READ_AHEAD = 32;
+const UNCHANGED: Promise<PreparedFile> = Promise.resolve({ state: "unchanged", hash: "" });
 
-/** A file read and chunked, waiting its turn to be stored. */
-type Prepared =
-  | { f: DiscoveredFile; state: "unchanged" }
-  | { f: DiscoveredFile; state: "unreadable"; reason: Skipped["reason"] }
-  | { f: DiscoveredFile; state: "ready"; hash: string; points: Promise<Point[]> };
+/** A file being prepared, waiting its turn to be stored. */
+interface Ahead {
+  f: DiscoveredFile;
+  result: Promise<PreparedFile>;
+}
 
 interface PendingFile {
   record: FileRecord;
   points: Point[];
 }
 
-function textHash(text: string): string {
-  return createHash("sha1").update(text).digest("hex").slice(0, 16);
-}
-
-/** The id of a point from its repo, path, span and text: the same chunk always gets the same id. */
-export function idOf(p: Pick<Point, "repo" | "path" | "start_line" | "end_line" | "text">): string {
-  return chunkPointId(p.repo, p.path, p.start_line, p.end_line, textHash(p.text));
-}
 
 /** What the dense embedder sees: where the chunk lives and what it is, then the code. */
 export function embeddingText(c: Pick<Chunk, "path" | "symbol_path" | "text">): string {
@@ -206,11 +204,18 @@ export class Indexer {
     const movedFrom = new Set<string>();
     let pending: PendingFile[] = [];
     let pendingChunks = 0;
+    let unembedded: Point[] = [];
     let done = 0;
     const total = files.length;
+    const embed = async () => {
+      if (!unembedded.length) return;
+      const batch = unembedded;
+      unembedded = [];
+      await this.embed(batch);
+    };
     const flush = async () => {
       if (!pending.length) return;
-      await this.embedPending(pending);
+      await embed();
       if (this.o.store.replaceFiles) await this.o.store.replaceFiles(pending.map((f) => ({ file: f.record, points: f.points })));
       else for (const f of pending) await this.o.store.replaceFile(f.record, f.points);
       for (const f of pending) {
@@ -221,25 +226,24 @@ export class Indexer {
       pendingChunks = 0;
     };
     const chunker = files.length > POOL_MIN_FILES ? this.chunker() : undefined;
-    const prepare = (f: DiscoveredFile): Prepared => {
+    const chunkOpts = { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks };
+    const prepare = (f: DiscoveredFile): Ahead => {
       const before = existing.get(f.path);
-      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) return { f, state: "unchanged" };
-      const src = readSource(f.abs, this.o.maxFileBytes);
-      if (!src.ok) return { f, state: "unreadable", reason: src.reason };
-      if (before && before.hash === src.hash) return { f, state: "unchanged" };
-      return { f, state: "ready", hash: src.hash, points: this.pointsFor(f.path, src.text, src.hash, chunker) };
+      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) return { f, result: UNCHANGED };
+      const job: PrepareJob = { repo: this.o.repo, path: f.path, abs: f.abs, maxBytes: this.o.maxFileBytes, knownHash: before?.hash, opts: chunkOpts };
+      return { f, result: chunker ? chunker.prepareFile(job, f.size) : prepareFile(job) };
     };
-    const ahead: Prepared[] = [];
+    const ahead: Ahead[] = [];
     let next = 0;
     while (next < files.length || ahead.length) {
       while (next < files.length && ahead.length < READ_AHEAD) ahead.push(prepare(files[next++]!));
-      const item = ahead.shift()!;
-      const f = item.f;
+      const { f, result } = ahead.shift()!;
       if (opts.signal?.aborted) {
-        await Promise.allSettled(ahead.map((a) => (a.state === "ready" ? a.points : undefined)));
+        await Promise.allSettled(ahead.map((a) => a.result));
         await flush();
         throw new IndexCancelled();
       }
+      const item = await result;
       done++;
       const before = existing.get(f.path);
       if (item.state === "unchanged") {
@@ -263,14 +267,18 @@ export class Indexer {
           continue;
         }
       }
-      const points = await item.points;
+      const points = fromWire(item.points);
       pending.push({
         record: { repo: this.o.repo, path: f.path, hash: item.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
         points,
       });
       pendingChunks += points.length;
+      if (this.o.embedder.dimension > 0) {
+        for (const p of points) unembedded.push(p);
+        if (unembedded.length >= EMBED_BATCH) await embed();
+      }
       opts.onProgress?.({ phase: "indexing", done, total, current: f.path });
-      if (pendingChunks >= EMBED_BATCH) await flush();
+      if (pendingChunks >= WRITE_BATCH) await flush();
     }
     await flush();
     opts.onProgress?.({ phase: "indexing", done, total });
@@ -289,31 +297,9 @@ export class Indexer {
     this.pool = undefined;
   }
 
-  /** Chunks one file into points (without vectors). */
-  async pointsFor(rel: string, text: string, fileHash: string, chunker?: Chunker): Promise<Point[]> {
-    const language = languageOf(rel);
-    const kind = kindOf(rel, language);
-    const opts = { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks };
-    const chunks = text.trim() ? await (chunker ?? { chunkFile }).chunkFile({ path: rel, text, language }, opts) : [];
-    // Two chunks with one span and one text (a small symbol and its only window) are one point.
-    const seen = new Set<string>();
-    const points: Point[] = [];
-    for (const c of chunks) {
-      const chunk = { ...c, repo: this.o.repo, path: rel, kind, file_hash: fileHash };
-      const id = idOf(chunk);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      points.push({ ...chunk, id, lexical: lexicalFields(chunk) });
-    }
-    return points;
-  }
-
-  private async embedPending(pending: PendingFile[]): Promise<void> {
-    if (this.o.embedder.dimension === 0) return;
-    const all = pending.flatMap((f) => f.points);
-    if (!all.length) return;
-    const vectors = await this.o.embedder.embed(all.map(embeddingText));
-    all.forEach((p, i) => (p.vector = vectors[i]));
+  private async embed(points: Point[]): Promise<void> {
+    const vectors = await this.o.embedder.embed(points.map(embeddingText));
+    points.forEach((p, i) => (p.vector = vectors[i]));
   }
 }
 

@@ -7,6 +7,7 @@ import * as sqliteVec from "sqlite-vec";
 import { lexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
+import { ftsColumns } from "./lexical-text.ts";
 import { compileFilter } from "./sqlite-filter.ts";
 import type {
   FileRecord,
@@ -251,7 +252,8 @@ export class SqliteStore implements Store {
         p.kind, p.text, p.file_hash, p.metadata ? JSON.stringify(p.metadata) : null, p.created_at ?? null,
       );
       const rowid = Number(info.lastInsertRowid);
-      insFts.run(rowid, p.lexical.symbol.join(" "), p.lexical.path.join(" "), p.lexical.body.join(" "));
+      const fts = ftsColumns(p.lexical);
+      insFts.run(rowid, fts.symbol, fts.path, fts.body);
       if (insVec && p.vector) {
         if (p.vector.length !== this.dimension) {
           throw new Error(`vector of ${p.vector.length} dimensions for an index of ${this.dimension}: rebuild the index`);

@@ -1,0 +1,42 @@
+// Quick full-index measurement for profiling work: wall time, CPU-seconds of the whole process (all threads), and a
+// one-file update, on any folder. The machine may be loaded, so MB per CPU-second is the steadier figure.
+//   node --import tsx bench/index/quick.ts DIR [--embedder none|model2vec]
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadSettings } from "../../server/src/config/index.ts";
+import { openEngine } from "../../server/src/engine.ts";
+import { silentLogger } from "../../server/src/log/index.ts";
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const corpus = path.resolve(positionals[0] ?? "/tmp/ce-bench-corpus/packages");
+const storeDir = mkdtempSync(path.join(os.tmpdir(), "ce-quick-"));
+const settings = loadSettings({ STORE_PATH: path.join(storeDir, "index.db"), EMBEDDING_PROVIDER: "none" });
+const engine = await openEngine({ root: corpus, repo: "quick", settings, log: silentLogger });
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const report = await engine.index();
+const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuS = (cpu.user + cpu.system) / 1e6;
+const files = await engine.store.listFiles("quick");
+const mb = [...files.values()].reduce((a, f) => a + f.size, 0) / 1e6;
+const edits = [...files.values()].filter((f) => f.path.endsWith(".js") && f.size > 2000 && f.size < 20000).slice(0, 10);
+const oneFile: number[] = [];
+for (const f of edits) {
+  appendFileSync(path.join(corpus, f.path), `\n// quick edit ${Date.now()}\n`);
+  const t = performance.now();
+  await engine.indexer.updatePaths([f.path]);
+  oneFile.push(performance.now() - t);
+}
+await engine.close();
+rmSync(storeDir, { recursive: true, force: true });
+oneFile.sort((a, b) => a - b);
+const r = (x: number) => Math.round(x * 100) / 100;
+process.stdout.write(
+  JSON.stringify({
+    files: report.indexed, chunks: report.chunks, MB: r(mb), wall_s: r(wall), cpu_s: r(cpuS), MB_per_s: r(mb / wall),
+    MB_per_cpu_s: r(mb / cpuS), one_file_ms_p50: r(oneFile[Math.floor(oneFile.length / 2)] ?? 0), load: os.loadavg()[0],
+  }) + "\n",
+);
