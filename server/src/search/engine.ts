@@ -145,7 +145,7 @@ export class SearchEngine {
 const LEXICAL_WEIGHT = 0.7;
 const DENSE_WEIGHT = 0.3;
 /** Share of a file's next-best hits added to each of its hits: a file that matches in several places ranks higher. */
-const FILE_EVIDENCE = 0.5;
+const FILE_EVIDENCE = 0.35;
 
 /** Share of a matching test's score given to the module it tests. */
 const TESTED_SUBJECT = 0.6;

@@ -88,6 +88,7 @@ const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 /** Separators, hashes and hex addresses say nothing about code. */
 const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
 
+const TITLE_MAX_CHARS = 160;
 /** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
 const MAX_TERMS = 48;
 
@@ -148,8 +149,9 @@ export function extractTerms(text: string): { terms: { term: string; weight: num
   for (const w of words) freq.set(w, (freq.get(w) ?? 0) + 1);
   for (const [w, n] of freq) bump(w, 1 + (long ? Math.min(0.75, 0.25 * Math.log2(n)) : 0));
   if (long) {
-    const title = text.split("\n").find((l) => l.trim()) ?? "";
-    for (const t of tokenizeCode(title)) bump(t, 1.75);
+    // An issue's title names its subject; a first line that runs on is prose, not a title.
+    const first = text.split("\n").find((l) => l.trim()) ?? "";
+    if (first.length <= TITLE_MAX_CHARS) for (const t of tokenizeCode(first)) bump(t, 3);
     for (const m of text.matchAll(BACKTICKS)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
     for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.25);
