@@ -233,6 +233,20 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
     }
   });
 
+  test("the walkthrough opens with each of its steps", async () => {
+    const page = wb.page;
+    const walkthrough = manifest.contributes?.walkthroughs?.[0];
+    assert.ok(walkthrough, "the manifest contributes no walkthrough");
+    await step("walkthrough", async () => {
+      await runCommand(page, "Welcome: Open Walkthrough...");
+      await quickPickRows(page).filter({ hasText: walkthrough.title }).first().click();
+      const opened = page.locator(".gettingStartedContainer");
+      await opened.locator(".getting-started-category .category-title, h2", { hasText: walkthrough.title }).first().waitFor();
+      for (const s of walkthrough.steps) await opened.locator(".getting-started-step .step-title", { hasText: s.title }).first().waitFor();
+    });
+    await runCommand(page, "View: Close Editor");
+  });
+
   test("every palette command has its visible effect", async () => {
     const page = wb.page;
     // What each command does that a person can see, in this window: local mode, no cluster, no kubeconfig.

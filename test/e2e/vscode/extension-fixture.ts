@@ -13,6 +13,7 @@ export interface ExtensionManifest {
     viewsContainers?: Record<string, { id: string; title: string }[]>;
     views?: Record<string, { id: string; name: string; type?: string }[]>;
     mcpServerDefinitionProviders?: { id: string; label: string }[];
+    walkthroughs?: { id: string; title: string; steps: { id: string; title: string }[] }[];
     menus?: { commandPalette?: { command: string; when?: string }[] };
   };
 }
