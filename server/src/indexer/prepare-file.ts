@@ -5,9 +5,9 @@ import { chunkFile, type ChunkInput, type ChunkOptions } from "../chunking/chunk
 import type { FileChunk } from "../chunking/types.ts";
 import { kindOf, languageOf, readSource, type Skipped } from "../files/index.ts";
 import { chunkPointId } from "../store/ids.ts";
-import { fieldsOfTexts, joinFields, type FieldTexts } from "../store/lexical-text.ts";
+import { fieldsOfTexts, type FieldTexts } from "../store/lexical-text.ts";
 import type { Point } from "../store/types.ts";
-import { lexicalFields } from "../text/index.ts";
+import { fastLexicalTexts } from "./fast-lexical.ts";
 
 export interface PrepareJob {
   repo: string;
@@ -57,7 +57,7 @@ function pointsOf(repo: string, rel: string, kind: Point["kind"], fileHash: stri
     const id = idOf(chunk);
     if (seen.has(id)) continue;
     seen.add(id);
-    points.push({ ...chunk, id, lexical: joinFields(lexicalFields(chunk)) });
+    points.push({ ...chunk, id, lexical: fastLexicalTexts(chunk) });
   }
   return points;
 }
