@@ -355,7 +355,7 @@ async function closeSidebarView(page: Page): Promise<void> {
   await page.locator(".explorer-folders-view").waitFor();
 }
 
-describe("local mode without its embedding model", { skip, timeout: 10 * 60_000 }, () => {
+describe("local mode without its embedding model, then without Node.js", { skip, timeout: 10 * 60_000 }, () => {
   let session: Session;
 
   before(async () => {
@@ -388,6 +388,25 @@ describe("local mode without its embedding model", { skip, timeout: 10 * 60_000 
       await panel.locator("#query").press("Enter");
       await panel.locator('#status[data-state="results"]').waitFor({ timeout: 30_000 });
       await panel.locator(`#results .result[data-path="${EXPECTED_FILE}"]`).first().waitFor({ timeout: 5_000 });
+    });
+  });
+
+  test("a Node.js that is not there: local mode says so and what to do", async () => {
+    const page = session.page;
+    await session.step("no-node-error", async () => {
+      await clearNotifications(page);
+      // As a person does it: the Settings editor, the setting found by its id, a new value typed in.
+      await runCommand(page, "Preferences: Open User Settings");
+      await page.locator(".settings-editor .settings-header .suggest-input-container").first().click();
+      await page.keyboard.type("@id:contextEngine.local.nodePath");
+      const field = page.locator(".settings-editor .setting-item-contents", { hasText: /Node/ }).locator("input.setting-control-focus-target, .setting-item-control input").first();
+      await field.waitFor();
+      await field.fill(path.join(os.tmpdir(), "no-such-node"));
+      await field.press("Tab");
+      await waitForNotification(page, /could not run Node\.js.*not found.*Install Node\.js/is, 60_000);
+      const banner = webviewFrame(page, extensionId).locator('#connection[data-phase="error"]');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.match(await banner.innerText(), /Node\.js/);
     });
   });
 });
