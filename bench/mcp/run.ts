@@ -58,9 +58,8 @@ async function main(): Promise<void> {
 
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(storePath, { readonly: true });
-  const queries = (db.prepare("SELECT DISTINCT symbol FROM chunks WHERE length(symbol) BETWEEN 6 AND 30 ORDER BY id LIMIT 2000").all() as { symbol: string }[])
-    .map((r) => r.symbol)
-    .filter((_, i) => i % 10 === 0);
+  // As many distinct queries as calls: no call is a repeat, so nothing is served from a warm page of an earlier one.
+  const queries = (db.prepare("SELECT DISTINCT symbol FROM chunks WHERE length(symbol) BETWEEN 6 AND 30 ORDER BY id LIMIT ?").all(clients * calls + 20) as { symbol: string }[]).map((r) => r.symbol);
   db.close();
 
   // In-process baseline: the same calls, sequential and concurrent.
@@ -93,8 +92,10 @@ async function main(): Promise<void> {
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   // Warm-up, then RSS before the run.
   const warm = new Client({ name: "warm", version: "1" });
-  await warm.connect(new StreamableHTTPClientTransport(url));
-  for (const q of queries.slice(0, 20)) await warm.callTool({ name: "repo_search", arguments: { query: q } });
+  const warmTransport = new StreamableHTTPClientTransport(url);
+  await warm.connect(warmTransport);
+  for (const q of queries.slice(-20)) await warm.callTool({ name: "repo_search", arguments: { query: q } });
+  await warmTransport.terminateSession();
   await warm.close();
   const rssBefore = rssMb(server.pid!);
 
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       const client = new Client({ name: `bench-${c}`, version: "1" });
-      await client.connect(new StreamableHTTPClientTransport(url));
+      const transport = new StreamableHTTPClientTransport(url);
+      await client.connect(transport);
       for (let i = 0; i < calls; i++) {
         const q = queries[(c * calls + i) % queries.length]!;
         const t = performance.now();
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
         }
         latencies.push(performance.now() - t);
       }
+      await transport.terminateSession(); // a well-behaved client ends its session (DELETE /mcp)
       await client.close();
     }),
   );
