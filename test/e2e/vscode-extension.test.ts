@@ -256,7 +256,9 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
         await runCommand(page, "Context Engine: Open Search Panel");
         const q = webviewFrame(page, extensionId).locator("#query");
         await q.waitFor();
-        assert.equal(await q.evaluate((el) => (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === el), true, "the query box has no focus");
+        // The panel focuses its query box once the webview has the "focus" message: wait for it.
+        const focused = () => q.evaluate((el) => (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === el);
+        await waitUntil("the query box to have the focus", async () => ((await focused()) ? true : undefined), 10_000);
       },
       "contextEngine.search": async () => {
         await runCommand(page, "Context Engine: Search Code");

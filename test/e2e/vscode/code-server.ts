@@ -126,8 +126,18 @@ export async function startCodeServer(o: CodeServerOptions): Promise<RunningCode
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
   const exited = waitForExit(child);
+  // If this process dies before stop() (a test timeout, Ctrl-C), take the whole group along.
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once("exit", killGroup);
 
   const stop = async () => {
+    process.off("exit", killGroup);
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       try {
         process.kill(-child.pid, "SIGTERM");
