@@ -145,7 +145,7 @@ export class Indexer {
   async updatePaths(paths: string[], opts: RunOptions = {}): Promise<IndexReport> {
     const started = Date.now();
     const rebuilt = await this.ensureSchema();
-    const existing = await this.o.store.listFiles(this.o.repo);
+    const existing = await this.records([...new Set(paths.map(normalise))]);
     const present: DiscoveredFile[] = [];
     const removed: string[] = [];
     const skipped: Skipped[] = [];
@@ -182,8 +182,7 @@ export class Indexer {
     await this.ensureSchema();
     from = normalise(from);
     to = normalise(to);
-    const existing = await this.o.store.listFiles(this.o.repo);
-    const old = existing.get(from);
+    const old = (await this.records([from])).get(from);
     const read = old ? readSource(path.join(this.o.root, to), this.o.maxFileBytes) : undefined;
     if (old && read?.ok && read.hash === old.hash && !this.rules.ignores(to, false)) {
       const st = lstatSync(path.join(this.o.root, to));
@@ -283,6 +282,11 @@ export class Indexer {
     await flush();
     opts.onProgress?.({ phase: "indexing", done, total });
     return movedFrom;
+  }
+
+  /** The stored records of some paths, without reading the whole repo's list when the store can say. */
+  private records(paths: string[]): Promise<Map<string, FileRecord>> {
+    return this.o.store.fileRecords ? this.o.store.fileRecords(this.o.repo, paths) : this.o.store.listFiles(this.o.repo);
   }
 
   private chunker(): Chunker | undefined {

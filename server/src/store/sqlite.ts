@@ -333,6 +333,16 @@ export class SqliteStore implements Store {
     return new Map(rows.map((r) => [r.path, r]));
   }
 
+  async fileRecords(repo: string, paths: string[]): Promise<Map<string, FileRecord>> {
+    const get = this.stmt("SELECT * FROM files WHERE repo = ? AND path = ?");
+    const out = new Map<string, FileRecord>();
+    for (const p of paths) {
+      const r = get.get(repo, p) as FileRecord | undefined;
+      if (r) out.set(p, r);
+    }
+    return out;
+  }
+
   async filePoints(repo: string, p: string): Promise<Point[]> {
     const rows = this.db
       .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.repo = ? AND c.path = ? ORDER BY c.start_line, c.end_line`)

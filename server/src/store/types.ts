@@ -99,6 +99,8 @@ export interface Store {
   moveFile(repo: string, from: string, to: FileRecord, rekey: (p: Point) => string): Promise<boolean>;
   /** The recorded state of every file of a repo. */
   listFiles(repo: string): Promise<Map<string, FileRecord>>;
+  /** The records of these paths only (those it has): a one-file update need not read the whole repo's list. */
+  fileRecords?(repo: string, paths: string[]): Promise<Map<string, FileRecord>>;
   /** Points of one file, in line order. */
   filePoints(repo: string, path: string): Promise<Point[]>;
   /** Upserts free-standing points (memories). */
