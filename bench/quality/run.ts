@@ -9,7 +9,6 @@ import { loadSettings } from "../../server/src/config/index.ts";
 import { openEngine, type Engine } from "../../server/src/engine.ts";
 import { createLogger } from "../../server/src/log/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
-import type { Point } from "../../server/src/store/types.ts";
 import { Bm25Baseline } from "./baseline.ts";
 import { checkout, loadInstances, sample, selectInstances, type Instance } from "./checkouts.ts";
 import { runMarkdown, writeResults, type RepoRow, type RunRecord } from "./report.ts";
@@ -53,12 +52,6 @@ function args() {
   };
 }
 
-/** Identical chunks (same span, same text) can come out of one file twice (long minified lines); keep one of each. */
-function uniqueIds(points: Point[]): Point[] {
-  const seen = new Set<string>();
-  return points.filter((p) => !seen.has(p.id) && seen.add(p.id));
-}
-
 interface PerInstance {
   instance_id: string;
   repo: string;
@@ -95,8 +88,6 @@ async function main() {
     const dbFile = path.join(o.work, "stores", `${name}-${o.embedder}.db`);
     for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(dbFile + suffix, { force: true });
     const store = openSqliteStore(dbFile, log);
-    const replace = store.replaceFile.bind(store);
-    store.replaceFile = (file, points) => replace(file, uniqueIds(points));
     let engine: Engine | undefined;
     const baseline = new Bm25Baseline();
     for (const inst of instances) {
