@@ -45,6 +45,13 @@ export async function startMcpServer(page: Page, label: string, timeoutMs = 60_0
 /** Reads the server's output channel ("MCP: <label>") until it reports "Discovered N tools". */
 export async function waitForMcpTools(page: Page, label: string, timeoutMs = 60_000): Promise<number> {
   await closeQuickInput(page);
+  // The output panel shows this server's channel, not the one of a server started before.
+  const channel = `MCP: ${label}`;
+  await page.waitForFunction(
+    `[...document.querySelectorAll(".part.panel select")].some((s) => s.options[s.selectedIndex]?.text === ${JSON.stringify(channel)})`,
+    undefined,
+    { timeout: timeoutMs },
+  );
   const output = page.locator(".part.panel .monaco-editor .view-lines");
   const discovered = output.filter({ hasText: /Discovered\s+(\d+)\s+tools?/ }).first();
   try {
