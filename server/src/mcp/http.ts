@@ -38,6 +38,18 @@ interface HttpSession {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
+  /** Calls (POSTs) still running: a session busy with a long call is never idle. */
+  inflight: number;
+}
+
+/** Counts a request against its session until the response closes. */
+function track(s: HttpSession, res: ServerResponse): void {
+  s.inflight++;
+  s.lastSeen = Date.now();
+  res.once("close", () => {
+    s.inflight--;
+    s.lastSeen = Date.now();
+  });
 }
 
 interface SseSession {
@@ -111,6 +123,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
     if (req.method === "GET" || req.method === "DELETE") {
       const s = sid ? httpSessions.get(sid) : undefined;
       if (!s) return rpcError(res, sid ? 404 : 400, JSONRPC_ERRORS.session, sid ? `unknown session "${sid}": initialize a new one` : "Mcp-Session-Id header required");
+      // A held-open GET stream alone does not keep a silent session alive; only calls in progress do.
       s.lastSeen = Date.now();
       await s.transport.handleRequest(req, res);
       return;
@@ -121,7 +134,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
     if (sid) {
       const s = httpSessions.get(sid);
       if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown session "${sid}": initialize a new one`);
-      s.lastSeen = Date.now();
+      track(s, res);
       await s.transport.handleRequest(req, res, body.value);
       return;
     }
@@ -130,7 +143,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          httpSessions.set(id, { transport, server, lastSeen: Date.now() });
+          httpSessions.set(id, { transport, server, lastSeen: Date.now(), inflight: 0 });
         },
       });
       transport.onclose = () => {
@@ -171,7 +184,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
     const idle = o.sessionIdleMs ?? 30 * 60_000;
     const now = Date.now();
     for (const [id, s] of httpSessions) {
-      if (now - s.lastSeen > idle) {
+      if (s.inflight === 0 && now - s.lastSeen > idle) {
         httpSessions.delete(id);
         void s.transport.close().catch(() => undefined);
         void s.server.close().catch(() => undefined);
