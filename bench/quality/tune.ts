@@ -57,7 +57,6 @@ for (const [repo, insts] of byRepo) {
 }
 const s = summarise(scores);
 times.sort((x, y) => x - y);
-const slow = times.map((t, i) => ({ t, i }));
 process.stdout.write(`\nengine n=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]!.toFixed(0)} ms max ${times[times.length - 1]!.toFixed(0)} ms\n`);
 if (withBm25) {
   const t = summarise(bscores);
