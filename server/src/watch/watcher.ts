@@ -2,7 +2,7 @@
 // keeps the batch and retries with backoff; ignore-file edits re-scan; a restart reconciles with a full scan.
 import chokidar, { type FSWatcher } from "chokidar";
 import path from "node:path";
-import { EXCLUDED_DIRS, IGNORE_FILES } from "../files/index.ts";
+import { discoverFiles, EXCLUDED_DIRS, IGNORE_FILES } from "../files/index.ts";
 import type { Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 
@@ -32,6 +32,8 @@ export class Watcher {
   private fsw: FSWatcher | undefined;
   private changed = new Set<string>();
   private deletedDirs = new Set<string>();
+  /** New folders: their files are listed at batch time, since events for files moved into a brand-new folder can be missed. */
+  private addedDirs = new Set<string>();
   private rescan = false;
   private timer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
@@ -67,7 +69,7 @@ export class Watcher {
   }
 
   get pending(): number {
-    return this.changed.size + this.deletedDirs.size + (this.rescan ? 1 : 0);
+    return this.changed.size + this.deletedDirs.size + this.addedDirs.size + (this.rescan ? 1 : 0);
   }
 
   private async watch(): Promise<void> {
@@ -84,6 +86,12 @@ export class Watcher {
     fsw.on("change", (p) => this.queue(p));
     fsw.on("unlink", (p) => this.queue(p));
     fsw.on("unlinkDir", (p) => this.queueDir(p));
+    fsw.on("addDir", (p) => {
+      const rel = this.rel(p);
+      if (!rel || rel.startsWith("..")) return;
+      this.addedDirs.add(rel);
+      this.schedule();
+    });
     fsw.on("error", (e) => this.o.log.warn("file watcher error", { error: String((e as Error).message ?? e) }));
     await new Promise<void>((resolve) => fsw.once("ready", () => resolve()));
     this.fsw = fsw;
@@ -137,9 +145,11 @@ export class Watcher {
   private async runBatch(): Promise<void> {
     const changed = [...this.changed];
     const dirs = [...this.deletedDirs];
+    const newDirs = [...this.addedDirs];
     const rescan = this.rescan || changed.length > (this.o.rescanThreshold ?? 2000);
     this.changed = new Set();
     this.deletedDirs = new Set();
+    this.addedDirs = new Set();
     this.rescan = false;
     this.firstPendingAt = 0;
     const started = Date.now();
@@ -156,6 +166,10 @@ export class Watcher {
           const known = await engine.store.listFiles(engine.repo);
           for (const p of known.keys()) if (dirs.some((d) => p.startsWith(d + "/"))) paths.add(p);
         }
+        for (const d of newDirs) {
+          const { files } = discoverFiles(engine.root, { maxFileBytes: Number.MAX_SAFE_INTEGER, rules: engine.indexer.rules, under: d });
+          for (const f of files) paths.add(f.path);
+        }
         const moved = await this.applyRenames(paths);
         const r = await engine.indexer.updatePaths([...paths], {
           onProgress: (p) => p.phase === "indexing" && engine.state.update({ files_done: p.done, files_total: p.total, current_file: p.current ?? null }),
@@ -170,6 +184,7 @@ export class Watcher {
       // Keep the work: the same paths go back into the queue and are retried with backoff.
       for (const p of changed) this.changed.add(p);
       for (const d of dirs) this.deletedDirs.add(d);
+      for (const d of newDirs) this.addedDirs.add(d);
       if (rescan) this.rescan = true;
       this.failures++;
       const reason = (e as Error).message;
