@@ -27,23 +27,12 @@ export const FIELD_WEIGHTS = { symbol: 4, path: 2.5, body: 1 } as const;
 const CHUNK_COLUMNS =
   "c.rowid AS rowid, c.id, c.repo, c.path, c.language, c.start_line, c.end_line, c.symbol, c.symbol_kind, c.symbol_path, c.kind, c.text, c.file_hash, c.metadata, c.created_at";
 
-interface ChunkRow {
+/** A chunks row: the point's own columns, with metadata still JSON text. */
+type ChunkRow = Omit<Point, "vector" | "lexical" | "metadata" | "created_at"> & {
   rowid: number;
-  id: string;
-  repo: string;
-  path: string;
-  language: string;
-  start_line: number;
-  end_line: number;
-  symbol: string;
-  symbol_kind: string;
-  symbol_path: string;
-  kind: Point["kind"];
-  text: string;
-  file_hash: string;
   metadata: string | null;
   created_at: string | null;
-}
+};
 
 function toPoint(r: ChunkRow): Point {
   return {

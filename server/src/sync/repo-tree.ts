@@ -19,6 +19,20 @@ export interface FileHash {
 
 const HASH_CONCURRENCY = 16;
 
+/** A file's hash from the cache while its size and mtime are unchanged, else hashed again and cached. */
+async function cachedHash(
+  cache: Map<string, CachedHash>,
+  rel: string,
+  abs: string,
+  st: { size: number; mtimeMs: number },
+): Promise<FileHash> {
+  const hit = cache.get(rel);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return { sha256: hit.sha256, size: hit.size };
+  const sha256 = await hashFile(abs);
+  cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  return { sha256, size: st.size };
+}
+
 export function hashFile(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash("sha256");
@@ -86,14 +100,7 @@ export class RepoTree {
         return; // removed while listing
       }
       live.add(rel);
-      const hit = cache.get(rel);
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
-        out.set(rel, { sha256: hit.sha256, size: hit.size });
-        return;
-      }
-      const sha256 = await hashFile(abs);
-      cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
-      out.set(rel, { sha256, size: st.size });
+      out.set(rel, await cachedHash(cache, rel, abs, st));
     });
     for (const rel of cache.keys()) if (!live.has(rel)) cache.delete(rel);
     return out;
@@ -107,14 +114,7 @@ export class RepoTree {
       const abs = path.join(repoDir, rel);
       const st = await fs.lstat(abs).catch(() => undefined);
       if (!st?.isFile()) return;
-      const hit = cache.get(rel);
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
-        out.set(rel, { sha256: hit.sha256, size: hit.size });
-        return;
-      }
-      const sha256 = await hashFile(abs);
-      cache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
-      out.set(rel, { sha256, size: st.size });
+      out.set(rel, await cachedHash(cache, rel, abs, st));
     });
     return out;
   }
