@@ -1,6 +1,7 @@
 // Retrieval quality on SWE-bench Lite: index each instance's checkout with the engine, search with the issue text,
 // score files and functions, next to an in-run BM25 baseline on the same checkouts.
 // Run: npm run bench:quality -- --repos /tmp/bench-repos [--limit N] [--embedder none|model2vec|transformers --model DIR]
+import Database from "better-sqlite3";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -49,6 +50,8 @@ function args() {
     only: get("only"),
     verbose: a.includes("--verbose"),
     noWrite: a.includes("--no-write"),
+    /** Keep a copy of each instance's index here (replay.ts searches them again without re-indexing). */
+    snapshots: get("snapshots") ? path.resolve(get("snapshots")!) : undefined,
   };
 }
 
@@ -100,6 +103,7 @@ async function main() {
       const rep = await engine.index();
       const indexS = (performance.now() - t0) / 1000;
       await baseline.sync(store, name);
+      if (o.snapshots) snapshot(dbFile, path.join(o.snapshots, `${inst.instance_id}-${o.embedder}.db`));
 
       const t1 = performance.now();
       const res = await engine.search.search(inst.query, { limit: 60, perFileCap: FUNCTION_CAP });
@@ -169,6 +173,18 @@ async function main() {
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.md`), md);
     writeResults(resultsDir, path.join(here, "RESULTS.md"));
     process.stdout.write(`wrote bench/results/quality-${slug}.{json,md} and bench/quality/RESULTS.md\n`);
+  }
+}
+
+/** A consistent copy of the store as it is now (VACUUM INTO reads the committed state, WAL included). */
+function snapshot(dbFile: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.rmSync(to, { force: true });
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    db.prepare("VACUUM INTO ?").run(to);
+  } finally {
+    db.close();
   }
 }
 

@@ -326,7 +326,16 @@ for (const backend of backends) {
           chunk({ path: "z.py", text: "def northeast():\n    pass", symbol: "northeast", vector: unit(1, 1, 0, 0) }),
           chunk({ path: "hooks.py", text: "def register_hook(event, hook):\n    hooks.append(hook)", symbol: "register_hook" }),
           chunk({ path: "notes.py", text: "def unrelated(x):\n    # see register_hook\n    return x", symbol: "unrelated" }),
+          chunk({ path: "point.py", text: "def check(c):\n    raise ValueError('Imaginary coordinates are not permitted.')", symbol: "check" }),
+          chunk({ path: "words.py", text: "# coordinates of imaginary points are never permitted", symbol: "" }),
         ]);
+      });
+      it("phrase search finds the chunk holding the words in that order, when the store has it", async (t) => {
+        if (!store.searchPhrases) return t.skip("this store has no phrase search (an optional ranking signal)");
+        const hits = await store.searchPhrases([["imaginary", "coordinates", "permitted"]], {}, 10);
+        assert.deepEqual(hits.map((h) => h.point.path), ["point.py"]);
+        assert.deepEqual(await store.searchPhrases([["permitted", "coordinates", "imaginary"]], {}, 10), []);
+        assert.deepEqual(await store.searchPhrases([["imaginary", "coordinates", "permitted"]], { path_glob: "words.py" }, 10), []);
       });
       it("dense search ranks by cosine similarity, best first, within the limit", async () => {
         const hits = await store.searchDense(unit(1, 0, 0, 0), {}, 2);

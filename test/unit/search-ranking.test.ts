@@ -59,6 +59,51 @@ describe("ranking an issue text", () => {
   });
 });
 
+describe("reading an issue text", () => {
+  it("leaves environment dumps out: package lists, version reports and interpreter banners", () => {
+    const issue = [
+      "Dynamically adding an xfail marker no longer ignores the failure",
+      "With 5.x, `request.node.add_marker(mark)` treated the test as xfailed.",
+      "```",
+      "Package                       Version",
+      "----------------------------- -------",
+      "aiohttp                       3.6.2",
+      "markupsafe                    1.1.1   py37_0   <pip>",
+      "```",
+      "Python 3.6.4 |Anaconda custom (64-bit)| (default, Dec 21 2017, 15:39:08)",
+      "Type 'copyright', 'credits' or 'license' for more information",
+      "numpy: 1.18.1",
+      "LC_ALL: None",
+    ].join("\n");
+    const terms = new Set(parseQuery(issue).terms.map((t) => t.term));
+    for (const gone of ["aiohttp", "markupsafe", "anaconda", "copyright", "numpy", "lc_all"]) assert.ok(!terms.has(gone), gone);
+    for (const kept of ["xfail", "add_marker", "marker"]) assert.ok(terms.has(kept), kept);
+  });
+
+  it("reads a short multi-line report as an issue: its title and calls count", () => {
+    const q = parseQuery("ccode(sinc(x)) doesn't work\n```\nIn [30]: ccode(sinc(x))\n```\n");
+    assert.ok(q.identifiers.includes("ccode"), "a called name is an identifier");
+    const w = new Map(q.terms.map((t) => [t.term, t.weight]));
+    assert.ok(w.get("ccode")! > w.get("work")!);
+  });
+
+  it("takes files and functions from IPython frames", () => {
+    const q = parseQuery("KeyError in lookup\n\n~/site-packages/seaborn/_core.py in _lookup_single(self, key)\n--> 144 value = self.lookup_table[key]\n");
+    assert.ok(q.paths.includes("~/site-packages/seaborn/_core.py"));
+    assert.ok(q.identifiers.includes("_lookup_single"));
+  });
+
+  it("turns the reported error message into phrases, and names quoted in it into identifiers", () => {
+    const q = parseQuery(
+      "write fails\nTraceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nValueError: Imaginary coordinates are not permitted.\nTypeError: RST.__init__() got an unexpected keyword argument 'header_rows'\n",
+    );
+    assert.ok(q.phrases.some((p) => p.join(" ") === "imaginary coordinates permitted"));
+    assert.ok(q.identifiers.includes("header_rows"));
+    assert.ok(q.identifiers.includes("RST"));
+    assert.deepEqual(parseQuery("parse headers").phrases, [], "a plain query quotes nothing");
+  });
+});
+
 describe("lexical pruning of long queries", () => {
   it("drops terms no chunk holds and common prose, and keeps rare identifiers", () => {
     const terms = [

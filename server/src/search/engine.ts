@@ -48,11 +48,13 @@ export class SearchEngine {
     const filter = this.effectiveFilter(q.filter, opts);
     const candidates = opts.candidates ?? Math.max(150, limit * 5);
 
-    const [lexical, dense] = await Promise.all([
-      q.terms.length ? this.deps.store.searchLexical({ terms: q.terms }, filter, candidates) : Promise.resolve([]),
+    const store = this.deps.store;
+    const [lexical, dense, phrase] = await Promise.all([
+      q.terms.length ? store.searchLexical({ terms: q.terms }, filter, candidates) : Promise.resolve([]),
       this.denseCandidates(q.text, filter, candidates),
+      q.phrases.length && store.searchPhrases ? store.searchPhrases(q.phrases, filter, PHRASE_CANDIDATES) : Promise.resolve([]),
     ]);
-    const hits = this.fuse(q, lexical, dense);
+    const hits = this.fuse(q, lexical, dense, phrase);
     const spans = mergeAdjacent(hits);
     const perFile = opts.perFileCap ?? 3;
     const count = new Map<string, number>();
@@ -105,12 +107,15 @@ export class SearchEngine {
    * list's floor), summed with the list weights, then code-aware boosts; the reciprocal rank is kept as a component.
    * Lexical-only, this keeps BM25's spread, which ranks alone cannot.
    */
-  private fuse(q: ParsedQuery, lexical: ScoredPoint[], dense: ScoredPoint[]): Hit[] {
+  private fuse(q: ParsedQuery, lexical: ScoredPoint[], dense: ScoredPoint[], phrase: ScoredPoint[]): Hit[] {
     const toRanked = (list: ScoredPoint[]) => list.map((s) => ({ key: s.point.id, item: s }));
     const fused = reciprocalRankFusion<ScoredPoint>([
       { name: "lexical", weight: 1, items: toRanked(lexical) },
       { name: "dense", weight: 1, items: toRanked(dense) },
+      { name: "phrase", weight: 1, items: toRanked(phrase) },
     ]);
+    const phraseScore = new Map(phrase.map((s) => [s.point.id, s.score]));
+    const phraseMax = Math.max(1e-9, ...phrase.map((s) => s.score));
     const lexScore = new Map(lexical.map((s) => [s.point.id, s.score]));
     const denseScore = new Map(dense.map((s) => [s.point.id, s.score]));
     const lexMax = Math.max(1e-9, ...lexical.map((s) => s.score));
@@ -124,15 +129,18 @@ export class SearchEngine {
       const why: string[] = [];
       if (f.ranks.lexical) why.push(`lexical #${f.ranks.lexical}`);
       if (f.ranks.dense) why.push(`dense #${f.ranks.dense}`);
+      if (f.ranks.phrase) why.push(`quoted message matched (#${f.ranks.phrase})`);
       why.push(...boost.why);
       const lex = lexScore.has(id) ? lexScore.get(id)! / lexMax : 0;
       const den = denseScore.has(id) && denseMax > denseFloor ? (denseScore.get(id)! - denseFloor) / (denseMax - denseFloor) : 0;
-      const base = weights.lexical * lex + weights.dense * den;
+      const phr = phraseScore.has(id) ? PHRASE_WEIGHT * (phraseScore.get(id)! / phraseMax) : 0;
+      const base = weights.lexical * lex + weights.dense * den + phr;
       const components: Record<string, number> = { rrf: f.score, base, boost: boost.factor };
       if (lexScore.has(id)) components.lexical = lexScore.get(id)!;
       if (denseScore.has(id)) components.dense = denseScore.get(id)!;
       if (f.ranks.lexical) components.lexical_rank = f.ranks.lexical;
       if (f.ranks.dense) components.dense_rank = f.ranks.dense;
+      if (phr) components.phrase = phr;
       hits.push({ point: p, score: base * boost.factor, why, components });
     }
     if (!q.wants.has("test")) addTestedSubjects(hits);
@@ -140,6 +148,10 @@ export class SearchEngine {
     return hits.sort((a, b) => b.score - a.score);
   }
 }
+
+/** Chunks taken that hold a message the query quotes, and the weight of that evidence next to the best lexical hit. */
+const PHRASE_CANDIDATES = 50;
+const PHRASE_WEIGHT = 1;
 
 /** Weights of the normalised lists when both are present: lexical evidence is sharper on code; dense adds recall. */
 const LEXICAL_WEIGHT = 0.7;

@@ -11,6 +11,8 @@ export interface ParsedQuery {
   terms: { term: string; weight: number }[];
   /** Identifiers that look like code (`register_hook`, `Session.request`, `HTTPAdapter`): symbol matches boost. */
   identifiers: string[];
+  /** Messages quoted in the query (an exception's, a warning's), as code-token sequences: the code that emits one. */
+  phrases: string[][];
   /** File names or paths named in the query (`models.py`, `requests/sessions.py`). */
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
@@ -57,7 +59,38 @@ export function parseQuery(raw: string): ParsedQuery {
     })
     .trim();
   const { terms, identifiers, paths } = extractTerms(text);
-  return { text, filter, terms, identifiers, paths, wants: wantedKinds(text) };
+  return { text, filter, terms, identifiers, paths, phrases: messagePhrases(text), wants: wantedKinds(text) };
+}
+
+/** Words of a message that make a phrase worth looking for: fewer could be any code. */
+const PHRASE_WORDS = 3;
+const MAX_PHRASES = 16;
+/** Prose in double quotes, or backticks holding words rather than code: `class reference target not found`. */
+const QUOTED_PROSE = /"([^"\n]{12,200})"|`([^`\n]{12,200})`/g;
+
+/**
+ * Messages an issue quotes: the text after `SomeError:`, and quoted or backticked prose. Each becomes overlapping runs
+ * of PHRASE_WORDS words, so a message whose source has placeholders (`bad escape %s`) still meets its parts.
+ */
+function messagePhrases(text: string): string[][] {
+  const messages: string[] = [];
+  for (const m of text.matchAll(EXCEPTION_LINE)) messages.push(m[1]!);
+  for (const m of text.matchAll(QUOTED_PROSE)) {
+    const body = (m[1] ?? m[2])!;
+    if (/\s/.test(body.trim()) && !/[=(){}\[\];]/.test(body)) messages.push(body);
+  }
+  const out = new Map<string, string[]>();
+  for (const msg of messages) {
+    // Each word tokenized as the index tokenizes code (an identifier with its parts, stopwords gone), so the run of
+    // tokens is the one the index holds wherever the words stand together.
+    const words = (msg.split(/\s+/).map((w) => tokenizeCode(w)).filter((t) => t.length));
+    for (let i = 0; i + PHRASE_WORDS <= words.length; i++) {
+      const run = words.slice(i, i + PHRASE_WORDS).flat();
+      out.set(run.join(" "), run);
+      if (out.size >= MAX_PHRASES) return [...out.values()];
+    }
+  }
+  return [...out.values()];
 }
 
 /** Words past which a query reads as an issue text or a log, not a request for particular kinds of files. */
@@ -80,6 +113,11 @@ const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[
 const TRACE_FRAME = /File "([^"]+)", line \d+, in ([\w<>]+)/g;
 /** pytest-style frames (`src/pkg/mod.py:123: in func`) and `path:line` mentions. */
 const TRACE_COLON = /((?:[\w.-]+\/)*[\w-]+\.py):\d+(?::\s*in\s+(\w+))?/g;
+/** IPython / Jupyter frames: `~/site-packages/seaborn/_core.py in _lookup_single(self, key)`. */
+const TRACE_IPYTHON = /((?:[~\w.-]*\/)*[\w-]+\.py) in (\w+)\(/g;
+/** The line a traceback ends with: `TypeError: RST.__init__() got an unexpected keyword argument 'header_rows'`. */
+const EXCEPTION_LINE = /^\s*(?:[\w.]+\.)?\w*(?:Error|Exception|Warning|error)\s*:\s*(.{3,300})$/gm;
+const QUOTED = /['"]([A-Za-z_][\w.]*)['"]/g;
 /** An exception line: `ValueError: message`. */
 const EXCEPTION = /\b([A-Z]\w*(?:Error|Exception|Warning))\b/g;
 const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
@@ -89,6 +127,28 @@ const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
 
 const TITLE_MAX_CHARS = 160;
+
+const EXCEPTION_WEIGHT = 2.5;
+/** A query this long is an issue text or a log: environment dumps are taken out of it. */
+const LONG_TEXT_CHARS = 400;
+
+/** `numpy 1.18.1`, `attrs   19.1.0  py37_0  <pip>`: a line of a package list. */
+const PACKAGE_LINE = /^\s*[A-Za-z][\w.-]*\s+v?\d+(?:\.\w+)+\S*(?:\s+\S+){0,3}\s*$/;
+/** `numpy: 1.18.1`, `LC_ALL: None`, `python-bits: 64`: a line of a version report. */
+const VERSION_LINE = /^\s*[\w.-]+(?: [\w.-]+)?\s*:\s*(?:None|unknown|v?\d[\w.+-]*(?:\s*\(.*\))?)\s*$/i;
+/** Interpreter banners and list headers: `Python 3.6.4 |Anaconda ...|`, `Type 'copyright', ...`, `IPython 6.2.1 -- ...`. */
+const BANNER_LINE = /^\s*(?:Python \d+\.\d+\S*\s*[|(]|Type ["'](?:help|copyright)|IPython \d|\[(?:GCC|Clang|MSC)\b|Package\s+Version\b|Name\s+Version\s+Build\b|INSTALLED VERSIONS)/i;
+
+/**
+ * An issue's environment report (pip or conda lists, version reports, interpreter banners) names every package the
+ * reporter has installed; none of it says which code the issue is about, and a long list drowns the words that do.
+ */
+export function withoutEnvironmentDumps(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => !(PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line)))
+    .join("\n");
+}
 /** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
 const MAX_TERMS = 48;
 
@@ -97,7 +157,8 @@ const MAX_TERMS = 48;
  * weigh most, then words of the title, then code in backticks or fenced blocks, then prose; a term repeated across the
  * text gains a little. The strongest terms are kept.
  */
-export function extractTerms(text: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[] } {
+export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[] } {
+  const text = raw.length > LONG_TEXT_CHARS ? withoutEnvironmentDumps(raw) : raw;
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {
     if (t.length < 2 || STOPWORDS.has(t) || NOISE.test(t)) return;
@@ -122,6 +183,11 @@ export function extractTerms(text: string): { terms: { term: string; weight: num
       frames.add(m[2]);
     }
   }
+  for (const m of text.matchAll(TRACE_IPYTHON)) {
+    paths.add(m[1]!);
+    identifiers.add(m[2]!);
+    frames.add(m[2]!);
+  }
   for (const m of text.matchAll(PATH_LIKE)) paths.add(m[0]);
   const dottedParts = new Set<string>();
   for (const m of text.matchAll(DOTTED)) {
@@ -144,7 +210,8 @@ export function extractTerms(text: string): { terms: { term: string; weight: num
   for (const m of text.matchAll(EXCEPTION)) identifiers.add(m[1]!);
 
   const words = tokenizeCode(text);
-  const long = words.length > 40;
+  // An issue text: long, or several lines (a title over code or a log).
+  const long = words.length > 40 || text.trim().split("\n").length >= 3;
   const freq = new Map<string, number>();
   for (const w of words) freq.set(w, (freq.get(w) ?? 0) + 1);
   for (const [w, n] of freq) bump(w, 1 + (long ? Math.min(0.75, 0.25 * Math.log2(n)) : 0));
@@ -155,6 +222,11 @@ export function extractTerms(text: string): { terms: { term: string; weight: num
     for (const m of text.matchAll(BACKTICKS)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
     for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.25);
+    // The error an issue reports names what failed: its words weigh like the title's, names quoted in it are code.
+    for (const m of text.matchAll(EXCEPTION_LINE)) {
+      for (const t of tokenizeCode(m[1]!)) bump(t, EXCEPTION_WEIGHT);
+      for (const q of m[1]!.matchAll(QUOTED)) identifiers.add(q[1]!);
+    }
   }
   for (const id of identifiers) {
     const lower = id.toLowerCase();

@@ -379,6 +379,20 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
   }
 
+  async searchPhrases(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
+    const quoted = phrases
+      .map((p) => p.filter((t) => /^[\p{L}\p{N}_$]+$/u.test(t)))
+      .filter((p) => p.length > 1)
+      .map((p) => `"${p.join(" ")}"`);
+    if (!quoted.length) return [];
+    const { sql, params } = compileFilter(filter, "c");
+    const rows = this.stmt(
+      `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, 0, 0, 1) AS rank FROM chunks_fts
+         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
+    ).all(`body : (${quoted.join(" OR ")})`, ...params, limit) as (ChunkRow & { rank: number })[];
+    return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
+  }
+
   /**
    * The query's terms by what the index holds: terms no chunk contains go (they only cost time); a long query is
    * pruned to its most informative terms (pruneTerms); in a short one, terms found in a large share of all chunks

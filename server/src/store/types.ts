@@ -107,6 +107,11 @@ export interface Store {
   upsertPoints(points: Point[]): Promise<void>;
   searchDense(vector: Float32Array, filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
   searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
+  /**
+   * Chunks whose text holds any of these token sequences (code tokens, in order): an error message quoted in an issue
+   * finds the code that raises it. Best first; optional (a store without phrase search skips the signal).
+   */
+  searchPhrases?(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
   stats(): Promise<RepoStats[]>;
   /** Cheap reachability check for readiness probes; throws with a readable reason. */
   ping(): Promise<void>;

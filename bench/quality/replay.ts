@@ -1,0 +1,55 @@
+// Exact, fast iteration on ranking: search each instance again in the copy of its index that
+// `run.ts --snapshots DIR` kept, so a change to query-time ranking is measured on all instances in seconds.
+// Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--only sympy] [--verbose] [--embedder model2vec]
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSettings } from "../../server/src/config/index.ts";
+import { embedderFor } from "../../server/src/engine.ts";
+import { createLogger } from "../../server/src/log/index.ts";
+import { SearchEngine } from "../../server/src/search/index.ts";
+import { openSqliteStore } from "../../server/src/store/sqlite.ts";
+import { loadInstances } from "./checkouts.ts";
+import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const a = process.argv.slice(2);
+const get = (n: string) => (a.includes(`--${n}`) ? a[a.indexOf(`--${n}`) + 1] : undefined);
+const snaps = path.resolve(get("snapshots") ?? "/tmp/ce-snaps");
+const only = get("only");
+const verbose = a.includes("--verbose");
+const embedderName = get("embedder") ?? "none";
+const log = createLogger({ level: "warn" });
+const env: Record<string, string> = { EMBEDDING_PROVIDER: embedderName };
+if (embedderName === "model2vec") env.EMBEDDING_MODEL = path.resolve(here, "../../../shared/fixtures/models/model2vec-vocab-quantized");
+const embedder = await embedderFor(loadSettings(env), log);
+const instances = loadInstances(path.resolve(here, "../../../shared/bench/swebench-lite.jsonl"));
+const scores: (InstanceScore & { id: string; repo: string })[] = [];
+const times: number[] = [];
+for (const inst of instances) {
+  if (only && !inst.instance_id.includes(only) && !inst.repo.includes(only)) continue;
+  const file = path.join(snaps, `${inst.instance_id}-${embedderName}.db`);
+  if (!fs.existsSync(file)) continue;
+  const store = openSqliteStore(file, log);
+  const search = new SearchEngine({ store, embedder, log, defaultRepo: inst.repo.split("/")[1]! });
+  const t = performance.now();
+  const res = await search.search(inst.query, { limit: 60, perFileCap: 5 });
+  times.push(performance.now() - t);
+  const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
+  scores.push({ ...s, id: inst.instance_id, repo: inst.repo });
+  if (verbose && s.fileRank !== 1) {
+    process.stdout.write(`\n${inst.instance_id} file #${s.fileRank || "-"} fn #${s.funcRank ?? "·"} gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}\n  terms ${res.query.terms.slice(0, 40).join(" ")}\n`);
+    const seen = new Set<string>();
+    for (const r of res.results) {
+      if (seen.has(r.path)) continue;
+      seen.add(r.path);
+      if (seen.size > 6) break;
+      process.stdout.write(`  ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]\n`);
+    }
+  }
+  await store.close();
+}
+const s = summarise(scores);
+times.sort((x, y) => x - y);
+process.stdout.write(`\nn=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]?.toFixed(0)} ms max ${times[times.length - 1]?.toFixed(0)} ms\n`);
+if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank}`).join("\n") + "\n");
