@@ -221,7 +221,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     if (first.length <= TITLE_MAX_CHARS) for (const t of tokenizeCode(first)) bump(t, 3);
     for (const m of text.matchAll(BACKTICKS)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
-    for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.25);
+    for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.5);
     // The error an issue reports names what failed: its words weigh like the title's, names quoted in it are code.
     for (const m of text.matchAll(EXCEPTION_LINE)) {
       for (const t of tokenizeCode(m[1]!)) bump(t, EXCEPTION_WEIGHT);
