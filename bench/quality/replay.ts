@@ -1,6 +1,7 @@
 // Exact, fast iteration on ranking: search each instance again in the copy of its index that
 // `run.ts --snapshots DIR` kept, so a change to query-time ranking is measured on all instances in seconds.
-// Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--only sympy] [--verbose] [--embedder model2vec]
+// Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--only sympy] [--verbose] [--embedder model2vec] [--ranks]
+//      [--dump FILE: each instance's ranked files and scores, as JSON, for trying a re-ranking offline]
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +27,8 @@ const embedder = await embedderFor(loadSettings(env), log);
 const instances = loadInstances(path.resolve(here, "../../../shared/bench/swebench-lite.jsonl"));
 const scores: (InstanceScore & { id: string; repo: string })[] = [];
 const times: number[] = [];
+const dump = get("dump");
+const dumped: unknown[] = [];
 for (const inst of instances) {
   if (only && !inst.instance_id.includes(only) && !inst.repo.includes(only)) continue;
   const file = path.join(snaps, `${inst.instance_id}-${embedderName}.db`);
@@ -37,6 +40,11 @@ for (const inst of instances) {
   times.push(performance.now() - t);
   const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
   scores.push({ ...s, id: inst.instance_id, repo: inst.repo });
+  if (dump) {
+    const files = new Map<string, number>();
+    for (const r of res.results) if (!files.has(r.path)) files.set(r.path, r.score);
+    dumped.push({ id: inst.instance_id, repo: inst.repo, base_commit: inst.base_commit, gold: inst.gold_files, files: [...files] });
+  }
   if (verbose && s.fileRank !== 1) {
     process.stdout.write(`\n${inst.instance_id} file #${s.fileRank || "-"} fn #${s.funcRank ?? "·"} gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}\n  terms ${res.query.terms.slice(0, 40).join(" ")}\n`);
     const seen = new Set<string>();
@@ -52,4 +60,5 @@ for (const inst of instances) {
 const s = summarise(scores);
 times.sort((x, y) => x - y);
 process.stdout.write(`\nn=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]?.toFixed(0)} ms max ${times[times.length - 1]?.toFixed(0)} ms\n`);
+if (dump) fs.writeFileSync(dump, JSON.stringify(dumped));
 if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank}`).join("\n") + "\n");
