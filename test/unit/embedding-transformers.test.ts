@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { EmbedderUnavailableError } from "../../server/src/embedding/index.ts";
 import { defaultPooling, poolingFromConfig, readPooling } from "../../server/src/embedding/pooling.ts";
-import { createTransformersEmbedder } from "../../server/src/embedding/transformers.ts";
+import { createTransformersEmbedder, instructionsFor } from "../../server/src/embedding/transformers.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
 import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { fileURLToPath } from "node:url";
@@ -183,6 +183,29 @@ describe("transformers embedder: pooling the model was trained with", () => {
 });
 
 describe("transformers embedder: embedding with a tiny real ONNX encoder", () => {
+  test("a retrieval model's search queries carry its instruction; passages do not (BGE), or carry theirs (E5)", async () => {
+    const folder = path.join(tempDir("onnx-"), "bge-tiny-en-v1.5");
+    writeTinyOnnxModel(folder, WORDPIECE, DIM);
+    // The tiny encoder has no attention: its CLS row is the same for every text, so pool the mean to see the words.
+    fs.mkdirSync(path.join(folder, "1_Pooling"));
+    fs.writeFileSync(path.join(folder, "1_Pooling", "config.json"), JSON.stringify({ pooling_mode_mean_tokens: true }));
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-") }, silentLogger);
+    const q = await e.embedQuery!("hello world");
+    const [withPrefix, plain] = await e.embed([instructionsFor("BAAI/bge-base-en-v1.5").query + "hello world", "hello world"]);
+    close(q, Array.from(withPrefix!), "query = instruction + text");
+    assert.ok(Math.max(...Array.from(q, (x, i) => Math.abs(x - plain![i]!))) > 1e-3, "the instruction changes the vector");
+
+    const none = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-"), queryPrefix: "" }, silentLogger);
+    close(await none.embedQuery!("hello world"), Array.from((await none.embed(["hello world"]))[0]!), "EMBEDDING_QUERY_PREFIX=none");
+
+    assert.deepEqual(instructionsFor("intfloat/e5-small-v2"), { query: "query: ", passage: "passage: " });
+    assert.equal(instructionsFor("nomic-ai/CodeRankEmbed").query, "Represent this query for searching relevant code: ");
+    assert.deepEqual(instructionsFor("sentence-transformers/all-MiniLM-L6-v2"), { query: "", passage: "" });
+    await e.close?.();
+    await none.close?.();
+  });
+
+
   test("a local folder loads with the dimension of its config.json and a name after the folder", async () => {
     const folder = path.join(tempDir("onnx-"), "tiny-encoder");
     writeTinyOnnxModel(folder, WORDPIECE, DIM);

@@ -21,6 +21,22 @@ export interface TransformersOptions {
   loadTimeoutMs?: number;
   /** Texts per forward pass. */
   batchSize?: number;
+  /** Text put before each search query; default: the model's own instruction (instructionsFor); "" for none. */
+  queryPrefix?: string;
+}
+
+/**
+ * The instructions a retrieval model was trained with, by its name: the query prefix, and the passage prefix for the
+ * models that want one on the indexed side too. Unknown models get none (they embed queries as plain text).
+ */
+export function instructionsFor(model: string): { query: string; passage: string } {
+  const m = model.toLowerCase();
+  if (/coderankembed/.test(m)) return { query: "Represent this query for searching relevant code: ", passage: "" };
+  if (/nomic-embed/.test(m)) return { query: "search_query: ", passage: "search_document: " };
+  if (/(^|[/_-])e5-/.test(m)) return { query: "query: ", passage: "passage: " };
+  if (/(^|\/)bge-.*-zh/.test(m)) return { query: "为这个句子生成表示以用于检索相关文章：", passage: "" };
+  if (/(^|\/)bge-.*-en|arctic-embed/.test(m)) return { query: "Represent this sentence for searching relevant passages: ", passage: "" };
+  return { query: "", passage: "" };
 }
 
 type Extractor = ((texts: string[], opts: { pooling: Pooling; normalize: boolean }) => Promise<{ dims: number[]; data: Float32Array }>) & {
@@ -35,9 +51,20 @@ class TransformersEmbedder implements Embedder {
     private readonly extractor: Extractor,
     private readonly pooling: Pooling,
     private readonly batchSize: number,
+    private readonly instructions: { query: string; passage: string },
   ) {}
 
   async embed(texts: string[]): Promise<Float32Array[]> {
+    const { passage } = this.instructions;
+    return this.vectors(passage ? texts.map((t) => passage + t) : texts);
+  }
+
+  async embedQuery(text: string): Promise<Float32Array> {
+    const [v] = await this.vectors([this.instructions.query + text]);
+    return v!;
+  }
+
+  private async vectors(texts: string[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let i = 0; i < texts.length; i += this.batchSize) {
       const batch = texts.slice(i, i + this.batchSize);
@@ -149,6 +176,8 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
     throw new EmbedderUnavailableError("transformers", opts.model, looked, remedy, "its config.json gives no hidden_size");
   }
   const name = `transformers:${isPath ? path.basename(id) : id}`;
-  log.info("embedding model loaded", { embedder: name, dimension, pooling });
-  return new TransformersEmbedder(name, dimension, extractor, pooling, opts.batchSize ?? 16);
+  const instructions = instructionsFor(id);
+  if (opts.queryPrefix !== undefined) instructions.query = opts.queryPrefix;
+  log.info("embedding model loaded", { embedder: name, dimension, pooling, query_prefix: instructions.query || undefined });
+  return new TransformersEmbedder(name, dimension, extractor, pooling, opts.batchSize ?? 16, instructions);
 }

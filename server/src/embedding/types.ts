@@ -6,5 +6,10 @@ export interface Embedder {
   readonly dimension: number;
   /** One unit-length vector per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
+  /**
+   * The vector of a search query, when the model embeds queries differently from the passages it finds (BGE, E5,
+   * Nomic and CodeRankEmbed are trained with an instruction before the query). Absent: queries are embedded as texts.
+   */
+  embedQuery?(text: string): Promise<Float32Array>;
   close?(): Promise<void>;
 }

@@ -77,7 +77,9 @@ export class MemoryService {
     const [lexical, dense] = await Promise.all([
       terms.length ? this.store.searchLexical({ terms }, filter, want) : Promise.resolve([] as ScoredPoint[]),
       this.embedder.dimension && query.trim()
-        ? this.embedder.embed([query]).then(([v]) => (v ? this.store.searchDense(v, filter, want) : []))
+        ? (this.embedder.embedQuery ? this.embedder.embedQuery(query) : this.embedder.embed([query]).then(([v]) => v)).then((v) =>
+            v ? this.store.searchDense(v, filter, want) : [],
+          )
         : Promise.resolve([] as ScoredPoint[]),
     ]);
     const ranked = (l: ScoredPoint[]) => l.filter((s) => matches(s.point, q)).map((s) => ({ key: s.point.id, item: s.point }));

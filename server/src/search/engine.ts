@@ -97,7 +97,9 @@ export class SearchEngine {
 
   private async denseCandidates(text: string, filter: SearchFilter, k: number): Promise<ScoredPoint[]> {
     if (this.deps.embedder.dimension === 0 || !text.trim()) return [];
-    const [vector] = await this.deps.embedder.embed([text.slice(0, 4000)]);
+    const { embedder } = this.deps;
+    const query = text.slice(0, 4000);
+    const vector = embedder.embedQuery ? await embedder.embedQuery(query) : (await embedder.embed([query]))[0];
     if (!vector) return [];
     return this.deps.store.searchDense(vector, filter, k);
   }
