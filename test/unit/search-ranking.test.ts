@@ -80,6 +80,24 @@ describe("reading an issue text", () => {
     for (const kept of ["xfail", "add_marker", "marker"]) assert.ok(terms.has(kept), kept);
   });
 
+  it("does not take the reporter's own code names or machine paths for the project's", () => {
+    const issue = [
+      "autodoc cannot resolve struct.Struct annotations",
+      "```python",
+      "def make_struct() -> struct.Struct:",
+      "    mystruct = struct.Struct('HH')",
+      "    return mystruct",
+      "```",
+      'File "/home/jan/.pyenv/versions/3.7.4/lib/python3.7/site-packages/sphinx/util/typing.py", line 12, in restify',
+    ].join("\n");
+    const q = parseQuery(issue);
+    assert.ok(!q.identifiers.includes("make_struct") && !q.identifiers.includes("mystruct"), "defined by the reporter");
+    assert.ok(q.identifiers.includes("restify") && q.identifiers.includes("Struct"));
+    const terms = new Set(q.terms.map((t) => t.term));
+    for (const gone of ["home", "jan", "pyenv", "versions"]) assert.ok(!terms.has(gone), gone);
+    assert.ok(terms.has("typing"), "the project part of the path stays");
+  });
+
   it("reads a short multi-line report as an issue: its title and calls count", () => {
     const q = parseQuery("ccode(sinc(x)) doesn't work\n```\nIn [30]: ccode(sinc(x))\n```\n");
     assert.ok(q.identifiers.includes("ccode"), "a called name is an identifier");

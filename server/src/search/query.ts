@@ -93,6 +93,22 @@ function messagePhrases(text: string): string[][] {
   return [...out.values()];
 }
 
+const OWN_DEF = /^\s*(?:def|class)\s+([A-Za-z_]\w*)|^\s*([A-Za-z_]\w*)\s*(?:,\s*[A-Za-z_]\w*\s*)*=(?!=)/gm;
+/** Names defined by the code an issue shows (functions, classes, assigned variables), when it is Python-like. */
+function ownNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const f of text.matchAll(FENCE)) for (const m of f[1]!.matchAll(OWN_DEF)) out.add((m[1] ?? m[2])!);
+  return out;
+}
+
+/** Where a path stops being the reporter's machine: site-packages, the interpreter's lib folder, a home folder. */
+const ENV_PATH_PREFIX = /[^\s"'<>]*[\/\\](?:site-packages|dist-packages|lib[\/\\]python\d(?:\.\d+)?)[\/\\]|(?:[A-Za-z]:)?[\/\\](?:home|Users)[\/\\][^\/\\\s]+[\/\\]/g;
+
+/** The text with the reporter's own path prefixes taken out: `/home/jan/.pyenv/.../site-packages/sympy/core/expr.py` -> `sympy/core/expr.py`. */
+export function withoutEnvironmentPaths(text: string): string {
+  return text.replace(ENV_PATH_PREFIX, " ");
+}
+
 /** Words past which a query reads as an issue text or a log, not a request for particular kinds of files. */
 const SHORT_QUERY_WORDS = 16;
 
@@ -209,7 +225,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
   for (const m of text.matchAll(CODEY)) identifiers.add(m[0]);
   for (const m of text.matchAll(EXCEPTION)) identifiers.add(m[1]!);
 
-  const words = tokenizeCode(text);
+  const words = tokenizeCode(withoutEnvironmentPaths(text));
   // An issue text: long, or several lines (a title over code or a log).
   const long = words.length > 40 || text.trim().split("\n").length >= 3;
   const freq = new Map<string, number>();
@@ -228,6 +244,9 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
       for (const q of m[1]!.matchAll(QUOTED)) identifiers.add(q[1]!);
     }
   }
+  // Names the reporter defines in the issue's own code (`def make_struct`, `mystruct = ...`) are not the project's.
+  const own = long ? ownNames(text) : new Set<string>();
+  for (const id of own) if (!frames.has(id)) identifiers.delete(id);
   for (const id of identifiers) {
     const lower = id.toLowerCase();
     bump(lower, frames.has(id) ? 4 : 3);
