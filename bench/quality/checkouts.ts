@@ -107,10 +107,17 @@ export function checkout(reposDir: string, workDir: string, repo: string, commit
     git(clone, ["worktree", "prune"]);
     git(clone, ["worktree", "add", "--force", "--no-checkout", "--detach", tree, commit]);
   }
+  // Every step only writes files whose blobs exist: first exclude what either commit lacks (the tree is still at the
+  // old one), then move, then exclude only what the new commit lacks.
   const missing = missingPaths(clone, commit);
-  if (missing.length) git(tree, ["sparse-checkout", "set", "--no-cone", "/*", ...missing.map((m) => "!/" + m)]);
-  else if (fs.existsSync(path.join(tree, ".git")) && gitOk(tree, ["config", "core.sparseCheckout"])) git(tree, ["sparse-checkout", "disable"]);
+  const sparse = gitOk(tree, ["config", "core.sparseCheckout"]);
+  const head = sparse ? git(tree, ["rev-parse", "-q", "--verify", "HEAD"]).trim() : "";
+  const before = head ? missingPaths(clone, head) : [];
+  const exclude = (paths: string[]) => git(tree, ["sparse-checkout", "set", "--no-cone", "/*", ...paths.map((m) => "!/" + m)]);
+  if (missing.length || before.length) exclude([...new Set([...before, ...missing])]);
   git(tree, ["checkout", "-q", "--force", "--detach", commit]);
+  if (missing.length) exclude(missing);
+  else if (gitOk(tree, ["config", "core.sparseCheckout"])) git(tree, ["sparse-checkout", "disable"]);
   git(tree, ["clean", "-q", "-f", "-d"]);
   return tree;
 }
