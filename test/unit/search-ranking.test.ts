@@ -133,4 +133,13 @@ describe("lexical pruning of long queries", () => {
     assert.equal(kept[0], "resolve_redirects");
     assert.ok(!kept.includes("nowhere") && !kept.includes("request"));
   });
+
+  it("drops a term in half the chunks or more even when the query weighs it (the package name in every path)", () => {
+    const terms = [{ term: "sympy", weight: 3 }, { term: "derivative", weight: 3 }, ...Array.from({ length: 12 }, (_, i) => ({ term: `w${i}`, weight: 1 }))];
+    const df = new Map<string, number>([["sympy", 978], ["derivative", 19], ...terms.slice(2).map((t) => [t.term, 50] as [string, number])]);
+    const kept = pruneTerms(terms, df, 1000).map((t) => t.term);
+    assert.equal(kept[0], "derivative");
+    assert.ok(!kept.includes("sympy"));
+    assert.ok(pruneTerms([...terms.slice(0, 1), ...terms.slice(1)], new Map([...df, ["sympy", 300]]), 1000).some((t) => t.term === "sympy"), "a heavily weighted term below half stays");
+  });
 });

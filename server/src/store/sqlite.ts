@@ -70,6 +70,7 @@ const PRUNE_ABOVE = 12;
 /** Terms kept of a long query, and the share of chunks past which a prose word is too common to rank by. */
 const KEEP_TERMS = 30;
 const COMMON_SHARE = 0.3;
+const NO_IDF_SHARE = 0.5;
 const TERM_STATS_TTL_MS = 30_000;
 
 /**
@@ -80,7 +81,12 @@ export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>
   if (terms.length <= PRUNE_ABOVE || total === 0) return terms;
   const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
   return terms
-    .filter((t) => (df.get(t.term) ?? 0) > 0 && (t.weight >= 2.5 || df.get(t.term)! / total <= COMMON_SHARE))
+    .filter((t) => {
+      const share = (df.get(t.term) ?? 0) / total;
+      // FTS5's BM25 gives a term in half the chunks or more (a package name in every path) an IDF of about zero, yet
+      // makes it score every chunk holding it: such a term only costs time, however heavily the query weighs it.
+      return share > 0 && share < NO_IDF_SHARE && (t.weight >= 2.5 || share <= COMMON_SHARE);
+    })
     .map((t) => ({ ...t, value: t.weight * idf(df.get(t.term)!) }))
     .sort((a, b) => b.value - a.value)
     .slice(0, KEEP_TERMS)
