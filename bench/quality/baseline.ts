@@ -17,7 +17,8 @@ export class Bm25Baseline {
   private readonly free: number[] = [];
   private readonly rowsOf = new Map<string, { file: number; funcs: number[] }>();
 
-  constructor() {
+  /** codeOnly: index code files only (tests, docs and config left out), as the issue's own baseline appears to. */
+  constructor(private readonly opts: { codeOnly?: boolean } = {}) {
     this.db.exec(`CREATE VIRTUAL TABLE files USING fts5(body);
       CREATE VIRTUAL TABLE funcs USING fts5(body);`);
   }
@@ -52,6 +53,11 @@ export class Bm25Baseline {
     for (const [p, rec] of files) if (this.hashes.get(p) !== rec.hash) updates.push({ path: p, hash: rec.hash });
     for (const u of updates) {
       const points = await store.filePoints(repo, u.path);
+      if (this.opts.codeOnly && points[0] && points[0].kind !== "code") {
+        drop(u.path);
+        this.hashes.set(u.path, u.hash);
+        continue;
+      }
       this.db.transaction(() => {
         drop(u.path);
         const lines = new Map<number, string>();

@@ -61,6 +61,7 @@ interface PerInstance {
   gold: string[];
   engine: InstanceScore;
   bm25: InstanceScore;
+  bm25Code: InstanceScore;
   indexS: number;
   reindexed: number;
   full: boolean;
@@ -93,6 +94,7 @@ async function main() {
     const store = openSqliteStore(dbFile, log);
     let engine: Engine | undefined;
     const baseline = new Bm25Baseline();
+    const codeBaseline = new Bm25Baseline({ codeOnly: true });
     for (const inst of instances) {
       const tree = checkout(o.repos, o.work, repo, inst.base_commit);
       const settings = loadSettings(settingsEnv);
@@ -103,6 +105,7 @@ async function main() {
       const rep = await engine.index();
       const indexS = (performance.now() - t0) / 1000;
       await baseline.sync(store, name);
+      await codeBaseline.sync(store, name);
       if (o.snapshots) snapshot(dbFile, path.join(o.snapshots, `${inst.instance_id}-${o.embedder}.db`));
 
       const t1 = performance.now();
@@ -111,12 +114,14 @@ async function main() {
       const t2 = performance.now();
       const b = baseline.search(inst.query, 60);
       const bm25SearchMs = performance.now() - t2;
+      const bc = codeBaseline.search(inst.query, 60);
 
       const goldFuncs = goldFunctions(inst.gold_spans);
       const engineScore = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFuncs);
       const bm25Score = scoreInstance(b.files, b.functions, inst.gold_files, goldFuncs);
+      const bm25Code = scoreInstance(bc.files, bc.functions, inst.gold_files, goldFuncs);
       const top = [...new Set(res.results.map((r) => r.path))].slice(0, 5);
-      per.push({ instance_id: inst.instance_id, repo, gold: inst.gold_files, engine: engineScore, bm25: bm25Score, indexS, reindexed: rep.indexed, full, searchMs, bm25SearchMs, top });
+      per.push({ instance_id: inst.instance_id, repo, gold: inst.gold_files, engine: engineScore, bm25: bm25Score, bm25Code, indexS, reindexed: rep.indexed, full, searchMs, bm25SearchMs, top });
       process.stdout.write(
         `${inst.instance_id.padEnd(34)} file #${String(engineScore.fileRank || "-").padEnd(3)} fn #${String(engineScore.funcRank ?? "·").padEnd(3)} | bm25 #${String(bm25Score.fileRank || "-").padEnd(3)} fn #${String(bm25Score.funcRank ?? "·").padEnd(3)} | index ${indexS.toFixed(1)} s (${rep.indexed} files) search ${searchMs.toFixed(0)} ms\n`,
       );
@@ -126,6 +131,7 @@ async function main() {
       }
     }
     baseline.close();
+    codeBaseline.close();
     await engine?.close();
   }
 
@@ -137,6 +143,7 @@ async function main() {
       repo: name,
       engine: summarise(xs.map((x) => x.engine)),
       bm25: summarise(xs.map((x) => x.bm25)),
+      bm25Code: summarise(xs.map((x) => x.bm25Code)),
       firstIndexS: mean(firsts.map((x) => x.indexS)),
       reindexS: moves.length ? mean(moves.map((x) => x.indexS)) : null,
       reindexFiles: moves.length ? mean(moves.map((x) => x.reindexed)) : null,

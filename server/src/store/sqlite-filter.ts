@@ -10,6 +10,8 @@ export interface CompiledFilter {
   selective: boolean;
 }
 
+const BROAD_KINDS = ["code", "doc", "config", "test"] as const;
+
 function compile(filter: SearchFilter, alias: string): CompiledFilter {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -46,7 +48,9 @@ function compile(filter: SearchFilter, alias: string): CompiledFilter {
     where.push(`(${col("symbol_path")} LIKE ? ESCAPE '\\' OR ${col("symbol")} LIKE ? ESCAPE '\\')`);
     params.push(like, like);
   }
-  const selective = where.length > (filter.repo && filter.repo !== "*" ? 1 : 0);
+  // The repo, and a kind list that leaves out only memories (the default of code search), drop few rows.
+  const broadKinds = !!filter.kind?.length && BROAD_KINDS.every((k) => filter.kind!.includes(k));
+  const selective = where.length > (filter.repo && filter.repo !== "*" ? 1 : 0) + (broadKinds ? 1 : 0);
   return { sql: where.length ? where.join(" AND ") : "1", params, selective };
 }
 

@@ -70,6 +70,8 @@ const PRUNE_ABOVE = 12;
 /** Terms kept of a long query, and the share of chunks past which a prose word is too common to rank by. */
 const KEEP_TERMS = 30;
 const COMMON_SHARE = 0.3;
+/** Extra nearest neighbours fetched past the limit, for rows a non-selective filter drops. */
+const DENSE_MARGIN = 32;
 const NO_IDF_SHARE = 0.5;
 const TERM_STATS_TTL_MS = 30_000;
 
@@ -356,8 +358,9 @@ export class SqliteStore implements Store {
     if (!this.hasVectors() || vector.length !== this.dimension) return [];
     const { sql, params, selective } = compileFilter(filter, "c");
     const repo = filter.repo && filter.repo !== "*" ? filter.repo : undefined;
-    // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows.
-    const k = Math.min(4096, selective ? limit * 20 : limit);
+    // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows (a few more when
+    // they drop only a handful, such as the memories code search leaves out).
+    const k = Math.min(4096, selective ? limit * 20 : limit + DENSE_MARGIN);
     const knn = repo
       ? this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
       : this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
