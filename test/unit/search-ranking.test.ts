@@ -51,6 +51,13 @@ describe("ranking an issue text", () => {
     assert.ok(!b.why.some((w) => w.startsWith("path named")));
   });
 
+  it("does not take a folder of a traceback's paths for a file's name", () => {
+    const frame = (fn: string) => `  File "/site-packages/sympy/matrices/expressions/blockmatrix.py", line 9, in ${fn}\n    x = y\n`;
+    const q = parseQuery(`block_collapse fails\nTraceback (most recent call last):\n${["a_b", "c_d", "e_f", "g_h"].map(frame).join("")}AttributeError: no cols\n`);
+    assert.ok(q.terms.some((t) => t.term === "matrices" && t.weight >= 1.5), "the folder is a frequent word");
+    assert.ok(!boostFor(point("sympy/matrices/matrices.py", "MatrixBase.cols"), q).why.some((w) => w.startsWith("file name in query")));
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

@@ -28,7 +28,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
   } else if (q.terms.length > 1) {
     // The file's own name among the query's terms (`skipping`, `saferepr`): the issue is probably about that module.
     const stem = lowerPath.slice(lowerPath.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
-    if (stem.length > 3 && !GENERIC_STEMS.has(stem) && q.terms.some((t) => t.term === stem && t.weight >= STEM_TERM_WEIGHT)) {
+    if (stem.length > 3 && !GENERIC_STEMS.has(stem) && q.terms.some((t) => t.term === stem && t.weight >= STEM_TERM_WEIGHT) && !namedFolder(stem, q.paths)) {
       factor *= STEM_FACTOR;
       why.push(`file name in query: ${stem}`);
     }
@@ -50,6 +50,12 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
     why.push("example code down-ranked");
   }
   return { factor, why };
+}
+
+/** A folder of a path the query names (`matrices` in `sympy/matrices/expressions/blockmatrix.py`): a repeated frame
+ * path makes its folders frequent words, which say nothing about a file that shares a folder's name. */
+function namedFolder(stem: string, paths: string[]): boolean {
+  return paths.some((p) => p.toLowerCase().replace(/\\/g, "/").split("/").slice(0, -1).includes(stem));
 }
 
 /** File stems too common to say which module an issue is about. */
