@@ -1,4 +1,6 @@
-export type ChunkKind = "code" | "doc" | "config" | "test";
+/** What a chunk of a file is; every kind but "memory" (a point's other kind) is a file's. */
+export const CHUNK_KINDS = ["code", "doc", "config", "test"] as const;
+export type ChunkKind = (typeof CHUNK_KINDS)[number];
 
 /** A span of one file, as DESIGN.md section 4 defines it (lines are 1-based, inclusive). */
 export interface Chunk {

@@ -1,5 +1,6 @@
 // Hybrid search: lexical and dense candidates (same filters) fused by reciprocal rank, code-aware boosts, adjacent
 // hits merged into spans, a per-file cap, and every result explained.
+import { CHUNK_KINDS } from "../chunking/types.ts";
 import type { Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import type { Point, ScoredPoint, SearchFilter, Store } from "../store/types.ts";
@@ -35,8 +36,6 @@ export interface SearchEngineDeps {
   /** Repo searched when the caller names none; undefined or "*" = all. */
   defaultRepo?: string;
 }
-
-const CODE_KINDS = ["code", "doc", "config", "test"] as const;
 
 export class SearchEngine {
   constructor(private readonly deps: SearchEngineDeps) {}
@@ -91,7 +90,7 @@ export class SearchEngine {
   private effectiveFilter(inline: SearchFilter, opts: SearchOptions): SearchFilter {
     const filter: SearchFilter = { ...opts.filter, ...definedOnly(inline) };
     if (filter.repo === undefined && this.deps.defaultRepo) filter.repo = this.deps.defaultRepo;
-    if (!filter.kind?.length && !opts.includeMemories) filter.kind = [...CODE_KINDS];
+    if (!filter.kind?.length && !opts.includeMemories) filter.kind = [...CHUNK_KINDS];
     return filter;
   }
 

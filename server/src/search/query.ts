@@ -1,6 +1,6 @@
 // Query understanding: inline filters (`lang:python under:src/`) are parsed out, and the rest becomes weighted
 // lexical terms. Long queries (a whole issue text) are reduced to their informative terms and identifiers.
-import type { ChunkKind } from "../chunking/types.ts";
+import { CHUNK_KINDS, type ChunkKind } from "../chunking/types.ts";
 import type { SearchFilter } from "../store/types.ts";
 import { splitIdentifier, STOPWORDS, tokenizeCode } from "../text/index.ts";
 
@@ -19,7 +19,6 @@ export interface ParsedQuery {
   wants: Set<ChunkKind>;
 }
 
-const KINDS: ChunkKind[] = ["code", "doc", "config", "test"];
 const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"]*"|\S+)/gi;
 
 export function parseQuery(raw: string): ParsedQuery {
@@ -43,7 +42,7 @@ export function parseQuery(raw: string): ParsedQuery {
           filter.not_glob = v;
           break;
         case "kind":
-          filter.kind = v.split(",").filter((k): k is ChunkKind => (KINDS as string[]).includes(k));
+          filter.kind = v.split(",").filter((k): k is ChunkKind => (CHUNK_KINDS as readonly string[]).includes(k));
           break;
         case "symbol":
           filter.symbol = v;

@@ -1,5 +1,6 @@
 // SearchFilter -> SQL over the chunks table. Globs go through a registered function (ce_glob), since SQLite's
 // GLOB has no `**`.
+import { CHUNK_KINDS } from "../chunking/types.ts";
 import { globMatcher } from "./glob.ts";
 import type { SearchFilter } from "./types.ts";
 
@@ -9,8 +10,6 @@ export interface CompiledFilter {
   /** True when filters beyond the repo may drop many rows (callers over-fetch). */
   selective: boolean;
 }
-
-const BROAD_KINDS = ["code", "doc", "config", "test"] as const;
 
 function compile(filter: SearchFilter, alias: string): CompiledFilter {
   const where: string[] = [];
@@ -49,7 +48,7 @@ function compile(filter: SearchFilter, alias: string): CompiledFilter {
     params.push(like, like);
   }
   // The repo, and a kind list that leaves out only memories (the default of code search), drop few rows.
-  const broadKinds = !!filter.kind?.length && BROAD_KINDS.every((k) => filter.kind!.includes(k));
+  const broadKinds = !!filter.kind?.length && CHUNK_KINDS.every((k) => filter.kind!.includes(k));
   const selective = where.length > (filter.repo && filter.repo !== "*" ? 1 : 0) + (broadKinds ? 1 : 0);
   return { sql: where.length ? where.join(" AND ") : "1", params, selective };
 }

@@ -1,6 +1,7 @@
 // The cluster's store: Store on one Qdrant collection shared by many repos (every point carries `repo`).
 import type { Schemas } from "@qdrant/js-client-rest";
 import type { Settings } from "../../config/index.ts";
+import { CHUNK_KINDS } from "../../chunking/types.ts";
 import type { Logger } from "../../log/index.ts";
 import { lexicalFields } from "../../text/index.ts";
 import type {
@@ -37,7 +38,6 @@ export interface QdrantStoreOptions extends ConnectionOptions, CollectionOptions
 type Condition = Schemas["Condition"];
 const PATHS_PER_DELETE = 256;
 const SCROLL_PAGE = 512;
-const CHUNK_KINDS = ["code", "doc", "config", "test"];
 
 const match = (key: string, value: string): Condition => ({ key, match: { value } });
 
@@ -168,7 +168,7 @@ export class QdrantStore implements Store {
     const dimension = await this.denseDimension();
     const records = await this.scrollAll(
       this.collection,
-      { must: [match("repo", repo), match("path", from), { key: "kind", match: { any: CHUNK_KINDS } }] },
+      { must: [match("repo", repo), match("path", from), { key: "kind", match: { any: [...CHUNK_KINDS] } }] },
       dimension > 0 ? [DENSE] : false,
       `read points of ${repo}:${from}`,
     );
