@@ -13,3 +13,8 @@ export interface Embedder {
   embedQuery?(text: string): Promise<Float32Array>;
   close?(): Promise<void>;
 }
+
+/** A search query's vector: with the model's query instruction when it has one, else as any text. */
+export async function queryVector(embedder: Embedder, text: string): Promise<Float32Array | undefined> {
+  return embedder.embedQuery ? embedder.embedQuery(text) : (await embedder.embed([text]))[0];
+}

@@ -1,6 +1,6 @@
 // Memories: short notes an agent keeps (decisions, conventions, gotchas), stored beside code as kind=memory points,
 // embedded like chunks and found with the same hybrid machinery.
-import type { Embedder } from "../embedding/types.ts";
+import { queryVector, type Embedder } from "../embedding/types.ts";
 import { reciprocalRankFusion } from "../search/rrf.ts";
 import { extractTerms } from "../search/query.ts";
 import { pointId } from "../store/ids.ts";
@@ -77,9 +77,7 @@ export class MemoryService {
     const [lexical, dense] = await Promise.all([
       terms.length ? this.store.searchLexical({ terms }, filter, want) : Promise.resolve([] as ScoredPoint[]),
       this.embedder.dimension && query.trim()
-        ? (this.embedder.embedQuery ? this.embedder.embedQuery(query) : this.embedder.embed([query]).then(([v]) => v)).then((v) =>
-            v ? this.store.searchDense(v, filter, want) : [],
-          )
+        ? queryVector(this.embedder, query).then((v) => (v ? this.store.searchDense(v, filter, want) : []))
         : Promise.resolve([] as ScoredPoint[]),
     ]);
     const ranked = (l: ScoredPoint[]) => l.filter((s) => matches(s.point, q)).map((s) => ({ key: s.point.id, item: s.point }));

@@ -1,7 +1,7 @@
 // Hybrid search: lexical and dense candidates (same filters) fused by reciprocal rank, code-aware boosts, adjacent
 // hits merged into spans, a per-file cap, and every result explained.
 import { CHUNK_KINDS } from "../chunking/types.ts";
-import type { Embedder } from "../embedding/types.ts";
+import { queryVector, type Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import type { Point, ScoredPoint, SearchFilter, Store } from "../store/types.ts";
 import { boostFor } from "./boosts.ts";
@@ -96,9 +96,7 @@ export class SearchEngine {
 
   private async denseCandidates(text: string, filter: SearchFilter, k: number): Promise<ScoredPoint[]> {
     if (this.deps.embedder.dimension === 0 || !text.trim()) return [];
-    const { embedder } = this.deps;
-    const query = text.slice(0, 4000);
-    const vector = embedder.embedQuery ? await embedder.embedQuery(query) : (await embedder.embed([query]))[0];
+    const vector = await queryVector(this.deps.embedder, text.slice(0, 4000));
     if (!vector) return [];
     return this.deps.store.searchDense(vector, filter, k);
   }

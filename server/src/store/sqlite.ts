@@ -379,13 +379,7 @@ export class SqliteStore implements Store {
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const match = ftsQuery(this.informativeTerms(query));
     if (!match) return [];
-    const { sql, params } = compileFilter(filter, "c");
-    const { symbol, path: pathW, body } = FIELD_WEIGHTS;
-    const rows = this.stmt(
-      `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${symbol}, ${pathW}, ${body}) AS rank FROM chunks_fts
-         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
-    ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
-    return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
+    return this.ftsSearch(match, FIELD_WEIGHTS, filter, limit);
   }
 
   async searchPhrases(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
@@ -394,11 +388,16 @@ export class SqliteStore implements Store {
       .filter((p) => p.length > 1)
       .map((p) => `"${p.join(" ")}"`);
     if (!quoted.length) return [];
+    return this.ftsSearch(`body : (${quoted.join(" OR ")})`, { symbol: 0, path: 0, body: 1 }, filter, limit);
+  }
+
+  /** Chunks matching an FTS5 expression, best BM25 (with these field weights) first, within the filter. */
+  private ftsSearch(match: string, w: { symbol: number; path: number; body: number }, filter: SearchFilter, limit: number): ScoredPoint[] {
     const { sql, params } = compileFilter(filter, "c");
     const rows = this.stmt(
-      `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, 0, 0, 1) AS rank FROM chunks_fts
+      `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
          JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
-    ).all(`body : (${quoted.join(" OR ")})`, ...params, limit) as (ChunkRow & { rank: number })[];
+    ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
   }
 
