@@ -1,13 +1,14 @@
 // Quick full-index measurement for profiling work: wall time, CPU-seconds of the whole process (all threads), and a
 // one-file update, on any folder. The machine may be loaded, so MB per CPU-second is the steadier figure.
 //   node --import tsx bench/index/quick.ts DIR [--embedder none|model2vec]
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../../server/src/config/index.ts";
 import { openEngine } from "../../server/src/engine.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
+import { timeOneFileUpdates } from "./one-file.ts";
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const corpus = path.resolve(positionals[0] ?? "/tmp/ce-bench-corpus/packages");
@@ -22,14 +23,7 @@ const cpu = process.cpuUsage(cpu0);
 const cpuS = (cpu.user + cpu.system) / 1e6;
 const files = await engine.store.listFiles("quick");
 const mb = [...files.values()].reduce((a, f) => a + f.size, 0) / 1e6;
-const edits = [...files.values()].filter((f) => f.path.endsWith(".js") && f.size > 2000 && f.size < 20000).slice(0, 10);
-const oneFile: number[] = [];
-for (const f of edits) {
-  appendFileSync(path.join(corpus, f.path), `\n// quick edit ${Date.now()}\n`);
-  const t = performance.now();
-  await engine.indexer.updatePaths([f.path]);
-  oneFile.push(performance.now() - t);
-}
+const oneFile = await timeOneFileUpdates(engine, corpus, files, "quick edit");
 await engine.close();
 rmSync(storeDir, { recursive: true, force: true });
 oneFile.sort((a, b) => a - b);

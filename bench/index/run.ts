@@ -2,12 +2,13 @@
 // code (pinned npm packages installed into a temp folder), with ripgrep and a whole-file FTS5 index as baselines.
 //   npm run bench:index [-- --corpus DIR] [--modes lexical,model2vec] [--queries 200]
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CORPUS, ensureCorpus, PACKAGES, percentile, round } from "../lib/corpus.ts";
+import { timeOneFileUpdates } from "./one-file.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
@@ -49,14 +50,7 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
   const dbBytes = ["index.db", "index.db-wal"].reduce((a, f) => a + (existsSync(path.join(storeDir, f)) ? statSync(path.join(storeDir, f)).size : 0), 0);
 
   // Incremental: one changed file through the watcher's path, and a whole incremental scan.
-  const candidates = [...files.values()].filter((f) => f.path.endsWith(".js") && f.size > 2000 && f.size < 20000).slice(0, 10);
-  const oneFile: number[] = [];
-  for (const f of candidates) {
-    appendFileSync(path.join(corpus, f.path), `\n// bench edit ${Date.now()}\n`);
-    const t = performance.now();
-    await engine.indexer.updatePaths([f.path]);
-    oneFile.push(performance.now() - t);
-  }
+  const oneFile = await timeOneFileUpdates(engine, corpus, files, "bench edit");
   const ts = performance.now();
   const rescan = await engine.index();
   const rescanMs = performance.now() - ts;

@@ -11,6 +11,7 @@ import { createLogger } from "../../server/src/log/index.ts";
 import { SearchEngine } from "../../server/src/search/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import { loadInstances } from "./checkouts.ts";
+import { missReport } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,16 +46,7 @@ for (const inst of instances) {
     for (const r of res.results) if (!files.has(r.path)) files.set(r.path, r.score);
     dumped.push({ id: inst.instance_id, repo: inst.repo, base_commit: inst.base_commit, gold: inst.gold_files, files: [...files] });
   }
-  if (verbose && s.fileRank !== 1) {
-    process.stdout.write(`\n${inst.instance_id} file #${s.fileRank || "-"} fn #${s.funcRank ?? "·"} gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}\n  terms ${res.query.terms.slice(0, 40).join(" ")}\n`);
-    const seen = new Set<string>();
-    for (const r of res.results) {
-      if (seen.has(r.path)) continue;
-      seen.add(r.path);
-      if (seen.size > 6) break;
-      process.stdout.write(`  ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]\n`);
-    }
-  }
+  if (verbose && s.fileRank !== 1) process.stdout.write(`\n${inst.instance_id} file #${s.fileRank || "-"} fn #${s.funcRank ?? "·"}\n${missReport(inst, res)}`);
   await store.close();
 }
 const s = summarise(scores);

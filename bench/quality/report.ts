@@ -36,6 +36,21 @@ export interface RunRecord {
 
 const f1 = (x: number) => x.toFixed(1);
 
+/** An instance the engine did not rank first, for --verbose: gold, query terms, and the best result of its top files. */
+export function missReport(
+  inst: { gold_files: string[]; gold_spans: Record<string, string[]> },
+  res: { query: { terms: string[] }; results: { path: string; score: number; start_line: number; symbol_path: string; why: string[] }[] },
+): string {
+  const lines = [`   gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}`, `   terms ${res.query.terms.slice(0, 40).join(" ")}`];
+  const seen = new Set<string>();
+  for (const r of res.results) {
+    if (seen.has(r.path)) continue;
+    if (seen.add(r.path).size > 6) break;
+    lines.push(`   ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]`);
+  }
+  return lines.join("\n") + "\n";
+}
+
 function rowCells(name: string, n: number, s: Summary): string[] {
   return [name, String(n), f1(s.acc["@1"]!), f1(s.acc["@3"]!), f1(s.acc["@5"]!), f1(s.acc["@10"]!), s.mrr.toFixed(3), f1(s.funcAcc["@5"]!), f1(s.funcAcc["@10"]!)];
 }

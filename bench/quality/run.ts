@@ -12,7 +12,7 @@ import { createLogger } from "../../server/src/log/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import { Bm25Baseline } from "./baseline.ts";
 import { checkout, loadInstances, sample, selectInstances, type Instance } from "./checkouts.ts";
-import { runMarkdown, writeResults, type RepoRow, type RunRecord } from "./report.ts";
+import { missReport, runMarkdown, writeResults, type RepoRow, type RunRecord } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,10 +125,7 @@ async function main() {
       process.stdout.write(
         `${inst.instance_id.padEnd(34)} file #${String(engineScore.fileRank || "-").padEnd(3)} fn #${String(engineScore.funcRank ?? "·").padEnd(3)} | bm25 #${String(bm25Score.fileRank || "-").padEnd(3)} fn #${String(bm25Score.funcRank ?? "·").padEnd(3)} | index ${indexS.toFixed(1)} s (${rep.indexed} files) search ${searchMs.toFixed(0)} ms\n`,
       );
-      if (o.verbose && engineScore.fileRank !== 1) {
-        process.stdout.write(`   gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}\n   terms ${res.query.terms.slice(0, 30).join(" ")}\n`);
-        for (const r of res.results.slice(0, 6)) process.stdout.write(`   ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]\n`);
-      }
+      if (o.verbose && engineScore.fileRank !== 1) process.stdout.write(missReport(inst, res));
     }
     baseline.close();
     codeBaseline.close();
