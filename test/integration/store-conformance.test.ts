@@ -348,6 +348,26 @@ for (const backend of backends) {
         assert.deepEqual(hits.slice(0, 2).map((h) => h.point.path), ["hooks.py", "notes.py"]);
         assert.ok(hits[0]!.score > hits[1]!.score);
       });
+      it("a heavier query term outranks a lighter one", async () => {
+        const hits = await store.searchLexical({ terms: [{ term: "north", weight: 1 }, { term: "east", weight: 3 }] }, {}, 10);
+        assert.deepEqual(hits.slice(0, 2).map((h) => h.point.path), ["x.py", "y.py"]);
+        const flipped = await store.searchLexical({ terms: [{ term: "north", weight: 3 }, { term: "east", weight: 1 }] }, {}, 10);
+        assert.deepEqual(flipped.slice(0, 2).map((h) => h.point.path), ["y.py", "x.py"]);
+      });
+      it("a filter that passes only rows ranked far down still finds them, best first", async () => {
+        // Hundreds of strong matches elsewhere (symbol and body) rank above the two weak ones the filter keeps.
+        const crowd = Array.from({ length: 700 }, (_, i) =>
+          chunk({ repo: "crowd", path: `c${i}.py`, text: `def beacon():\n    return beacon(${i})`, symbol: "beacon" }),
+        );
+        await indexFiles(store, [
+          ...crowd,
+          chunk({ repo: "quiet", path: "far.py", text: "def far(x):\n    # a beacon, once, among many other words of a long comment\n    return x" }),
+          chunk({ repo: "quiet", path: "near.py", text: "def near(x):\n    # beacon beacon\n    return x" }),
+        ]);
+        const hits = await store.searchLexical({ terms: [{ term: "beacon", weight: 1 }] }, { repo: "quiet" }, 5);
+        assert.deepEqual(hits.map((h) => h.point.path), ["near.py", "far.py"]);
+        assert.equal((await store.searchLexical({ terms: [{ term: "beacon", weight: 1 }] }, { repo: "crowd" }, 600)).length, 600);
+      });
       it("a term no chunk has finds nothing; an empty query finds nothing", async () => {
         assert.deepEqual(await store.searchLexical({ terms: [{ term: "zzyzx", weight: 1 }] }, {}, 10), []);
         assert.deepEqual(await store.searchLexical({ terms: [] }, {}, 10), []);

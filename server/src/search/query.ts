@@ -122,9 +122,13 @@ function wantedKinds(text: string): Set<ChunkKind> {
   return wants;
 }
 
-const PATH_LIKE = /(?:[\w.-]+\/)*[\w-]+\.(?:py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg)\b/g;
+const FILE_EXTS = "py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg";
+const PATH_LIKE = new RegExp(String.raw`(?:[\w.-]+\/)*[\w-]+\.(?:${FILE_EXTS})\b`, "g");
+const FILE_EXT_AHEAD = new RegExp(String.raw`^\.(?:${FILE_EXTS})\b`);
 const DOTTED = /\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b/g;
 const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
+/** The interpreter's own library (`/usr/lib/python3.9/argparse.py`), not an installed package's folder. */
+const STDLIB_PATH = /[\/\\]lib[\/\\]python\d(?:\.\d+)?[\/\\](?!(?:site|dist)-packages[\/\\])/i;
 const TRACE_FRAME = /File "([^"]+)", line \d+, in ([\w<>]+)/g;
 /** pytest-style frames (`src/pkg/mod.py:123: in func`) and `path:line` mentions. */
 const TRACE_COLON = /((?:[\w.-]+\/)*[\w-]+\.py):\d+(?::\s*in\s+(\w+))?/g;
@@ -138,19 +142,31 @@ const EXCEPTION = /\b([A-Z]\w*(?:Error|Exception|Warning))\b/g;
 const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
 const BACKTICKS = /`([^`\n]{1,200})`/g;
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
+/** The code tokens of a text, and each hyphenated word (`re-writer`, `built-in`, `--collect-only`) joined, as code
+ * often spells it in one word: `AssertionRewriter`, `builtins`, `--collectonly`. */
+function wordsOf(text: string): string[] {
+  const out = tokenizeCode(text);
+  for (const m of text.matchAll(HYPHENATED)) out.push(m[1]!.replace(/-/g, "").toLowerCase());
+  return out;
+}
+
 /** Separators, hashes and hex addresses say nothing about code. */
 const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
 
 const TITLE_MAX_CHARS = 160;
+/** Words joined by hyphens, alone or as a command-line option: `re-writer`, `--collect-only`. */
+const HYPHENATED = /(?<![\w.\/-])-{0,2}([A-Za-z]{2,}(?:-[A-Za-z]{2,})+)(?![\w\/-])/g;
 
 const EXCEPTION_WEIGHT = 2.5;
 /** A query this long is an issue text or a log: environment dumps are taken out of it. */
 const LONG_TEXT_CHARS = 400;
 
 /** `numpy 1.18.1`, `attrs   19.1.0  py37_0  <pip>`: a line of a package list. */
-const PACKAGE_LINE = /^\s*[A-Za-z][\w.-]*\s+v?\d+(?:\.\w+)+\S*(?:\s+\S+){0,3}\s*$/;
+const PACKAGE_LINE = /^\s*[A-Za-z][\w.-]*(?:\s+|==)v?\d+(?:\.\w+)+\S*(?:\s+\S+){0,3}\s*$/;
 /** `numpy: 1.18.1`, `LC_ALL: None`, `python-bits: 64`: a line of a version report. */
 const VERSION_LINE = /^\s*[\w.-]+(?: [\w.-]+)?\s*:\s*(?:None|unknown|v?\d[\w.+-]*(?:\s*\(.*\))?)\s*$/i;
+/** A test runner's session header: `platform linux -- Python 3.7.5, pytest-5.3.2, ...`, `rootdir: /home/...`. */
+const SESSION_HEADER_LINE = /^\s*(?:platform \w+ -- Python \d|(?:rootdir|cachedir|plugins|configfile|inifile|testpaths)\s*:)/;
 /** Interpreter banners and list headers: `Python 3.6.4 |Anaconda ...|`, `Type 'copyright', ...`, `IPython 6.2.1 -- ...`. */
 const BANNER_LINE = /^\s*(?:Python \d+\.\d+\S*\s*[|(]|Type ["'](?:help|copyright)|IPython \d|\[(?:GCC|Clang|MSC)\b|Package\s+Version\b|Name\s+Version\s+Build\b|INSTALLED VERSIONS)/i;
 
@@ -161,7 +177,7 @@ const BANNER_LINE = /^\s*(?:Python \d+\.\d+\S*\s*[|(]|Type ["'](?:help|copyright
 export function withoutEnvironmentDumps(text: string): string {
   return text
     .split(/\r?\n/)
-    .filter((line) => !(PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line)))
+    .filter((line) => !(PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line) || SESSION_HEADER_LINE.test(line)))
     .join("\n");
 }
 /** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
@@ -186,6 +202,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
 
   for (const m of text.matchAll(TRACE_FRAME)) {
     paths.add(m[1]!.replace(/\\/g, "/"));
+    if (STDLIB_PATH.test(m[1]!)) continue;
     if (!m[2]!.startsWith("<")) {
       identifiers.add(m[2]!);
       frames.add(m[2]!);
@@ -221,10 +238,11 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     if (parts.length >= 2 && parts.every((p) => /^[a-z_][a-z0-9_]*$/.test(p))) paths.add(parts.join("/"));
   }
   for (const p of dottedParts) identifiers.add(p);
-  for (const m of text.matchAll(CODEY)) identifiers.add(m[0]);
+  // A name followed by a file extension (`__init__` of `pkg/__init__.py`) is a file's name, not a symbol's.
+  for (const m of text.matchAll(CODEY)) if (!FILE_EXT_AHEAD.test(text.slice(m.index! + m[0].length, m.index! + m[0].length + 8))) identifiers.add(m[0]);
   for (const m of text.matchAll(EXCEPTION)) identifiers.add(m[1]!);
 
-  const words = tokenizeCode(withoutEnvironmentPaths(text));
+  const words = wordsOf(withoutEnvironmentPaths(text));
   // An issue text: long, or several lines (a title over code or a log).
   const long = words.length > 40 || text.trim().split("\n").length >= 3;
   const freq = new Map<string, number>();
@@ -233,13 +251,13 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
   if (long) {
     // An issue's title names its subject; a first line that runs on is prose, not a title.
     const first = text.split("\n").find((l) => l.trim()) ?? "";
-    if (first.length <= TITLE_MAX_CHARS) for (const t of tokenizeCode(first)) bump(t, 3);
-    for (const m of text.matchAll(BACKTICKS)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.75);
+    if (first.length <= TITLE_MAX_CHARS) for (const t of wordsOf(first)) bump(t, 3);
+    for (const m of text.matchAll(BACKTICKS)) for (const t of wordsOf(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
-    for (const m of text.matchAll(FENCE)) for (const t of tokenizeCode(m[1]!)) bump(t, 1.5);
+    for (const m of text.matchAll(FENCE)) for (const t of wordsOf(m[1]!)) bump(t, 1.5);
     // The error an issue reports names what failed: its words weigh like the title's, names quoted in it are code.
     for (const m of text.matchAll(EXCEPTION_LINE)) {
-      for (const t of tokenizeCode(m[1]!)) bump(t, EXCEPTION_WEIGHT);
+      for (const t of wordsOf(m[1]!)) bump(t, EXCEPTION_WEIGHT);
       for (const q of m[1]!.matchAll(QUOTED)) identifiers.add(q[1]!);
     }
   }

@@ -54,16 +54,16 @@ function toPoint(r: ChunkRow): Point {
   };
 }
 
-/** FTS5 MATCH text: each term quoted; a query weight of w repeats the term, since bm25() sums over phrases. */
-export function ftsQuery(q: LexicalQuery): string {
-  const parts: string[] = [];
-  for (const { term, weight } of q.terms) {
-    if (!/^[\p{L}\p{N}_$]+$/u.test(term)) continue;
-    const reps = Math.max(1, Math.min(4, Math.round(weight)));
-    for (let i = 0; i < reps; i++) parts.push(`"${term}"`);
-  }
-  return parts.join(" OR ");
+/** A term FTS5 can take quoted as it is (what the code tokenizer emits). */
+const FTS_TOKEN = /^[\p{L}\p{N}_$]+$/u;
+
+/** A lexical term's multiplier: its query weight, rounded, from 1 to 4. */
+function termRepeats(weight: number): number {
+  return Math.max(1, Math.min(4, Math.round(weight)));
 }
+
+/** Rows scored per batch when the ranked candidates are read back and filtered. */
+const FETCH_BATCH = 512;
 
 /** Queries with more terms than this are pruned by document frequency before they reach FTS5. */
 const PRUNE_ABOVE = 12;
@@ -376,15 +376,43 @@ export class SqliteStore implements Store {
       .slice(0, limit);
   }
 
+  /**
+   * BM25 over the weighted terms, one FTS5 pass per term summed here: bm25() of an OR query is the sum of its
+   * phrases' scores, so this ranks exactly as `"a" OR "a" OR "b" ...` (a term repeated by its weight) would, but
+   * FTS5 scores each matching row once per term instead of once per phrase of the whole query, each time reading the
+   * row's column sizes: about 50 ms instead of 70 over sympy's 55k chunks. The filter is applied to the ranked rows,
+   * best first, until `limit` pass.
+   */
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
-    const match = ftsQuery(this.informativeTerms(query));
-    if (!match) return [];
-    return this.ftsSearch(match, FIELD_WEIGHTS, filter, limit);
+    const terms = this.informativeTerms(query).terms.filter((t) => FTS_TOKEN.test(t.term));
+    if (!terms.length) return [];
+    const w = FIELD_WEIGHTS;
+    const one = this.stmt(`SELECT rowid, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) FROM chunks_fts WHERE chunks_fts MATCH ?`).raw(true);
+    const scores = new Map<number, number>();
+    for (const { term, weight } of terms) {
+      const times = termRepeats(weight);
+      for (const [rowid, rank] of one.all(`"${term}"`) as [number, number][]) scores.set(rowid, (scores.get(rowid) ?? 0) - times * rank);
+    }
+    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+    const { sql, params } = compileFilter(filter, "c");
+    const out: ScoredPoint[] = [];
+    for (let i = 0; i < ranked.length && out.length < limit; i += FETCH_BATCH) {
+      const batch = ranked.slice(i, i + FETCH_BATCH);
+      const rows = this.db
+        .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.rowid IN (${batch.map(() => "?").join(",")}) AND ${sql}`)
+        .all(...batch.map(([rowid]) => rowid), ...params) as ChunkRow[];
+      const byRow = new Map(rows.map((r) => [r.rowid, r]));
+      for (const [rowid, score] of batch) {
+        const r = byRow.get(rowid);
+        if (r) out.push({ point: toPoint(r), score });
+      }
+    }
+    return out.slice(0, limit);
   }
 
   async searchPhrases(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const quoted = phrases
-      .map((p) => p.filter((t) => /^[\p{L}\p{N}_$]+$/u.test(t)))
+      .map((p) => p.filter((t) => FTS_TOKEN.test(t)))
       .filter((p) => p.length > 1)
       .map((p) => `"${p.join(" ")}"`);
     if (!quoted.length) return [];
