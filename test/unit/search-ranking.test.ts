@@ -58,6 +58,16 @@ describe("ranking an issue text", () => {
     assert.ok(!boostFor(point("sympy/matrices/matrices.py", "MatrixBase.cols"), q).why.some((w) => w.startsWith("file name in query")));
   });
 
+  it("down-ranks vendored code, including Python's `pkg/packages/` convention, but not a monorepo's packages/", () => {
+    const q = parseQuery("urllib3 exceptions pass through the requests API");
+    for (const vendored of ["requests/packages/urllib3/exceptions.py", "pip/_vendor/rich/text.py", "third_party/zlib/zlib.c"]) {
+      assert.ok(boostFor(point(vendored), q).why.includes("vendored code down-ranked"), vendored);
+    }
+    for (const own of ["requests/adapters.py", "packages/core/src/index.ts", "web/packages/ui/button.tsx"]) {
+      assert.ok(!boostFor(point(own), q).why.includes("vendored code down-ranked"), own);
+    }
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");
@@ -116,6 +126,54 @@ describe("reading an issue text", () => {
     const q = parseQuery("KeyError in lookup\n\n~/site-packages/seaborn/_core.py in _lookup_single(self, key)\n--> 144 value = self.lookup_table[key]\n");
     assert.ok(q.paths.includes("~/site-packages/seaborn/_core.py"));
     assert.ok(q.identifiers.includes("_lookup_single"));
+  });
+
+  it("leaves pip freeze lines and a test run's session header out", () => {
+    const issue = [
+      "Wrong path to test file when directory changed in fixture",
+      "Files are shown relative to the new directory when the working directory is changed in a fixture. This makes it",
+      "impossible to jump to the error, as the editor is unaware of the change. The displayed directory should stay",
+      "relative to the original directory. Here is what the run prints, with the versions installed:",
+      "```",
+      "attrs==19.3.0",
+      "pluggy==0.13.1",
+      "platform linux -- Python 3.7.5, pytest-5.3.2, py-1.8.1, pluggy-0.13.1",
+      "rootdir: /home/lhn/src/pytest_path_error",
+      "```",
+    ].join("\n");
+    const terms = new Set(parseQuery(issue).terms.map((t) => t.term));
+    for (const gone of ["attrs", "pluggy", "platform", "rootdir", "lhn"]) assert.ok(!terms.has(gone), gone);
+    assert.ok(terms.has("fixture"));
+  });
+
+  it("does not take a file's name for a symbol (`__init__` of `a/__init__.py`)", () => {
+    const q = parseQuery("Linting fails if module contains module of the same name\nrunning `pylint a` fails:\nUnable to load file a/__init__.py\n");
+    assert.ok(!q.identifiers.includes("__init__"));
+    assert.ok(!boostFor(point("pylint/lint/pylinter.py", "PyLinter.__init__"), q).why.some((w) => w.startsWith("symbol match")));
+    assert.ok(parseQuery("the override of __init__ drops kwargs\nclass A:\n    def __init__(self): ...\n").identifiers.includes("__init__"));
+  });
+
+  it("does not take the standard library's frames for the project's", () => {
+    const issue = [
+      "config regex with \\p{Han} throws",
+      "Traceback (most recent call last):",
+      '  File "/venv/lib/python3.9/site-packages/pylint/config/arguments_manager.py", line 244, in _parse_configuration_file',
+      "    self.config, parsed_args = self._arg_parser.parse_known_args(",
+      '  File "/usr/local/Cellar/python@3.9/3.9.13_1/Frameworks/Python.framework/Versions/3.9/lib/python3.9/argparse.py", line 2007, in consume_optional',
+      "    take_action(action, args, option_string)",
+      "re.error: bad escape \\p at position 1",
+    ].join("\n");
+    const q = parseQuery(issue);
+    assert.ok(q.identifiers.includes("_parse_configuration_file"), "the project's frame");
+    const w = new Map(q.terms.map((t) => [t.term, t.weight]));
+    assert.ok(w.get("_parse_configuration_file")! > w.get("consume_optional")!, "argparse's frame weighs as a name, not as a frame");
+  });
+
+  it("also reads a hyphenated word as one (`re-writer`, `--collect-only`), as code spells it", () => {
+    const q = parseQuery("Unroll all/any calls in the assertion re-writer\nI run `--collect-only` very often.\nThe built-in functions are great.\n");
+    const terms = new Set(q.terms.map((t) => t.term));
+    for (const joined of ["rewriter", "collectonly", "builtin"]) assert.ok(terms.has(joined), joined);
+    assert.ok(terms.has("writer") && terms.has("collect"), "the parts stay");
   });
 
   it("turns the reported error message into phrases, and names quoted in it into identifiers", () => {
