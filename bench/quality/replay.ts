@@ -37,7 +37,7 @@ for (const inst of instances) {
   const store = openSqliteStore(file, log);
   const search = new SearchEngine({ store, embedder, log, defaultRepo: inst.repo.split("/")[1]! });
   const t = performance.now();
-  const res = await search.search(inst.query, { limit: 60, perFileCap: 5 });
+  const res = await search.search(inst.query, { limit: Number(get("limit") ?? 60), perFileCap: 5 });
   times.push(performance.now() - t);
   const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
   scores.push({ ...s, id: inst.instance_id, repo: inst.repo });

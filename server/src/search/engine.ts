@@ -15,7 +15,7 @@ export interface SearchOptions {
   filter?: SearchFilter;
   /** At most this many results from one file (default 3). */
   perFileCap?: number;
-  /** Candidates taken from each list before fusion (default 150). */
+  /** Candidates taken from each list before fusion (default 300, or 5 x limit). */
   candidates?: number;
   /** Include memories (kind=memory) among the results; default code only. */
   includeMemories?: boolean;
@@ -45,7 +45,7 @@ export class SearchEngine {
     const limit = Math.max(1, Math.min(opts.limit ?? 10, 200));
     const q = parseQuery(raw);
     const filter = this.effectiveFilter(q.filter, opts);
-    const candidates = opts.candidates ?? Math.max(150, limit * 5);
+    const candidates = opts.candidates ?? Math.max(LEXICAL_CANDIDATES, limit * 5);
 
     const store = this.deps.store;
     const [lexical, dense, phrase] = await Promise.all([
@@ -147,6 +147,12 @@ export class SearchEngine {
     return hits.sort((a, b) => b.score - a.score);
   }
 }
+
+/**
+ * Lexical candidates taken however few results are asked for: file evidence and tested-by links are read from the
+ * candidates, so a short list (10 results) must rank from the same pool as a long one.
+ */
+const LEXICAL_CANDIDATES = 300;
 
 /** Chunks taken that hold a message the query quotes, and the weight of that evidence next to the best lexical hit. */
 const PHRASE_CANDIDATES = 50;
