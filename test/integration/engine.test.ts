@@ -204,3 +204,32 @@ describe("bad inputs", () => {
     }
   });
 });
+
+describe("a matching test file is evidence for the module it tests", () => {
+  let dir: string;
+  let cleanup: () => void;
+  let engine: Engine;
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    writeTree(dir, {
+      // Two modules named matrices.py; the test that matches is the assumptions package's.
+      "pkg/assumptions/handlers/matrices.py": "def ask_square(expr):\n    return expr.shape[0] == expr.shape[1]\n",
+      "pkg/matrices/matrices.py": "class MatrixBase:\n    def shape(self):\n        return (self.rows, self.cols)\n",
+      "pkg/assumptions/tests/test_matrices.py":
+        "def test_invertible_square():\n    assert ask(Q.invertible(X)) is None\n    assert ask(Q.square(X))\n\ndef test_invertible_square_again():\n    assert ask(Q.invertible(Y))\n",
+    });
+    engine = await lexicalEngine(dir);
+    await engine.index();
+  });
+  after(async () => {
+    await engine.close();
+    cleanup();
+  });
+
+  it("links a test to the module of its own package, not to every file of the same name", async () => {
+    const { results } = await engine.search.search("ask invertible square of a matrix shape", { limit: 20 });
+    const why = (p: string) => results.find((r) => r.path === p)?.why ?? [];
+    assert.ok(why("pkg/assumptions/handlers/matrices.py").includes("tested by pkg/assumptions/tests/test_matrices.py"), JSON.stringify(results.map((r) => [r.path, r.why])));
+    assert.ok(!why("pkg/matrices/matrices.py").some((w) => w.startsWith("tested by")), "another package's matrices.py");
+  });
+});

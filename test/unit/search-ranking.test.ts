@@ -68,6 +68,14 @@ describe("ranking an issue text", () => {
     }
   });
 
+  it("does not take the last folder of a named module (`sympy.vector`) for a file's name, nor boost what lies under it", () => {
+    const q = parseQuery("pretty printing of vectors is broken\nfrom sympy.vector import CoordSys3D\nthe vector prints twice in a pretty print\n");
+    const inside = boostFor(point("sympy/vector/vector.py", "Vector"), q);
+    assert.ok(!inside.why.some((w) => w.startsWith("file name in query") || w.includes("module named")), inside.why.join("; "));
+    assert.ok(boostFor(point("sympy/printing/pretty/pretty.py", "PrettyPrinter"), q).why.includes("file name in query: pretty"));
+    assert.ok(boostFor(point("sympy/vector.py"), parseQuery("import sympy.vector fails\nwith a long enough text")).why[0]!.startsWith("module named"));
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

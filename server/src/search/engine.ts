@@ -179,7 +179,7 @@ const TESTED_SUBJECT = 0.6;
  */
 function addTestedSubjects(hits: Hit[]): void {
   const stemOf = (p: string) => p.slice(p.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "").toLowerCase();
-  const bestTest = new Map<string, { score: number; path: string }>();
+  const tests = new Map<string, { score: number; path: string; root: string }[]>();
   for (const h of hits) {
     if (h.point.kind !== "test") continue;
     const stem = stemOf(h.point.path);
@@ -187,18 +187,32 @@ function addTestedSubjects(hits: Hit[]): void {
     // Only a file named after its subject (`test_skipping.py`), not a fixture module (`__init__.py`, `conftest.py`).
     if (subject === stem || subject.length < 4) continue;
     const raw = h.components.base!;
-    if ((bestTest.get(subject)?.score ?? 0) < raw) bestTest.set(subject, { score: raw, path: h.point.path });
+    const root = testedRoot(h.point.path);
+    const list = tests.get(subject) ?? tests.set(subject, []).get(subject)!;
+    const same = list.find((t) => t.root === root);
+    if (!same) list.push({ score: raw, path: h.point.path, root });
+    else if (same.score < raw) Object.assign(same, { score: raw, path: h.point.path });
   }
-  if (!bestTest.size) return;
+  if (!tests.size) return;
   for (const h of hits) {
     if (h.point.kind !== "code") continue;
-    const t = bestTest.get(stemOf(h.point.path));
+    // The test of this module: one in the same package (`sympy/core/tests/test_expr.py` tests `sympy/core/expr.py`,
+    // not `sympy/physics/expr.py`), the best scoring if several are.
+    let t: { score: number; path: string } | undefined;
+    for (const c of tests.get(stemOf(h.point.path)) ?? []) if (h.point.path.startsWith(c.root) && (!t || c.score > t.score)) t = c;
     if (!t) continue;
     const extra = TESTED_SUBJECT * t.score;
     h.score += extra;
     h.components.tested_by = extra;
     h.why.push(`tested by ${t.path}`);
   }
+}
+
+/** The folder a test's subject lives under: the test's folder above its `tests/` (`sympy/core/tests/x` -> `sympy/core/`). */
+function testedRoot(testPath: string): string {
+  const dirs = testPath.split("/").slice(0, -1);
+  const at = dirs.findLastIndex((d) => /^(?:tests?|testing|__tests__|spec)$/i.test(d));
+  return at < 0 ? dirs.join("/") + (dirs.length ? "/" : "") : dirs.slice(0, at).join("/") + (at > 0 ? "/" : "");
 }
 
 /**
