@@ -368,6 +368,14 @@ for (const backend of backends) {
         assert.deepEqual(hits.map((h) => h.point.path), ["near.py", "far.py"]);
         assert.equal((await store.searchLexical({ terms: [{ term: "beacon", weight: 1 }] }, { repo: "crowd" }, 600)).length, 600);
       });
+      it("a filter that passes every row does not change the ranking", async () => {
+        const query = { terms: [{ term: "register_hook", weight: 2 }, { term: "hook", weight: 1 }, { term: "north", weight: 3 }, { term: "east", weight: 1.4 }] };
+        const open = await store.searchLexical(query, {}, 10);
+        const globbed = await store.searchLexical(query, { path_glob: "**" }, 10);
+        assert.ok(open.length >= 4);
+        assert.deepEqual(globbed.map((h) => h.point.path), open.map((h) => h.point.path));
+        for (const [i, h] of open.entries()) assert.ok(Math.abs(h.score - globbed[i]!.score) < 1e-6 * Math.abs(h.score), `${h.point.path}: ${h.score} vs ${globbed[i]!.score}`);
+      });
       it("a term no chunk has finds nothing; an empty query finds nothing", async () => {
         assert.deepEqual(await store.searchLexical({ terms: [{ term: "zzyzx", weight: 1 }] }, {}, 10), []);
         assert.deepEqual(await store.searchLexical({ terms: [] }, {}, 10), []);

@@ -377,15 +377,21 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * BM25 over the weighted terms, one FTS5 pass per term summed here: bm25() of an OR query is the sum of its
-   * phrases' scores, so this ranks exactly as `"a" OR "a" OR "b" ...` (a term repeated by its weight) would, but
-   * FTS5 scores each matching row once per term instead of once per phrase of the whole query, each time reading the
-   * row's column sizes: about 50 ms instead of 70 over sympy's 55k chunks. The filter is applied to the ranked rows,
-   * best first, until `limit` pass.
+   * BM25 over the weighted terms. bm25() of an OR query is the sum of its phrases' scores, and a term's weight
+   * repeats it (`"a" OR "a" OR "b"`). Under a selective filter (a folder, a glob, memories only) that one query runs
+   * with the filter in SQL. Otherwise the same ranking is summed here from one FTS5 pass per term, and the filter is
+   * applied to the ranked rows, best first, until `limit` pass: FTS5 then scores each matching row once per term
+   * rather than once per phrase of the whole query, each time reading the row's column sizes (about 50 ms instead of
+   * 70 over sympy's 55k chunks).
    */
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const terms = this.informativeTerms(query).terms.filter((t) => FTS_TOKEN.test(t.term));
     if (!terms.length) return [];
+    const { sql, params, selective } = compileFilter(filter, "c");
+    if (selective) {
+      const or = terms.flatMap(({ term, weight }) => Array<string>(termRepeats(weight)).fill(`"${term}"`)).join(" OR ");
+      return this.ftsSearch(or, FIELD_WEIGHTS, filter, limit);
+    }
     const w = FIELD_WEIGHTS;
     const one = this.stmt(`SELECT rowid, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) FROM chunks_fts WHERE chunks_fts MATCH ?`).raw(true);
     const scores = new Map<number, number>();
@@ -394,7 +400,6 @@ export class SqliteStore implements Store {
       for (const [rowid, rank] of one.all(`"${term}"`) as [number, number][]) scores.set(rowid, (scores.get(rowid) ?? 0) - times * rank);
     }
     const ranked = [...scores].sort((a, b) => b[1] - a[1]);
-    const { sql, params } = compileFilter(filter, "c");
     const out: ScoredPoint[] = [];
     for (let i = 0; i < ranked.length && out.length < limit; i += FETCH_BATCH) {
       const batch = ranked.slice(i, i + FETCH_BATCH);
