@@ -1,5 +1,5 @@
 // What the Qdrant stub evaluates, written from Qdrant's documented behaviour: filters (must / must_not /
-// should, match value / any / text, has_id, arrays match by any element), cosine and IDF-weighted sparse
+// should, match value / any / text / phrase, has_id, arrays match by any element), cosine and IDF-weighted sparse
 // scoring, id-ordered scrolling and facets. A model of Qdrant for tests, not Qdrant: the real server is
 // checked by the conformance suite where QDRANT_URL is set.
 
@@ -26,6 +26,17 @@ function conditionHolds(p: StoredPoint, c: any): boolean {
     const values = fieldValues(p, c.key);
     if ("value" in c.match) return values.some((v) => v === c.match.value);
     if ("any" in c.match) return values.some((v) => c.match.any.includes(v));
+    if ("phrase" in c.match) {
+      // A full-text index with phrase matching: the phrase's tokens consecutive, in order, among the field's tokens
+      // (the whitespace tokenizer, lower-cased).
+      const want = String(c.match.phrase).toLowerCase().split(/\s+/).filter(Boolean);
+      return values.some((v) => {
+        if (typeof v !== "string") return false;
+        const tokens = v.toLowerCase().split(/\s+/).filter(Boolean);
+        for (let i = 0; i + want.length <= tokens.length; i++) if (want.every((w, j) => tokens[i + j] === w)) return true;
+        return false;
+      });
+    }
     if ("text" in c.match) {
       // Without a full-text index: every word of the query must occur in the text as a substring.
       const words = String(c.match.text).split(/\s+/).filter(Boolean);

@@ -9,6 +9,7 @@ import { initCollection, openQdrantStore, type QdrantStore, type QdrantStoreOpti
 import { META_ID, fileRecordId } from "../../server/src/store/qdrant/payload.ts";
 import { backoffDelay } from "../../server/src/store/qdrant/retry.ts";
 import { documentVector, queryVector } from "../../server/src/store/qdrant/sparse.ts";
+import { tokenizeCode } from "../../server/src/text/index.ts";
 import type { FileRecord, Point, SearchFilter } from "../../server/src/store/types.ts";
 import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
 
@@ -52,7 +53,7 @@ function file(path: string, chunks: number): FileRecord {
 
 /** A collection that ensure() has created before, so a test starts from a ready store. */
 function readyCollection(): void {
-  stub.addCollection("codebase", DENSE_CONFIG, ["repo", "path", "path_prefixes", "language", "kind", "symbol", "ext", "indexed_at"]);
+  stub.addCollection("codebase", DENSE_CONFIG, ["repo", "path", "path_prefixes", "language", "kind", "symbol", "ext", "indexed_at", "body_tokens"]);
   stub.putPoint("codebase", { id: META_ID, payload: { kind: "meta", embedder: SCHEMA.embedder, dimension: 4, layout: 1 } });
 }
 
@@ -87,12 +88,15 @@ describe("collection schema", () => {
     assert.deepEqual(create!.body, { vectors: {}, sparse_vectors: { lex: { modifier: "idf", index: { on_disk: false } } } });
   });
 
-  test("payload indexes are created (keyword on repo, path, language, kind, symbol; prefixes and ext; indexed_at for ordering), each awaited", async () => {
+  test("payload indexes are created (keyword on repo, path, language, kind, symbol; prefixes and ext; indexed_at for ordering; body tokens for phrases), each awaited", async () => {
     await open().ensure(SCHEMA);
     const indexes = stub.find("PUT", /^\/collections\/codebase\/index$/);
     assert.deepEqual(
       indexes.map((r) => [r.body.field_name, r.body.field_schema]),
-      [["repo", "keyword"], ["path", "keyword"], ["path_prefixes", "keyword"], ["language", "keyword"], ["kind", "keyword"], ["symbol", "keyword"], ["ext", "keyword"], ["indexed_at", "float"]],
+      [
+        ["repo", "keyword"], ["path", "keyword"], ["path_prefixes", "keyword"], ["language", "keyword"], ["kind", "keyword"], ["symbol", "keyword"], ["ext", "keyword"], ["indexed_at", "float"],
+        ["body_tokens", { type: "text", tokenizer: "whitespace", lowercase: true, phrase_matching: true }],
+      ],
     );
     for (const r of indexes) assert.equal(r.query.wait, "true");
   });
@@ -109,7 +113,7 @@ describe("collection schema", () => {
     stub.putPoint("codebase", { id: META_ID, payload: { kind: "meta", embedder: SCHEMA.embedder, dimension: 4 } });
     assert.deepEqual(await open().ensure(SCHEMA), { status: "ok" });
     assert.equal(stub.find("PUT", /^\/collections\/codebase$/).length, 0);
-    assert.deepEqual(stub.find("PUT", /\/index$/).map((r) => r.body.field_name), ["ext", "indexed_at"]);
+    assert.deepEqual(stub.find("PUT", /\/index$/).map((r) => r.body.field_name), ["ext", "indexed_at", "body_tokens"]);
   });
 
   test("a dimension change is reported as a mismatch and nothing is written", async () => {
@@ -270,6 +274,42 @@ describe("searches", () => {
   });
 });
 
+describe("phrase search", () => {
+  const body = (text: string) => ({ text, lexical: { symbol: [], path: [], body: tokenizeCode(text) } });
+  test("matches each quoted phrase on the body's code tokens, scores rarer phrases higher, and skips phrases in too many chunks", async () => {
+    readyCollection();
+    const store = open();
+    const common = Array.from({ length: 300 }, (_, i) => chunk(`src/c${i}.py`, 1, body(`value error raised here ${i}`)));
+    await store.upsertPoints([
+      ...common,
+      chunk("src/point.py", 1, body("raise ValueError('Imaginary coordinates are not permitted.')")),
+      chunk("src/other.py", 1, body("# imaginary coordinates of points\nraise ValueError('value error raised here')")),
+    ]);
+    const phrases = [["imaginary", "coordinates", "permitted"], ["imaginary", "coordinates"], ["value", "error", "raised"]];
+    const hits = await store.searchPhrases(phrases, { repo: "r" }, 10);
+    assert.deepEqual(hits.map((h) => h.point.path), ["src/point.py", "src/other.py"], "the common phrase (301 chunks) is not read");
+    assert.ok(hits[0]!.score > hits[1]!.score);
+    const counts = stub.find("POST", /\/points\/count$/).map((r) => r.body.filter.must.at(-1));
+    assert.deepEqual(counts.filter((c: any) => c.key === "body_tokens").map((c: any) => c.match.phrase).sort(), ["imaginary coordinates", "imaginary coordinates permitted", "value error raised"]);
+    assert.deepEqual(await store.searchPhrases([["permitted", "coordinates", "imaginary"]], {}, 10), [], "order matters");
+    assert.deepEqual(await store.searchPhrases([["imaginary", "coordinates"]], { path_glob: "src/other.py" }, 10).then((h) => h.map((x) => x.point.path)), ["src/other.py"]);
+  });
+});
+
+describe("phrase search on a server without phrase matching", () => {
+  test("ensure goes on without the phrase index, and a refused phrase match loses only that signal", async () => {
+    stub.on("PUT", /\/index$/, (r) => (r.body.field_name === "body_tokens" ? { status: 400, error: "Format error in JSON body: unknown field `phrase_matching`" } : undefined));
+    const store = open();
+    assert.deepEqual(await store.ensure(SCHEMA), { status: "created" });
+    stub.on("POST", /\/points\/count$/, (r) => (JSON.stringify(r.body).includes("phrase") ? { status: 400, error: "Bad request: phrase match needs a text index with phrase_matching" } : undefined));
+    assert.deepEqual(await store.searchPhrases([["a", "b", "c"]], {}, 5), []);
+    const asked = stub.requests.length;
+    assert.deepEqual(await store.searchPhrases([["a", "b", "c"]], {}, 5), []);
+    assert.equal(stub.requests.length, asked, "not asked again for a while");
+    assert.deepEqual(await store.searchLexical({ terms: [{ term: "a", weight: 1 }] }, {}, 5), []);
+  });
+});
+
 describe("writes", () => {
   test("replaceFile upserts in batches (wait), deletes the file's stale points, and records the file last", async () => {
     readyCollection();
@@ -343,6 +383,7 @@ describe("writes", () => {
     assert.deepEqual(put!.body.points[0].vector.dense, [1, 0, 0, 0.25]);
     assert.equal(put!.body.points[0].payload.path, "lib/new.ts");
     assert.deepEqual(put!.body.points[0].payload.path_prefixes, ["lib"]);
+    assert.equal(put!.body.points[0].payload.body_tokens, "registerhook register hook", "phrase tokens rebuilt from the text");
     const [del] = stub.find("POST", /\/points\/delete$/);
     assert.deepEqual(del!.body.filter.must_not[0], { has_id: [newId, fileRecordId("r", "lib/new.ts")] });
     assert.equal(record!.body.points[0].payload.path, "lib/new.ts");

@@ -3,14 +3,14 @@
 import type { Schemas } from "@qdrant/js-client-rest";
 import type { IndexSchema, SchemaCheck } from "../types.ts";
 import type { Connection } from "./connection.ts";
-import { DENSE, LEX, META_ID, metaStruct } from "./payload.ts";
+import { BODY_TOKENS, DENSE, LEX, META_ID, metaStruct } from "./payload.ts";
 
 export interface CollectionOptions {
   /** Dense vectors and the sparse index on disk (memory-mapped) instead of in RAM. */
   onDisk?: boolean;
 }
 
-type FieldSchema = "keyword" | "integer" | "float";
+type FieldSchema = "keyword" | "integer" | "float" | Schemas["TextIndexParams"];
 
 /** Filters stay fast on these; `indexed_at` (float, range) lets stats read a repo's newest file without a scan. */
 export const PAYLOAD_INDEXES: readonly (readonly [string, FieldSchema])[] = [
@@ -22,7 +22,12 @@ export const PAYLOAD_INDEXES: readonly (readonly [string, FieldSchema])[] = [
   ["symbol", "keyword"],
   ["ext", "keyword"],
   ["indexed_at", "float"],
+  // Our code tokens, split on whitespace, with positions: phrase search (Qdrant >= 1.15).
+  [BODY_TOKENS, { type: "text", tokenizer: "whitespace", lowercase: true, phrase_matching: true }],
 ];
+
+/** Indexes a server may lack the feature for: without them only a ranking signal is lost, so ensure goes on. */
+const OPTIONAL_INDEXES = new Map([[BODY_TOKENS, "phrase search (quoted error messages) needs Qdrant 1.15 or newer"]]);
 
 export function collectionBody(schema: IndexSchema, opts: CollectionOptions): Schemas["CreateCollection"] {
   const onDisk = opts.onDisk ?? false;
@@ -49,9 +54,12 @@ export async function createCollection(conn: Connection, name: string, schema: I
 export async function ensurePayloadIndexes(conn: Connection, name: string, present: Set<string>): Promise<void> {
   for (const [field, fieldSchema] of PAYLOAD_INDEXES) {
     if (present.has(field)) continue;
-    await conn.call(`create payload index ${name}.${field}`, (c) =>
+    const create = conn.call(`create payload index ${name}.${field}`, (c) =>
       c.createPayloadIndex(name, { field_name: field, field_schema: fieldSchema, wait: true }),
     );
+    const optional = OPTIONAL_INDEXES.get(field);
+    if (!optional) await create;
+    else await create.catch((err: unknown) => conn.log.warn(`qdrant payload index ${field} not created: ${optional}`, { url: conn.url, collection: name, error: String(err) }));
   }
 }
 

@@ -8,6 +8,8 @@ import { documentVector, type SparseVector } from "./sparse.ts";
 
 export const DENSE = "dense";
 export const LEX = "lex";
+/** Payload field with the body's code tokens, space-separated, for phrase matching (a whitespace-tokenized text index). */
+export const BODY_TOKENS = "body_tokens";
 
 /** Payload `kind` of the bookkeeping points, which carry no vectors and so never appear in searches. */
 export const FILE_KIND = "file";
@@ -51,6 +53,7 @@ export function toPointStruct(p: Point, dimension: number, sparse: SparseVector 
     end_line: p.end_line,
     text: p.text,
     file_hash: p.file_hash,
+    [BODY_TOKENS]: p.lexical.body.join(" "),
   };
   if (p.metadata) payload.metadata = p.metadata;
   if (p.created_at) payload.created_at = p.created_at;

@@ -18,7 +18,7 @@ import type {
 import { dropCollection, ensureCollection, createCollection, type CollectionOptions } from "./collection.ts";
 import { connect, type Connection, type ConnectionOptions } from "./connection.ts";
 import { translateFilter, withConditions, type QdrantFilter } from "./filter.ts";
-import { DENSE, FILE_KIND, LEX, fileRecordId, fileRecordStruct, fromPayload, toFileRecord, toPointStruct, type PointStruct } from "./payload.ts";
+import { BODY_TOKENS, DENSE, FILE_KIND, LEX, fileRecordId, fileRecordStruct, fromPayload, toFileRecord, toPointStruct, type PointStruct } from "./payload.ts";
 import { CHECK_CLUSTER, QdrantStoreError } from "./retry.ts";
 import { documentVector, queryVector, type SparseVector } from "./sparse.ts";
 
@@ -37,6 +37,9 @@ export interface QdrantStoreOptions extends ConnectionOptions, CollectionOptions
 
 type Condition = Schemas["Condition"];
 const PATHS_PER_DELETE = 256;
+/** A quoted phrase held by more chunks than this is too common to tell which code raises the message. */
+const PHRASE_MAX_POINTS = 256;
+const PHRASES_OFF_MS = 5 * 60_000;
 const SCROLL_PAGE = 512;
 
 const match = (key: string, value: string): Condition => ({ key, match: { value } });
@@ -51,6 +54,8 @@ export class QdrantStore implements Store {
   private readonly scanLimit: number;
   /** Dense size of the collection; learnt from `ensure` or read on first need. */
   private dimension: number | undefined;
+  /** Until when phrase search is skipped, after the server refused or failed a phrase match. */
+  private phrasesOffUntil = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -176,8 +181,9 @@ export class QdrantStore implements Store {
     // Vectors are read back and reused: a move never re-embeds. Path tokens change, so `lex` is rebuilt.
     const moved = records.map((r) => {
       const point = { ...fromPayload(r.id, r.payload, r.vector), path: to.path };
-      const sparse: SparseVector = documentVector(lexicalFields(point));
-      return toPointStruct({ ...point, id: rekey(point) }, dimension, sparse);
+      const lexical = lexicalFields(point);
+      const sparse: SparseVector = documentVector(lexical);
+      return toPointStruct({ ...point, lexical, id: rekey(point) }, dimension, sparse);
     });
     await this.upsert(this.collection, moved);
     const keep = [...moved.map((s) => String(s.id)), fileRecordId(repo, to.path)];
@@ -242,6 +248,57 @@ export class QdrantStore implements Store {
     const sparse = queryVector(query);
     if (!sparse.indices.length || limit <= 0) return [];
     return this.search(sparse, LEX, filter, limit);
+  }
+
+  /**
+   * Chunks holding a message the query quotes, as runs of code tokens. Qdrant matches a phrase but does not score
+   * it, so each phrase is counted first: one held by many chunks says little (and would cost a long read), so only
+   * phrases in at most PHRASE_MAX_POINTS chunks are read, and a chunk scores the IDF of each phrase it holds.
+   */
+  async searchPhrases(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
+    if (Date.now() < this.phrasesOffUntil) return [];
+    try {
+      return await this.phraseHits(phrases, filter, limit);
+    } catch (err) {
+      // A server without phrase matching (Qdrant < 1.15) loses this one ranking signal, not the search.
+      this.phrasesOffUntil = Date.now() + PHRASES_OFF_MS;
+      this.conn.log.warn("qdrant phrase search failed; searching without it for a while", { url: this.conn.url, minutes: PHRASES_OFF_MS / 60_000, error: String(err) });
+      return [];
+    }
+  }
+
+  private async phraseHits(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
+    const wanted = [...new Set(phrases.filter((p) => p.length > 1).map((p) => p.join(" ").toLowerCase()))];
+    if (!wanted.length || limit <= 0) return [];
+    const { filter: qfilter, post } = translateFilter(filter);
+    const targets = this.searchTargets(filter);
+    const scored = new Map<string, ScoredPoint>();
+    for (const collection of targets) {
+      const count = (f: QdrantFilter | undefined) =>
+        this.conn.call(`count phrase matches in ${collection}`, (c) => c.count(collection, { exact: true, ...(f ? { filter: f } : {}) })).then((r) => r.count);
+      const total = await count(qfilter);
+      if (!total) continue;
+      await Promise.all(
+        wanted.map(async (phrase) => {
+          const f = withConditions(qfilter, [{ key: BODY_TOKENS, match: { phrase } }]);
+          const n = await count(f);
+          if (!n || n > PHRASE_MAX_POINTS) return;
+          const idf = Math.log(1 + (total - n + 0.5) / (n + 0.5));
+          const res = await this.conn.call(`read phrase matches in ${collection}`, (c) =>
+            c.scroll(collection, { filter: f, limit: n, with_payload: true, with_vector: false }),
+          );
+          for (const r of res.points) {
+            const key = `${collection}\u0000${r.id}`;
+            const hit = scored.get(key) ?? scored.set(key, { point: fromPayload(r.id, r.payload), score: 0 }).get(key)!;
+            hit.score += idf;
+          }
+        }),
+      );
+    }
+    return [...scored.values()]
+      .filter((h) => !post || post(h.point))
+      .sort((a, b) => b.score - a.score || (a.point.id < b.point.id ? -1 : 1))
+      .slice(0, limit);
   }
 
   private async search(query: number[] | SparseVector, using: string, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
