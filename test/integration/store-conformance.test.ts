@@ -354,27 +354,37 @@ for (const backend of backends) {
         const flipped = await store.searchLexical({ terms: [{ term: "north", weight: 3 }, { term: "east", weight: 1 }] }, {}, 10);
         assert.deepEqual(flipped.slice(0, 2).map((h) => h.point.path), ["y.py", "x.py"]);
       });
+      // A long query (an issue text: many terms, heavily weighted), which the embedded store ranks term by term.
+      const WORDS = ["beacon", "signal", "lamp", "tower", "harbor", "coast", "keeper", "night"];
+      const longQuery = (weight: number) => ({ terms: WORDS.map((term) => ({ term, weight })) });
       it("a filter that passes only rows ranked far down still finds them, best first", async () => {
         // Hundreds of strong matches elsewhere (symbol and body) rank above the two weak ones the filter keeps.
         const crowd = Array.from({ length: 700 }, (_, i) =>
-          chunk({ repo: "crowd", path: `c${i}.py`, text: `def beacon():\n    return beacon(${i})`, symbol: "beacon" }),
+          chunk({ repo: "crowd", path: `c${i}.py`, text: `def beacon():\n    return beacon(${i}, "${WORDS.join(" ")} ${WORDS.join(" ")}")`, symbol: "beacon" }),
         );
         await indexFiles(store, [
           ...crowd,
-          chunk({ repo: "quiet", path: "far.py", text: "def far(x):\n    # a beacon, once, among many other words of a long comment\n    return x" }),
-          chunk({ repo: "quiet", path: "near.py", text: "def near(x):\n    # beacon beacon\n    return x" }),
+          chunk({ repo: "quiet", path: "far.py", text: `def far(x):\n    # ${WORDS.join(" ")}, once, among many other words of a long comment about x\n    return x` }),
+          chunk({ repo: "quiet", path: "near.py", text: `def near(x):\n    # ${WORDS.join(" ")} ${WORDS.join(" ")}\n    return x` }),
         ]);
-        const hits = await store.searchLexical({ terms: [{ term: "beacon", weight: 1 }] }, { repo: "quiet" }, 5);
-        assert.deepEqual(hits.map((h) => h.point.path), ["near.py", "far.py"]);
-        assert.equal((await store.searchLexical({ terms: [{ term: "beacon", weight: 1 }] }, { repo: "crowd" }, 600)).length, 600);
+        for (const weight of [1, 4]) {
+          const hits = await store.searchLexical(longQuery(weight), { repo: "quiet" }, 5);
+          assert.deepEqual(hits.map((h) => h.point.path), ["near.py", "far.py"], `weight ${weight}`);
+          assert.equal((await store.searchLexical(longQuery(weight), { repo: "crowd" }, 600)).length, 600);
+        }
       });
-      it("a filter that passes every row does not change the ranking", async () => {
-        const query = { terms: [{ term: "register_hook", weight: 2 }, { term: "hook", weight: 1 }, { term: "north", weight: 3 }, { term: "east", weight: 1.4 }] };
-        const open = await store.searchLexical(query, {}, 10);
-        const globbed = await store.searchLexical(query, { path_glob: "**" }, 10);
-        assert.ok(open.length >= 4);
-        assert.deepEqual(globbed.map((h) => h.point.path), open.map((h) => h.point.path));
-        for (const [i, h] of open.entries()) assert.ok(Math.abs(h.score - globbed[i]!.score) < 1e-6 * Math.abs(h.score), `${h.point.path}: ${h.score} vs ${globbed[i]!.score}`);
+      it("a filter that passes every row does not change the ranking, for a short query or a long one", async () => {
+        const short = { terms: [{ term: "register_hook", weight: 2 }, { term: "hook", weight: 1 }, { term: "north", weight: 3 }, { term: "east", weight: 1.4 }] };
+        const long = { terms: [...longQuery(4).terms, { term: "north", weight: 3 }, { term: "east", weight: 1.4 }, { term: "hook", weight: 2 }] };
+        for (const query of [short, long]) {
+          // Every match (ties among the identical crowd chunks may come in any order): the same scores for the same ids.
+          const byId = async (filter: SearchFilter) => new Map((await store.searchLexical(query, filter, 2000)).map((h) => [h.point.id, h.score]));
+          const open = await byId({});
+          const globbed = await byId({ path_glob: "**" });
+          assert.ok(open.size >= 4);
+          assert.deepEqual([...globbed.keys()].sort(), [...open.keys()].sort());
+          for (const [id, score] of open) assert.ok(Math.abs(score - globbed.get(id)!) < 1e-6 * Math.abs(score), `${id}: ${score} vs ${globbed.get(id)}`);
+        }
       });
       it("a term no chunk has finds nothing; an empty query finds nothing", async () => {
         assert.deepEqual(await store.searchLexical({ terms: [{ term: "zzyzx", weight: 1 }] }, {}, 10), []);

@@ -62,6 +62,12 @@ function termRepeats(weight: number): number {
   return Math.max(1, Math.min(4, Math.round(weight)));
 }
 
+/**
+ * Up to this many phrases (terms x their repeats), a lexical query runs as one OR query: a short query's rows are
+ * best ranked inside SQLite; past it, one pass per term costs less than scoring every row once per phrase.
+ */
+const ONE_QUERY_PHRASES = 24;
+
 /** Rows scored per batch when the ranked candidates are read back and filtered. */
 const FETCH_BATCH = 512;
 
@@ -378,17 +384,18 @@ export class SqliteStore implements Store {
 
   /**
    * BM25 over the weighted terms. bm25() of an OR query is the sum of its phrases' scores, and a term's weight
-   * repeats it (`"a" OR "a" OR "b"`). Under a selective filter (a folder, a glob, memories only) that one query runs
-   * with the filter in SQL. Otherwise the same ranking is summed here from one FTS5 pass per term, and the filter is
-   * applied to the ranked rows, best first, until `limit` pass: FTS5 then scores each matching row once per term
-   * rather than once per phrase of the whole query, each time reading the row's column sizes (about 50 ms instead of
-   * 70 over sympy's 55k chunks).
+   * repeats it (`"a" OR "a" OR "b"`). A short query, or one under a selective filter (a folder, a glob, memories
+   * only), runs as that one query with the filter in SQL. A long one (an issue text: 30 terms, repeated up to 4
+   * times) gets the same ranking summed here from one FTS5 pass per term, the filter applied to the ranked rows, best
+   * first, until `limit` pass: FTS5 then scores each matching row once per term rather than once per phrase of the
+   * whole query, each time reading the row's column sizes (about 50 ms instead of 70 over sympy's 55k chunks).
    */
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const terms = this.informativeTerms(query).terms.filter((t) => FTS_TOKEN.test(t.term));
     if (!terms.length) return [];
     const { sql, params, selective } = compileFilter(filter, "c");
-    if (selective) {
+    const phrases = terms.reduce((n, t) => n + termRepeats(t.weight), 0);
+    if (selective || phrases <= ONE_QUERY_PHRASES) {
       const or = terms.flatMap(({ term, weight }) => Array<string>(termRepeats(weight)).fill(`"${term}"`)).join(" OR ");
       return this.ftsSearch(or, FIELD_WEIGHTS, filter, limit);
     }
