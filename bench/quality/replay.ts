@@ -1,7 +1,9 @@
 // Exact, fast iteration on ranking: search each instance again in the copy of its index that
 // `run.ts --snapshots DIR` kept, so a change to query-time ranking is measured on all instances in seconds.
 // Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--only sympy] [--verbose] [--embedder model2vec] [--ranks]
-//      [--dump FILE: each instance's ranked files and scores, as JSON, for trying a re-ranking offline]
+//      [--limit N: rank as a client asking for N results] [--dump FILE: each instance's ranked files and scores, as JSON]
+//      [--store qdrant-stub: the same chunks served by the Qdrant store from the loopback stub that models Qdrant's
+//       scoring (lexical only): the cluster's ranking path, as far as the model goes; its search times are the stub's]
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +12,9 @@ import { embedderFor } from "../../server/src/engine.ts";
 import { createLogger } from "../../server/src/log/index.ts";
 import { SearchEngine } from "../../server/src/search/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
+import type { Store } from "../../server/src/store/types.ts";
+import { QdrantStub } from "../../test/helpers/store-qdrant-stub.ts";
+import { qdrantStubStore } from "./stub-store.ts";
 import { loadInstances } from "./checkouts.ts";
 import { missReport } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
@@ -25,6 +30,11 @@ const log = createLogger({ level: "warn" });
 const env: Record<string, string> = { EMBEDDING_PROVIDER: embedderName };
 if (embedderName === "model2vec") env.EMBEDDING_MODEL = path.resolve(here, "../../../shared/fixtures/models/model2vec-vocab-quantized");
 const embedder = await embedderFor(loadSettings(env), log);
+const storeKind = get("store") ?? "sqlite";
+if (storeKind !== "sqlite" && storeKind !== "qdrant-stub") throw new Error(`--store sqlite|qdrant-stub, not ${storeKind}`);
+if (storeKind === "qdrant-stub" && embedderName !== "none") throw new Error("--store qdrant-stub replays lexical-only snapshots (--embedder none)");
+const stub = storeKind === "qdrant-stub" ? new QdrantStub() : undefined;
+await stub?.start();
 const instances = loadInstances(path.resolve(here, "../../../shared/bench/swebench-lite.jsonl"));
 const scores: (InstanceScore & { id: string; repo: string })[] = [];
 const times: number[] = [];
@@ -34,7 +44,7 @@ for (const inst of instances) {
   if (only && !inst.instance_id.includes(only) && !inst.repo.includes(only)) continue;
   const file = path.join(snaps, `${inst.instance_id}-${embedderName}.db`);
   if (!fs.existsSync(file)) continue;
-  const store = openSqliteStore(file, log);
+  const store: Store = stub ? qdrantStubStore(file, stub, log) : openSqliteStore(file, log);
   const search = new SearchEngine({ store, embedder, log, defaultRepo: inst.repo.split("/")[1]! });
   const t = performance.now();
   const res = await search.search(inst.query, { limit: Number(get("limit") ?? 60), perFileCap: 5 });
@@ -49,6 +59,7 @@ for (const inst of instances) {
   if (verbose && s.fileRank !== 1) process.stdout.write(`\n${inst.instance_id} file #${s.fileRank || "-"} fn #${s.funcRank ?? "·"}\n${missReport(inst, res)}`);
   await store.close();
 }
+await stub?.stop();
 const s = summarise(scores);
 times.sort((x, y) => x - y);
 process.stdout.write(`\nn=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]?.toFixed(0)} ms max ${times[times.length - 1]?.toFixed(0)} ms\n`);
