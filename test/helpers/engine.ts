@@ -4,12 +4,21 @@ import { loadSettings } from "../../server/src/config/index.ts";
 import type { Embedder } from "../../server/src/embedding/types.ts";
 import { openEngine, type Engine } from "../../server/src/engine.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
-import { FIXTURES } from "./tmp.ts";
+import { FIXTURES, tempDir, writeTree } from "./tmp.ts";
 
 export const MODEL2VEC_FIXTURE = path.join(FIXTURES, "models", "model2vec-vocab-quantized");
 
 export async function lexicalEngine(root: string, env: Record<string, string> = {}): Promise<Engine> {
   return openEngine({ root, settings: loadSettings({ EMBEDDING_PROVIDER: "none", ...env }), log: silentLogger });
+}
+
+/** A temp folder holding `tree`, indexed lexical-only; `dispose` closes the engine and removes the folder. */
+export async function indexedLexicalRepo(tree: Record<string, string>): Promise<{ dir: string; engine: Engine; dispose: () => Promise<void> }> {
+  const { dir, cleanup } = tempDir();
+  writeTree(dir, tree);
+  const engine = await lexicalEngine(dir);
+  await engine.index();
+  return { dir, engine, dispose: async () => { await engine.close(); cleanup(); } };
 }
 
 export async function model2vecEngine(root: string, env: Record<string, string> = {}): Promise<Engine> {

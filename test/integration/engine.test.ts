@@ -7,23 +7,17 @@ import { createEmbedder } from "../../server/src/embedding/index.ts";
 import { openEngine, type Engine } from "../../server/src/engine.ts";
 import { readState } from "../../server/src/indexer/index.ts";
 import { silentLogger } from "../../server/src/log/index.ts";
-import { countingEmbedder, lexicalEngine, MODEL2VEC_FIXTURE, SAMPLE_REPO } from "../helpers/engine.ts";
+import { countingEmbedder, indexedLexicalRepo, lexicalEngine, MODEL2VEC_FIXTURE, SAMPLE_REPO } from "../helpers/engine.ts";
 import { tempDir, writeTree } from "../helpers/tmp.ts";
 
 describe("indexing and searching a repository (embedded store, lexical only)", () => {
   let dir: string;
-  let cleanup: () => void;
   let engine: Engine;
+  let dispose: () => Promise<void>;
   before(async () => {
-    ({ dir, cleanup } = tempDir());
-    writeTree(dir, SAMPLE_REPO);
-    engine = await lexicalEngine(dir);
-    await engine.index();
+    ({ dir, engine, dispose } = await indexedLexicalRepo(SAMPLE_REPO));
   });
-  after(async () => {
-    await engine.close();
-    cleanup();
-  });
+  after(() => dispose());
 
   it("finds a method by its name and points at its exact lines", async () => {
     const { results } = await engine.search.search("register_hook");
@@ -206,25 +200,18 @@ describe("bad inputs", () => {
 });
 
 describe("a matching test file is evidence for the module it tests", () => {
-  let dir: string;
-  let cleanup: () => void;
   let engine: Engine;
+  let dispose: () => Promise<void>;
   before(async () => {
-    ({ dir, cleanup } = tempDir());
-    writeTree(dir, {
+    ({ engine, dispose } = await indexedLexicalRepo({
       // Two modules named matrices.py; the test that matches is the assumptions package's.
       "pkg/assumptions/handlers/matrices.py": "def ask_square(expr):\n    return expr.shape[0] == expr.shape[1]\n",
       "pkg/matrices/matrices.py": "class MatrixBase:\n    def shape(self):\n        return (self.rows, self.cols)\n",
       "pkg/assumptions/tests/test_matrices.py":
         "def test_invertible_square():\n    assert ask(Q.invertible(X)) is None\n    assert ask(Q.square(X))\n\ndef test_invertible_square_again():\n    assert ask(Q.invertible(Y))\n",
-    });
-    engine = await lexicalEngine(dir);
-    await engine.index();
+    }));
   });
-  after(async () => {
-    await engine.close();
-    cleanup();
-  });
+  after(() => dispose());
 
   it("links a test to the module of its own package, not to every file of the same name", async () => {
     const { results } = await engine.search.search("ask invertible square of a matrix shape", { limit: 20 });
