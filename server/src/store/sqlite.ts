@@ -8,7 +8,7 @@ import { lexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import { ftsColumns } from "./lexical-text.ts";
-import { compileFilter } from "./sqlite-filter.ts";
+import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
 import type {
   FileRecord,
   IndexSchema,
@@ -393,12 +393,15 @@ export class SqliteStore implements Store {
   async searchLexical(query: LexicalQuery, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const terms = this.informativeTerms(query).terms.filter((t) => FTS_TOKEN.test(t.term));
     if (!terms.length) return [];
-    const { sql, params, selective } = compileFilter(filter, "c");
+    const compiled = compileFilter(filter, "c");
     const phrases = terms.reduce((n, t) => n + termRepeats(t.weight), 0);
-    if (selective || phrases <= ONE_QUERY_PHRASES) {
-      const or = terms.flatMap(({ term, weight }) => Array<string>(termRepeats(weight)).fill(`"${term}"`)).join(" OR ");
-      return this.ftsSearch(or, FIELD_WEIGHTS, filter, limit);
-    }
+    if (!compiled.selective && phrases > ONE_QUERY_PHRASES) return this.summedTermSearch(terms, compiled, limit);
+    const or = terms.flatMap(({ term, weight }) => Array<string>(termRepeats(weight)).fill(`"${term}"`)).join(" OR ");
+    return this.ftsSearch(or, FIELD_WEIGHTS, compiled, limit);
+  }
+
+  /** The weighted OR query's ranking, summed from one FTS5 pass per term; the filter applied to ranked rows in batches. */
+  private summedTermSearch(terms: LexicalQuery["terms"], filter: CompiledFilter, limit: number): ScoredPoint[] {
     const w = FIELD_WEIGHTS;
     const one = this.stmt(`SELECT rowid, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) FROM chunks_fts WHERE chunks_fts MATCH ?`).raw(true);
     const scores = new Map<number, number>();
@@ -407,12 +410,13 @@ export class SqliteStore implements Store {
       for (const [rowid, rank] of one.all(`"${term}"`) as [number, number][]) scores.set(rowid, (scores.get(rowid) ?? 0) - times * rank);
     }
     const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+    // One statement for every batch: a short last batch is padded with NULL, which matches no row.
+    const read = this.stmt(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.rowid IN (${Array(FETCH_BATCH).fill("?").join(",")}) AND ${filter.sql}`);
     const out: ScoredPoint[] = [];
     for (let i = 0; i < ranked.length && out.length < limit; i += FETCH_BATCH) {
       const batch = ranked.slice(i, i + FETCH_BATCH);
-      const rows = this.db
-        .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.rowid IN (${batch.map(() => "?").join(",")}) AND ${sql}`)
-        .all(...batch.map(([rowid]) => rowid), ...params) as ChunkRow[];
+      const ids: (number | null)[] = batch.map(([rowid]) => rowid);
+      const rows = read.all(...ids.concat(Array(FETCH_BATCH - ids.length).fill(null)), ...filter.params) as ChunkRow[];
       const byRow = new Map(rows.map((r) => [r.rowid, r]));
       for (const [rowid, score] of batch) {
         const r = byRow.get(rowid);
@@ -428,12 +432,12 @@ export class SqliteStore implements Store {
       .filter((p) => p.length > 1)
       .map((p) => `"${p.join(" ")}"`);
     if (!quoted.length) return [];
-    return this.ftsSearch(`body : (${quoted.join(" OR ")})`, { symbol: 0, path: 0, body: 1 }, filter, limit);
+    return this.ftsSearch(`body : (${quoted.join(" OR ")})`, { symbol: 0, path: 0, body: 1 }, compileFilter(filter, "c"), limit);
   }
 
   /** Chunks matching an FTS5 expression, best BM25 (with these field weights) first, within the filter. */
-  private ftsSearch(match: string, w: { symbol: number; path: number; body: number }, filter: SearchFilter, limit: number): ScoredPoint[] {
-    const { sql, params } = compileFilter(filter, "c");
+  private ftsSearch(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
+    const { sql, params } = filter;
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
          JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
