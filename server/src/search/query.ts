@@ -142,6 +142,13 @@ const EXCEPTION = /\b([A-Z]\w*(?:Error|Exception|Warning))\b/g;
 const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
 const BACKTICKS = /`([^`\n]{1,200})`/g;
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
+/** Separators, hashes and hex addresses say nothing about code. */
+const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
+
+const TITLE_MAX_CHARS = 160;
+/** Words joined by hyphens, alone or as a command-line option: `re-writer`, `--collect-only`. */
+const HYPHENATED = /(?<![\w.\/-])-{0,2}([A-Za-z]{2,}(?:-[A-Za-z]{2,})+)(?![\w\/-])/g;
+
 /** The code tokens of a text, and each hyphenated word (`re-writer`, `built-in`, `--collect-only`) joined, as code
  * often spells it in one word: `AssertionRewriter`, `builtins`, `--collectonly`. */
 function wordsOf(text: string): string[] {
@@ -149,13 +156,6 @@ function wordsOf(text: string): string[] {
   for (const m of text.matchAll(HYPHENATED)) out.push(m[1]!.replace(/-/g, "").toLowerCase());
   return out;
 }
-
-/** Separators, hashes and hex addresses say nothing about code. */
-const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
-
-const TITLE_MAX_CHARS = 160;
-/** Words joined by hyphens, alone or as a command-line option: `re-writer`, `--collect-only`. */
-const HYPHENATED = /(?<![\w.\/-])-{0,2}([A-Za-z]{2,}(?:-[A-Za-z]{2,})+)(?![\w\/-])/g;
 
 const EXCEPTION_WEIGHT = 2.5;
 /** A query this long is an issue text or a log: environment dumps are taken out of it. */
