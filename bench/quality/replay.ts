@@ -1,6 +1,7 @@
 // Exact, fast iteration on ranking: search each instance again in the copy of its index that
 // `run.ts --snapshots DIR` kept, so a change to query-time ranking is measured on all instances in seconds.
-// Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--only sympy] [--verbose] [--embedder model2vec] [--ranks]
+// Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--data FILE: the instances run.ts indexed] [--only sympy]
+//      [--verbose] [--embedder model2vec] [--ranks]
 //      [--limit N: rank as a client asking for N results] [--dump FILE: each instance's ranked files and scores, as JSON]
 //      [--store qdrant-stub: the same chunks served by the Qdrant store from the loopback stub that models Qdrant's
 //       scoring (lexical only): the cluster's ranking path, as far as the model goes; its search times are the stub's]
@@ -35,7 +36,7 @@ if (storeKind !== "sqlite" && storeKind !== "qdrant-stub") throw new Error(`--st
 if (storeKind === "qdrant-stub" && embedderName !== "none") throw new Error("--store qdrant-stub replays lexical-only snapshots (--embedder none)");
 const stub = storeKind === "qdrant-stub" ? new QdrantStub() : undefined;
 await stub?.start();
-const instances = loadInstances(path.resolve(here, "../../../shared/bench/swebench-lite.jsonl"));
+const instances = loadInstances(path.resolve(get("data") ?? path.join(here, "../../../shared/bench/swebench-lite.jsonl")));
 const scores: (InstanceScore & { id: string; repo: string })[] = [];
 const times: number[] = [];
 const dump = get("dump");

@@ -42,11 +42,14 @@ export function missReport(
   res: { query: { terms: string[] }; results: { path: string; score: number; start_line: number; symbol_path: string; why: string[] }[] },
 ): string {
   const lines = [`   gold ${inst.gold_files.join(", ")} ${JSON.stringify(inst.gold_spans)}`, `   terms ${res.query.terms.slice(0, 40).join(" ")}`];
+  // The first six files, and the gold file's best hit wherever it ranks.
   const seen = new Set<string>();
   for (const r of res.results) {
     if (seen.has(r.path)) continue;
-    if (seen.add(r.path).size > 6) break;
-    lines.push(`   ${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]`);
+    seen.add(r.path);
+    const gold = inst.gold_files.includes(r.path);
+    if (seen.size > 6 && !gold) continue;
+    lines.push(`   ${gold ? `#${seen.size} ` : ""}${r.score.toFixed(3)} ${r.path}:${r.start_line} ${r.symbol_path} [${r.why.join("; ")}]`);
   }
   return lines.join("\n") + "\n";
 }

@@ -76,6 +76,13 @@ describe("ranking an issue text", () => {
     assert.ok(boostFor(point("sympy/vector.py"), parseQuery("import sympy.vector fails\nwith a long enough text")).why[0]!.startsWith("module named"));
   });
 
+  it("reads a data file's name (`ascii.rst`) also as a dotted module, but not a source file's (`expr.py`)", () => {
+    const q = parseQuery('Please support header rows\n>>> tbl.write(sys.stdout, format="ascii.rst", header_rows=["name"])\nsympy/core/expr.py:124: in __eq__\n');
+    assert.ok(boostFor(point("astropy/io/ascii/rst.py", "RST"), q).why.includes("module named in query: ascii/rst"));
+    assert.ok(!q.paths.includes("expr/py") && q.paths.includes("sympy/core/expr.py"));
+    assert.ok(!boostFor(point("sympy/core/expr/py.py"), q).why.some((w) => w.startsWith("module named")));
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

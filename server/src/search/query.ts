@@ -124,6 +124,8 @@ function wantedKinds(text: string): Set<ChunkKind> {
 
 const FILE_EXTS = "py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg";
 const PATH_LIKE = new RegExp(String.raw`(?:[\w.-]+\/)*[\w-]+\.(?:${FILE_EXTS})\b`, "g");
+/** Source files' extensions: `expr.py` is a file, never the module `expr.py`. */
+const SOURCE_EXT = /\.(?:py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh)$/;
 const FILE_EXT_AHEAD = new RegExp(String.raw`^\.(?:${FILE_EXTS})\b`);
 const DOTTED = /\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b/g;
 const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
@@ -222,10 +224,14 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
   }
   for (const m of text.matchAll(PATH_LIKE)) paths.add(m[0]);
   const dottedParts = new Set<string>();
+  // Named as paths, but their words weigh as the file name's: `index.rst` is most often just that.
+  const dataFileModules = new Set<string>();
   for (const m of text.matchAll(DOTTED)) {
     PATH_LIKE.lastIndex = 0;
     if (PATH_LIKE.test(m[0])) {
       PATH_LIKE.lastIndex = 0;
+      // A data file's name that may as well be a dotted module (`ascii.rst` names the format of `ascii/rst.py`).
+      if (/^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+$/.test(m[0]) && !SOURCE_EXT.test(m[0])) dataFileModules.add(m[0].split(".").join("/"));
       continue;
     }
     PATH_LIKE.lastIndex = 0;
@@ -273,6 +279,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     const base = p.slice(p.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
     for (const t of tokenizeCode(base.replace(/[-.]/g, " "))) bump(t, 2.5);
   }
+  for (const m of dataFileModules) paths.add(m);
   let terms = [...weights].map(([term, weight]) => ({ term, weight: Math.round(weight * 100) / 100 }));
   if (long) {
     // An issue text: keep the strongest terms, so common prose does not drown the identifiers.
