@@ -76,6 +76,18 @@ describe("ranking an issue text", () => {
     assert.ok(boostFor(point("sympy/vector.py"), parseQuery("import sympy.vector fails\nwith a long enough text")).why[0]!.startsWith("module named"));
   });
 
+  it("leaves links and screenshots out of an issue, but keeps the path a link to a source file names", () => {
+    const q = parseQuery(
+      "Enum values are rendered ugly in signatures\nSee the screenshot <img width=\"612\" alt=\"Screen Shot\" src=\"https://user-images.githubusercontent.com/74/1359.png\">\n" +
+        "and https://docs.python.org/3/library/enum.html#Enum for what values are. The code: https://github.com/sphinx-doc/sphinx/blob/e0b1e10/sphinx/util/inspect.py#L57\n" +
+        "I would hope the default value is rendered the way it is written in the source, not as the repr of the member.\n",
+    );
+    const terms = q.terms.map((t) => t.term);
+    for (const noise of ["githubusercontent", "png", "https", "com", "docs", "screen", "612"]) assert.ok(!terms.includes(noise), noise);
+    assert.ok(q.paths.includes("sphinx/util/inspect.py"), q.paths.join(", "));
+    assert.ok(boostFor(point("sphinx/util/inspect.py", "object_description"), q).why.some((w) => w.startsWith("path named in query")));
+  });
+
   it("reads a data file's name (`ascii.rst`) also as a dotted module, but not a source file's (`expr.py`)", () => {
     const q = parseQuery('Please support header rows\n>>> tbl.write(sys.stdout, format="ascii.rst", header_rows=["name"])\nsympy/core/expr.py:124: in __eq__\n');
     assert.ok(boostFor(point("astropy/io/ascii/rst.py", "RST"), q).why.includes("module named in query: ascii/rst"));

@@ -182,6 +182,18 @@ export function withoutEnvironmentDumps(text: string): string {
     .filter((line) => !(PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line) || SESSION_HEADER_LINE.test(line)))
     .join("\n");
 }
+/** A link to a file in a repository (`https://github.com/o/r/blob/<ref>/pkg/mod.py#L12`): the part after the ref. */
+const SOURCE_LINK = /\bhttps?:\/\/[^\s\/]+\/[^\s\/]+\/[^\s\/]+\/(?:-\/)?(?:blob|tree|src)\/[^\s\/]+\/([^\s#?)\]>"'`]+)[^\s)\]>"'`]*/g;
+const LINK = /\b(?:https?|ftp):\/\/[^\s)\]>"'`]+|\bgit@[\w.-]+:[^\s)\]>"'`]+|<img\b[^>]*>/gi;
+
+/**
+ * An issue's links and screenshots (`https://user-images.githubusercontent.com/...png`, `<img alt=...>`) name hosts
+ * and hashes, not code; a link to a source file keeps the file's path.
+ */
+export function withoutLinks(text: string): string {
+  return text.replace(SOURCE_LINK, " $1 ").replace(LINK, " ");
+}
+
 /** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
 const MAX_TERMS = 48;
 
@@ -191,7 +203,7 @@ const MAX_TERMS = 48;
  * text gains a little. The strongest terms are kept.
  */
 export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[] } {
-  const text = raw.length > LONG_TEXT_CHARS ? withoutEnvironmentDumps(raw) : raw;
+  const text = raw.length > LONG_TEXT_CHARS ? withoutLinks(withoutEnvironmentDumps(raw)) : raw;
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {
     if (t.length < 2 || STOPWORDS.has(t) || NOISE.test(t)) return;
