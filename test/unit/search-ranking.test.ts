@@ -95,6 +95,18 @@ describe("ranking an issue text", () => {
     assert.ok(!boostFor(point("sympy/core/expr/py.py"), q).why.some((w) => w.startsWith("module named")));
   });
 
+  it("takes a member named under its class (`Function._eval_evalf`) as that class's, not every class's", () => {
+    const q = parseQuery("evalf does not call _imp_ recursively\nThe code for this is in `Function._eval_evalf`. It isn't calling evalf on `_imp_`.\n>>> f(g(2)).evalf()\n");
+    assert.ok(boostFor(point("sympy/core/function.py", "Function._eval_evalf"), q).factor >= 1.6);
+    const other = boostFor(point("sympy/core/evalf.py", "EvalfMixin._eval_evalf"), q);
+    assert.ok(other.factor < 1.6 && other.why[0]!.startsWith("symbol match, another class"), other.why.join("; "));
+    // Written bare as well, or under a constant (`SI`) rather than a class: any class's member may be meant.
+    const bare = parseQuery("Function._eval_evalf and _eval_evalf() both fail\nmore text about it here\nand here\n");
+    assert.ok(boostFor(point("sympy/core/evalf.py", "EvalfMixin._eval_evalf"), bare).why.includes("symbol match: EvalfMixin._eval_evalf"));
+    const constant = parseQuery("SI._collect_factor_and_dimension() cannot detect a dimensionless exponent\nmore\ntext\n");
+    assert.ok(boostFor(point("sympy/physics/units/unitsystem.py", "UnitSystem._collect_factor_and_dimension"), constant).why[0]!.startsWith("symbol match: "));
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

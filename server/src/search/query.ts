@@ -13,6 +13,11 @@ export interface ParsedQuery {
   identifiers: string[];
   /** Messages quoted in the query (an exception's, a warning's), as code-token sequences: the code that emits one. */
   phrases: string[][];
+  /**
+   * Names the query writes only as a class's member (`Function._eval_evalf`, never bare): the classes it names them
+   * under. The same name in another class is not what the query points at.
+   */
+  memberOf: Map<string, Set<string>>;
   /** File names or paths named in the query (`models.py`, `requests/sessions.py`). */
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
@@ -58,7 +63,21 @@ export function parseQuery(raw: string): ParsedQuery {
     })
     .trim();
   const { terms, identifiers, paths } = extractTerms(text);
-  return { text, filter, terms, identifiers, paths, phrases: messagePhrases(text), wants: wantedKinds(text) };
+  return { text, filter, terms, identifiers, paths, memberOf: classMembers(text), phrases: messagePhrases(text), wants: wantedKinds(text) };
+}
+
+/** `Class.member`: a capitalised, mixed-case qualifier (a class; not a module, a variable or a constant like `SI`). */
+const CLASS_MEMBER = /\b([A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)\.([A-Za-z_]\w*)\b/g;
+
+/** Members the text names under a class and never on their own (see ParsedQuery.memberOf). */
+function classMembers(text: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const m of text.matchAll(CLASS_MEMBER)) (out.get(m[2]!) ?? out.set(m[2]!, new Set()).get(m[2]!)!).add(m[1]!);
+  for (const name of [...out.keys()]) {
+    // Written bare somewhere (`_eval_evalf(...)`, not `x._eval_evalf`): any class's member may be meant.
+    if (new RegExp(String.raw`(?<![\w.])${name.replace(/\$/g, "\\$")}\b`).test(text)) out.delete(name);
+  }
+  return out;
 }
 
 /** Words of a message that make a phrase worth looking for: fewer could be any code. */
