@@ -58,12 +58,12 @@ describe("ranking an issue text", () => {
     assert.ok(!boostFor(point("sympy/matrices/matrices.py", "MatrixBase.cols"), q).why.some((w) => w.startsWith("file name in query")));
   });
 
-  it("down-ranks vendored code, including Python's `pkg/packages/` convention, but not a monorepo's packages/", () => {
+  it("down-ranks vendored code (Python's `pkg/packages/`, a minified or versioned script), but not a monorepo's packages/", () => {
     const q = parseQuery("urllib3 exceptions pass through the requests API");
-    for (const vendored of ["requests/packages/urllib3/exceptions.py", "pip/_vendor/rich/text.py", "third_party/zlib/zlib.c"]) {
+    for (const vendored of ["requests/packages/urllib3/exceptions.py", "pip/_vendor/rich/text.py", "third_party/zlib/zlib.c", "sphinx/themes/basic/static/jquery-3.5.1.js", "web/static/app.min.js"]) {
       assert.ok(boostFor(point(vendored), q).why.includes("vendored code down-ranked"), vendored);
     }
-    for (const own of ["requests/adapters.py", "packages/core/src/index.ts", "web/packages/ui/button.tsx"]) {
+    for (const own of ["requests/adapters.py", "packages/core/src/index.ts", "web/packages/ui/button.tsx", "sphinx/themes/basic/static/searchtools.js", "src/v2.ts"]) {
       assert.ok(!boostFor(point(own), q).why.includes("vendored code down-ranked"), own);
     }
   });
@@ -227,6 +227,15 @@ describe("reading an issue text", () => {
 });
 
 describe("lexical pruning of long queries", () => {
+  it("keeps a short query's stressed name however common, and drops common plain words when rarer terms remain", () => {
+    const total = 40_000;
+    const df = new Map<string, number>([["rational", 3100], ["calc", 25], ["value", 3900], ["error", 6100], ["self", 25_000]]);
+    const kept = pruneTerms([{ term: "rational", weight: 3 }, { term: "calc", weight: 3 }, { term: "value", weight: 1 }, { term: "error", weight: 1 }], df, total);
+    assert.deepEqual(kept.map((t) => t.term), ["rational", "calc"]);
+    assert.deepEqual(pruneTerms([{ term: "self", weight: 3 }, { term: "calc", weight: 1 }], df, total).map((t) => t.term), ["calc"], "in half the chunks: no IDF");
+    assert.deepEqual(pruneTerms([{ term: "value", weight: 1 }, { term: "nowhere", weight: 1 }], df, total).map((t) => t.term), ["value"], "only common terms: the rarest stay");
+  });
+
   it("drops terms no chunk holds and common prose, and keeps rare identifiers", () => {
     const terms = [
       { term: "resolve_redirects", weight: 3 }, { term: "request", weight: 1 }, { term: "nowhere", weight: 3 },

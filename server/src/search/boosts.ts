@@ -11,6 +11,8 @@ export interface Boost {
 const VENDORED = /(^|\/)(vendor|vendored|third_party|thirdparty|external|externals|extern|node_modules|_vendor)\//i;
 /** Python's older vendoring convention: libraries copied under the package's own `packages/` (`requests/packages/urllib3`). */
 const VENDORED_PY = /.\/packages\/.*\.py$/;
+/** A library copied in as one file: minified, or its version in the name (`static/jquery-3.5.1.js`, `underscore-1.13.1.js`). */
+const VENDORED_FILE = /(?:\.min|[-.]v?\d+\.\d+(?:\.\d+)*)\.(?:js|mjs|css)$/i;
 const EXAMPLES = /(^|\/)(examples?|samples?|demos?|benchmarks?|bench)\//i;
 const KIND_FACTOR = { test: 0.3, doc: 0.35, config: 0.7 } as const;
 
@@ -44,7 +46,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
       why.push(`${p.kind} file asked for`);
     }
   }
-  if (VENDORED.test(p.path) || VENDORED_PY.test(p.path)) {
+  if (VENDORED.test(p.path) || VENDORED_PY.test(p.path) || VENDORED_FILE.test(p.path)) {
     factor *= 0.5;
     why.push("vendored code down-ranked");
   } else if (EXAMPLES.test(p.path) && !/\bexamples?\b/i.test(q.text)) {

@@ -82,11 +82,13 @@ const NO_IDF_SHARE = 0.5;
 const TERM_STATS_TTL_MS = 30_000;
 
 /**
- * A long query (an issue text) reduced by what the index holds: terms no chunk contains go (they only cost time),
- * ordinary words found in a large share of chunks go, and the rest are ranked by query weight x IDF.
+ * A query reduced by what the index holds. A long one (an issue text): terms no chunk contains go (they only cost
+ * time), ordinary words found in a large share of chunks go, and the rest are ranked by query weight x IDF. A short
+ * one: see shortQueryTerms.
  */
 export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
-  if (terms.length <= PRUNE_ABOVE || total === 0) return terms;
+  if (total === 0) return terms;
+  if (terms.length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
   const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
   return terms
     .filter((t) => {
@@ -99,6 +101,19 @@ export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>
     .sort((a, b) => b.value - a.value)
     .slice(0, KEEP_TERMS)
     .map(({ term, weight }) => ({ term, weight }));
+}
+
+/**
+ * A short query's terms: terms no chunk holds go; so do terms in a large share of all chunks, which carry almost no
+ * BM25 weight but make FTS5 score every chunk that has them, when rarer terms remain. A name the query stresses
+ * (`Rational(...)`, weight >= 2.5) stays unless it is in half the chunks: in a large repository the class an issue
+ * is about is often in thousands.
+ */
+function shortQueryTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
+  const found = terms.filter((t) => (df.get(t.term) ?? 0) > 0);
+  const cap = Math.max(2000, 0.05 * total);
+  const kept = found.filter((t) => df.get(t.term)! <= cap || (t.weight >= 2.5 && df.get(t.term)! < NO_IDF_SHARE * total));
+  return kept.length ? kept : found.sort((a, b) => df.get(a.term)! - df.get(b.term)!).slice(0, 3);
 }
 
 export class SqliteStore implements Store {
@@ -445,19 +460,10 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
   }
 
-  /**
-   * The query's terms by what the index holds: terms no chunk contains go (they only cost time); a long query is
-   * pruned to its most informative terms (pruneTerms); in a short one, terms found in a large share of all chunks
-   * carry almost no BM25 weight but make FTS5 score every chunk that has them, so they go when rarer terms remain.
-   */
+  /** The query's terms by what the index holds (pruneTerms). */
   private informativeTerms(query: LexicalQuery): LexicalQuery {
     const df = this.documentFrequencies(query.terms.map((t) => t.term));
-    const total = this.chunkCount();
-    if (query.terms.length > PRUNE_ABOVE) return { terms: pruneTerms(query.terms, df, total) };
-    const found = query.terms.filter((t) => (df.get(t.term) ?? 0) > 0);
-    const cap = Math.max(2000, 0.05 * total);
-    const kept = found.filter((t) => df.get(t.term)! <= cap);
-    return { terms: kept.length ? kept : found.sort((a, b) => df.get(a.term)! - df.get(b.term)!).slice(0, 3) };
+    return { terms: pruneTerms(query.terms, df, this.chunkCount()) };
   }
 
   /** Chunks holding each term (FTS5's own counts), cached until this store next writes or for a while. */
