@@ -42,6 +42,8 @@ describe("ranking an issue text", () => {
     assert.ok(b.why.some((w) => w.startsWith("path named in query")));
     assert.ok(b.why.some((w) => w.startsWith("qualified name in query")));
     assert.ok(b.factor > 2);
+    const bare = boostFor(point("requests/adapters.py", "HTTPAdapter.resolve_redirects"), parseQuery(ISSUE));
+    assert.ok(bare.why[0]!.startsWith("symbol match") && bare.factor * 1.4 < boostFor(point("requests/x.py", "Session.resolve_redirects"), parseQuery(ISSUE)).factor, "a qualified name weighs well above the bare name");
     const other = boostFor(point("requests/models.py", "Request.prepare"), parseQuery(ISSUE));
     assert.equal(other.factor, 1);
   });
