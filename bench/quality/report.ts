@@ -97,7 +97,7 @@ export function runMarkdown(r: RunRecord): string {
 }
 
 /** RESULTS.md: the headline rows of every run on record, then each run's full tables. */
-export function writeResults(resultsDir: string, out: string): void {
+export function writeResults(resultsDir: string, out: string, dataset: string): void {
   const runs = fs
     .readdirSync(resultsDir)
     .filter((f) => /^quality-.*\.json$/.test(f))
@@ -112,7 +112,7 @@ export function writeResults(resultsDir: string, out: string): void {
   const left = new Map<string, number>();
   for (const l of base.leftOut) left.set(`${l.repo}: ${l.reason}`, (left.get(`${l.repo}: ${l.reason}`) ?? 0) + 1);
   const text = [
-    "# Retrieval quality on SWE-bench Lite (the nine small repositories)",
+    `# Retrieval quality on ${dataset}`,
     "",
     "Each instance: the repository checked out at `base_commit`, indexed by the engine (one checkout per repository moved",
     "from commit to commit and re-indexed incrementally), searched with the issue text. File-level Acc@k: the gold file",

@@ -171,12 +171,17 @@ async function main() {
   for (const l of selected.leftOut) left.set(`${l.repo} (${l.reason})`, (left.get(`${l.repo} (${l.reason})`) ?? 0) + 1);
   process.stdout.write(`Left out ${selected.leftOut.length} instances: ${[...left].map(([k, n]) => `${n} ${k}`).join("; ")}\n`);
   if (!o.noWrite) {
-    const resultsDir = path.join(projectRoot, "bench/results");
+    // SWE-bench Lite's records sit in bench/results/; another data set's (the held-out issues) in a folder of its own.
+    const dataset = path.basename(o.data).replace(/\.jsonl?$/, "");
+    const lite = dataset === "swebench-lite";
+    const resultsDir = path.join(projectRoot, "bench/results", lite ? "" : dataset);
+    const summary = path.join(here, lite ? "RESULTS.md" : `RESULTS-${dataset}.md`);
+    fs.mkdirSync(resultsDir, { recursive: true });
     const slug = label.replace(/[^\w+.-]+/g, "_").replace(/\+/g, "-");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.json`), JSON.stringify(record, null, 1) + "\n");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.md`), md);
-    writeResults(resultsDir, path.join(here, "RESULTS.md"));
-    process.stdout.write(`wrote bench/results/quality-${slug}.{json,md} and bench/quality/RESULTS.md\n`);
+    writeResults(resultsDir, summary, lite ? "SWE-bench Lite (the nine small repositories)" : `${dataset} (${path.basename(o.data)})`);
+    process.stdout.write(`wrote ${path.relative(projectRoot, resultsDir) || "bench/results"}/quality-${slug}.{json,md} and ${path.relative(projectRoot, summary)}\n`);
   }
 }
 
