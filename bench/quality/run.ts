@@ -180,7 +180,7 @@ async function main() {
     const slug = label.replace(/[^\w+.-]+/g, "_").replace(/\+/g, "-");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.json`), JSON.stringify(record, null, 1) + "\n");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.md`), md);
-    writeResults(resultsDir, summary, lite ? "SWE-bench Lite (the nine small repositories)" : `${dataset} (${path.basename(o.data)})`);
+    writeResults(resultsDir, summary, lite ? "SWE-bench Lite (the nine small repositories)" : `${dataset} (bench/quality/heldout.ts makes the held-out set)`);
     process.stdout.write(`wrote ${path.relative(projectRoot, resultsDir) || "bench/results"}/quality-${slug}.{json,md} and ${path.relative(projectRoot, summary)}\n`);
   }
 }
