@@ -78,6 +78,14 @@ describe("ranking an issue text", () => {
     assert.ok(boostFor(point("sympy/vector.py"), parseQuery("import sympy.vector fails\nwith a long enough text")).why[0]!.startsWith("module named"));
   });
 
+  it("reads nothing from a run of 300+ characters without a space (a pasted base64 image)", () => {
+    const blob = "iVBORw0KGgoAAAANSUhEUgAA/src/Pkg/Module.py".repeat(10);
+    const q = parseQuery(`Broken plot\n![x](data:image/png;base64,${blob})\nThe Legend.draw call fails in plot_legend.\n`);
+    assert.ok(!q.paths.some((p) => p.includes("Module")), q.paths.join(", "));
+    assert.ok(!q.identifiers.includes("iVBORw0KGgoAAAANSUhEUgAA"));
+    assert.ok(q.identifiers.includes("plot_legend") && q.memberOf.get("draw")?.has("Legend"), "the rest of the text is read as before");
+  });
+
   it("leaves links and screenshots out of an issue, but keeps the path a link to a source file names", () => {
     const q = parseQuery(
       "Enum values are rendered ugly in signatures\nSee the screenshot <img width=\"612\" alt=\"Screen Shot\" src=\"https://user-images.githubusercontent.com/74/1359.png\">\n" +

@@ -62,12 +62,17 @@ export function parseQuery(raw: string): ParsedQuery {
       return " ";
     })
     .trim();
-  const { terms, identifiers, paths } = extractTerms(text);
-  return { text, filter, terms, identifiers, paths, memberOf: classMembers(text), phrases: messagePhrases(text), wants: wantedKinds(text) };
+  // Runs of 300+ characters without a space (a base64 image, minified code) are no names or paths, and the path and
+  // frame patterns would cost time quadratic in their length.
+  const scan = text.replace(LONG_TOKEN, " ");
+  const { terms, identifiers, paths } = extractTerms(scan);
+  return { text, filter, terms, identifiers, paths, memberOf: classMembers(scan), phrases: messagePhrases(scan), wants: wantedKinds(scan) };
 }
 
+const LONG_TOKEN = /\S{300,}/g;
+
 /** `Class.member`: a capitalised, mixed-case qualifier (a class; not a module, a variable or a constant like `SI`). */
-const CLASS_MEMBER = /\b([A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)\.([A-Za-z_]\w*)\b/g;
+const CLASS_MEMBER = /\b([A-Z][A-Z0-9]*[a-z][A-Za-z0-9]*)\.([A-Za-z_]\w*)\b/g;
 
 /** Members the text names under a class and never on their own (see ParsedQuery.memberOf). */
 function classMembers(text: string): Map<string, Set<string>> {
