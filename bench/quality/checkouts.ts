@@ -3,6 +3,10 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** SWE-bench Lite, as the shared folder beside the project holds it. */
+export const LITE_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/bench/swebench-lite.jsonl");
 
 export interface Instance {
   instance_id: string;

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadInstances, SMALL_REPOS, type Instance } from "./checkouts.ts";
+import { LITE_DATA, loadInstances, SMALL_REPOS, type Instance } from "./checkouts.ts";
 
 interface VerifiedRecord {
   instance_id: string;
@@ -20,8 +20,6 @@ interface VerifiedRecord {
   /** `{"path": ["Class.method", ...]}`, as an object or as Python's repr of one. */
   expected_spans?: Record<string, string[]> | string;
 }
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Files a unified diff changes (`+++ b/path`), new files included, deletions left out. */
 export function changedFiles(patch: string): string[] {
@@ -52,19 +50,23 @@ export function heldOut(records: VerifiedRecord[], lite: Set<string>): { kept: I
   const skip = (why: string) => counts.set(why, (counts.get(why) ?? 0) + 1);
   const kept: Instance[] = [];
   for (const r of records) {
-    if (!SMALL_REPOS.includes(r.repo)) skip("another repository");
-    else if (lite.has(r.instance_id)) skip("in SWE-bench Lite");
-    else {
-      const files = changedFiles(r.patch ?? r.golden_patch ?? "");
-      if (files.length !== 1) skip("fix changes several files");
-      else {
-        const spans = spansOf(r.expected_spans);
-        kept.push({
-          instance_id: r.instance_id, repo: r.repo, base_commit: r.base_commit, query: r.problem_statement,
-          gold_files: files, gold_spans: { [files[0]!]: spans[files[0]!] ?? [] },
-        });
-      }
+    if (!SMALL_REPOS.includes(r.repo)) {
+      skip("another repository");
+      continue;
     }
+    if (lite.has(r.instance_id)) {
+      skip("in SWE-bench Lite");
+      continue;
+    }
+    const [file, ...more] = changedFiles(r.patch ?? r.golden_patch ?? "");
+    if (!file || more.length) {
+      skip("fix changes several files");
+      continue;
+    }
+    kept.push({
+      instance_id: r.instance_id, repo: r.repo, base_commit: r.base_commit, query: r.problem_statement,
+      gold_files: [file], gold_spans: { [file]: spansOf(r.expected_spans)[file] ?? [] },
+    });
   }
   return { kept, counts };
 }
@@ -79,7 +81,7 @@ if (isMain) {
     process.exit(2);
   }
   const out = path.resolve(get("out") ?? "swebench-verified-heldout.jsonl");
-  const lite = new Set(loadInstances(path.resolve(here, "../../../shared/bench/swebench-lite.jsonl")).map((i) => i.instance_id));
+  const lite = new Set(loadInstances(LITE_DATA).map((i) => i.instance_id));
   const { kept, counts } = heldOut(readRecords(verified), lite);
   fs.writeFileSync(out, kept.map((i) => JSON.stringify(i)).join("\n") + "\n");
   const byRepo = new Map<string, number>();

@@ -16,7 +16,7 @@ import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import type { Store } from "../../server/src/store/types.ts";
 import { QdrantStub } from "../../test/helpers/store-qdrant-stub.ts";
 import { qdrantStubStore } from "./stub-store.ts";
-import { loadInstances } from "./checkouts.ts";
+import { LITE_DATA, loadInstances } from "./checkouts.ts";
 import { missReport } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
@@ -36,7 +36,7 @@ if (storeKind !== "sqlite" && storeKind !== "qdrant-stub") throw new Error(`--st
 if (storeKind === "qdrant-stub" && embedderName !== "none") throw new Error("--store qdrant-stub replays lexical-only snapshots (--embedder none)");
 const stub = storeKind === "qdrant-stub" ? new QdrantStub() : undefined;
 await stub?.start();
-const instances = loadInstances(path.resolve(get("data") ?? path.join(here, "../../../shared/bench/swebench-lite.jsonl")));
+const instances = loadInstances(get("data") ? path.resolve(get("data")!) : LITE_DATA);
 const scores: (InstanceScore & { id: string; repo: string })[] = [];
 const times: number[] = [];
 const dump = get("dump");

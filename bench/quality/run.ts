@@ -11,7 +11,7 @@ import { openEngine, type Engine } from "../../server/src/engine.ts";
 import { createLogger } from "../../server/src/log/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import { Bm25Baseline } from "./baseline.ts";
-import { checkout, loadInstances, sample, selectInstances, type Instance } from "./checkouts.ts";
+import { checkout, LITE_DATA, loadInstances, sample, selectInstances, type Instance } from "./checkouts.ts";
 import { missReport, runMarkdown, writeResults, type RepoRow, type RunRecord } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
@@ -46,7 +46,7 @@ function args() {
     model: get("model") ?? (embedder === "model2vec" ? FIXTURE_MODEL : undefined),
     work: path.resolve(get("work") ?? path.join(os.tmpdir(), "ce-bench-quality")),
     label: get("label"),
-    data: path.resolve(get("data") ?? path.join(projectRoot, "../shared/bench/swebench-lite.jsonl")),
+    data: get("data") ? path.resolve(get("data")!) : LITE_DATA,
     only: get("only"),
     verbose: a.includes("--verbose"),
     noWrite: a.includes("--no-write"),
@@ -173,7 +173,7 @@ async function main() {
   if (!o.noWrite) {
     // SWE-bench Lite's records sit in bench/results/; another data set's (the held-out issues) in a folder of its own.
     const dataset = path.basename(o.data).replace(/\.jsonl?$/, "");
-    const lite = dataset === "swebench-lite";
+    const lite = o.data === LITE_DATA;
     const resultsDir = path.join(projectRoot, "bench/results", lite ? "" : dataset);
     const summary = path.join(here, lite ? "RESULTS.md" : `RESULTS-${dataset}.md`);
     fs.mkdirSync(resultsDir, { recursive: true });

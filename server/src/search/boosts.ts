@@ -115,15 +115,15 @@ function symbolMatch(p: Point, q: ParsedQuery): { factor: number; why: string } 
   const shown = p.symbol_path || p.symbol;
   if (p.symbol_path.includes(".") && q.text.includes(p.symbol_path)) return { factor: QUALIFIED_FACTOR, why: `qualified name in query: ${shown}` };
   const ids = new Set(q.identifiers);
+  const parents = p.symbol_path.split(".").slice(0, -1);
   if (ids.has(p.symbol)) {
     const classes = q.memberOf.get(p.symbol);
-    const parent = p.symbol_path.split(".").at(-2);
+    const parent = parents.at(-1);
     // `Function._eval_evalf` named: `EvalfMixin._eval_evalf` shares only the name.
     if (classes && parent && !classes.has(parent)) return { factor: 1.15, why: `symbol match, another class: ${shown}` };
     return { factor: 1.6, why: `symbol match: ${shown}` };
   }
   const lower = p.symbol.toLowerCase();
-  const parents = p.symbol_path.split(".").slice(0, -1);
   let best: { factor: number; why: string } | undefined;
   for (const id of ids) {
     const l = id.toLowerCase();

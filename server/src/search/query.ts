@@ -80,7 +80,7 @@ function classMembers(text: string): Map<string, Set<string>> {
   for (const m of text.matchAll(CLASS_MEMBER)) (out.get(m[2]!) ?? out.set(m[2]!, new Set()).get(m[2]!)!).add(m[1]!);
   for (const name of [...out.keys()]) {
     // Written bare somewhere (`_eval_evalf(...)`, not `x._eval_evalf`): any class's member may be meant.
-    if (new RegExp(String.raw`(?<![\w.])${name.replace(/\$/g, "\\$")}\b`).test(text)) out.delete(name);
+    if (new RegExp(String.raw`(?<![\w.])${name}\b`).test(text)) out.delete(name);
   }
   return out;
 }
@@ -146,10 +146,13 @@ function wantedKinds(text: string): Set<ChunkKind> {
   return wants;
 }
 
-const FILE_EXTS = "py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh|md|rst|json|ya?ml|toml|ini|cfg";
-const PATH_LIKE = new RegExp(String.raw`(?:[\w.-]+\/)*[\w-]+\.(?:${FILE_EXTS})\b`, "g");
 /** Source files' extensions: `expr.py` is a file, never the module `expr.py`. */
-const SOURCE_EXT = /\.(?:py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh)$/;
+const SOURCE_EXTS = "py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh";
+const FILE_EXTS = `${SOURCE_EXTS}|md|rst|json|ya?ml|toml|ini|cfg`;
+const PATH_LIKE = new RegExp(String.raw`(?:[\w.-]+\/)*[\w-]+\.(?:${FILE_EXTS})\b`, "g");
+/** PATH_LIKE anywhere in a string (no global state to reset). */
+const HAS_FILE_NAME = new RegExp(PATH_LIKE.source);
+const SOURCE_EXT = new RegExp(String.raw`\.(?:${SOURCE_EXTS})$`);
 const FILE_EXT_AHEAD = new RegExp(String.raw`^\.(?:${FILE_EXTS})\b`);
 const DOTTED = /\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b/g;
 const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
@@ -263,21 +266,19 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
   // Named as paths, but their words weigh as the file name's: `index.rst` is most often just that.
   const dataFileModules = new Set<string>();
   for (const m of text.matchAll(DOTTED)) {
-    PATH_LIKE.lastIndex = 0;
-    if (PATH_LIKE.test(m[0])) {
-      PATH_LIKE.lastIndex = 0;
+    const parts = m[0].split(".");
+    // A dotted module path (`pkg.sub.module`) may name a file.
+    const modulePath = parts.every((p) => /^[a-z_][a-z0-9_]*$/.test(p)) ? parts.join("/") : undefined;
+    if (HAS_FILE_NAME.test(m[0])) {
       // A data file's name that may as well be a dotted module (`ascii.rst` names the format of `ascii/rst.py`).
-      if (/^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+$/.test(m[0]) && !SOURCE_EXT.test(m[0])) dataFileModules.add(m[0].split(".").join("/"));
+      if (modulePath && !SOURCE_EXT.test(m[0])) dataFileModules.add(modulePath);
       continue;
     }
-    PATH_LIKE.lastIndex = 0;
     // Numbers and prose abbreviations ("e.g", "i.e") are not dotted names.
     if (/^(?:e\.g|i\.e|etc|vs)\b/i.test(m[0])) continue;
-    const parts = m[0].split(".");
     identifiers.add(parts[parts.length - 1]!);
     for (const p of parts) if (p.length > 2) dottedParts.add(p);
-    // A dotted module path (`pkg.sub.module`) may name a file.
-    if (parts.length >= 2 && parts.every((p) => /^[a-z_][a-z0-9_]*$/.test(p))) paths.add(parts.join("/"));
+    if (modulePath) paths.add(modulePath);
   }
   for (const p of dottedParts) identifiers.add(p);
   // A name followed by a file extension (`__init__` of `pkg/__init__.py`) is a file's name, not a symbol's.
