@@ -123,7 +123,17 @@ describe("Context Engine in cluster mode, in a real VS Code, against the Kuberne
     const panel = webviewFrame(page, "context-engine.context-engine");
     await panel.locator("#query").fill("retryRequest");
     await panel.locator("#query").press("Enter");
-    await panel.locator('#status[data-state="results"]').waitFor({ timeout: 60_000 });
+    // The watcher indexes the synced files a moment after the sync (later on a loaded machine): until it has, the
+    // search finds nothing, and a user searches again.
+    const deadline = Date.now() + 60_000;
+    const settled = panel.locator('#status[data-state="results"], #status[data-state="empty"], #status[data-state="error"]');
+    for (;;) {
+      await settled.waitFor({ timeout: 60_000 });
+      if ((await panel.locator("#status").getAttribute("data-state")) === "results") break;
+      assert.ok(Date.now() < deadline, `no results within 60 s: ${await panel.locator("#status").textContent()}`);
+      await page.waitForTimeout(1000);
+      await panel.locator("#query").press("Enter");
+    }
     assert.deepEqual(await panel.locator("#results .result").evaluateAll((els) => els.map((e) => e.getAttribute("data-path"))), ["src/retry.ts"]);
     await wb.shot("cluster-search");
   });
