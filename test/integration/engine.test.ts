@@ -220,3 +220,38 @@ describe("a matching test file is evidence for the module it tests", () => {
     assert.ok(!why("pkg/matrices/matrices.py").some((w) => w.startsWith("tested by")), "another package's matrices.py");
   });
 });
+
+describe("a symbol the query names by its qualified name", () => {
+  let engine: Engine;
+  let dispose: () => Promise<void>;
+  const crowd = Object.fromEntries(
+    Array.from({ length: 12 }, (_, i) => [
+      `io/writer${i}.py`,
+      `def write_rst_${i}(table, header_rows, writer_kwargs):\n    """Write the table as RST with its header rows; an unexpected keyword argument is an error."""\n` +
+        `    writer = get_writer(table, header_rows=header_rows, **writer_kwargs)\n    writer.__init__(header_rows)\n    return writer.write(table, header_rows, "rst", "unit", "name")\n`,
+    ]),
+  );
+  before(async () => {
+    ({ engine, dispose } = await indexedLexicalRepo({
+      ...crowd,
+      "io/rst.py":
+        'class RST:\n    """reStructuredText simple tables."""\n\n    def __init__(self):\n        self.delimiter_pad = None\n        self.bookend = False\n',
+    }));
+  });
+  after(() => dispose());
+
+  it("is found by that name even when its code shares too few of the query's words to be a lexical candidate", async () => {
+    const issue =
+      "Please support header rows in RST output\n>>> table.write(sys.stdout, format='rst', header_rows=['name', 'unit'])\n" +
+      "  File \"io/writer3.py\", line 3, in write_rst_3\n    return get_writer(table, header_rows=header_rows, **writer_kwargs)\n" +
+      "TypeError: RST.__init__() got an unexpected keyword argument 'header_rows'\n";
+    // Three lexical candidates: the writers' many shared words keep RST.__init__ out of them.
+    const { results } = await engine.search.search(issue, { candidates: 3, limit: 5 });
+    const init = results.find((r) => r.symbol_path === "RST.__init__");
+    assert.ok(init, JSON.stringify(results.map((r) => [r.symbol_path, r.why])));
+    assert.ok(!init.why.some((w) => w.startsWith("lexical #")), init.why.join("; "));
+    assert.ok(init.why.includes("found by its qualified name") && init.why.includes("qualified name in query: RST.__init__"), init.why.join("; "));
+    // Named outright, it ranks with the best lexical matches rather than below them.
+    assert.ok(results.indexOf(init) <= 1, JSON.stringify(results.map((r) => [r.symbol_path, r.score])));
+  });
+});

@@ -337,6 +337,24 @@ for (const backend of backends) {
         assert.deepEqual(await store.searchPhrases([["permitted", "coordinates", "imaginary"]], {}, 10), []);
         assert.deepEqual(await store.searchPhrases([["imaginary", "coordinates", "permitted"]], { path_glob: "words.py" }, 10), []);
       });
+      it("finds chunks by their exact qualified names, within the filter and the limit, when the store can", async (t) => {
+        if (!store.findSymbols) return t.skip("this store has no symbol lookup (an optional ranking signal)");
+        await indexFiles(store, [
+          chunk({ path: "rst.py", text: "def __init__(self):\n    super().__init__(pad=None)", symbol: "__init__", symbol_path: "RST.__init__" }),
+          chunk({ path: "rst.py", start: 5, text: "def write(self, lines):\n    return lines", symbol: "write", symbol_path: "RST.write" }),
+          chunk({ path: "fixed.py", text: "def __init__(self, pad):\n    self.pad = pad", symbol: "__init__", symbol_path: "FixedWidth.__init__" }),
+          chunk({ path: "other.py", text: "def __init__(self):\n    pass", symbol: "__init__", symbol_path: "Other.__init__" }),
+        ]);
+        const found = async (names: string[], filter: SearchFilter = {}, limit = 10) =>
+          (await store.findSymbols!(names, filter, limit)).map((p) => `${p.path}:${p.symbol_path}`).sort();
+        assert.deepEqual(await found(["RST.__init__", "FixedWidth.__init__"]), ["fixed.py:FixedWidth.__init__", "rst.py:RST.__init__"]);
+        // Exact names only: a bare member name, a tail of the qualified name or another case finds nothing.
+        assert.deepEqual(await found(["__init__", "ST.__init__", "rst.__init__", "Nowhere.run", ""]), []);
+        assert.deepEqual(await found(["RST.__init__", "FixedWidth.__init__"], { path_glob: "rst.py" }), ["rst.py:RST.__init__"]);
+        assert.deepEqual(await found(["RST.__init__"], { repo: "beta" }), []);
+        assert.equal((await found(["RST.__init__", "RST.write", "FixedWidth.__init__"], {}, 2)).length, 2);
+        assert.deepEqual(await store.findSymbols([], {}, 10), []);
+      });
       it("dense search ranks by cosine similarity, best first, within the limit", async () => {
         const hits = await store.searchDense(unit(1, 0, 0, 0), {}, 2);
         assert.deepEqual(hits.map((h) => h.point.path), ["x.py", "z.py"]);

@@ -117,6 +117,19 @@ describe("ranking an issue text", () => {
     assert.ok(boostFor(point("sympy/physics/units/unitsystem.py", "UnitSystem._collect_factor_and_dimension"), constant).why[0]!.startsWith("symbol match: "));
   });
 
+  it("lists the qualified names an issue writes, with each tail of two names or more, for lookup by name", () => {
+    const q = parseQuery(
+      "RST breaks with header rows\nTypeError: RST.__init__() got an unexpected keyword argument 'header_rows'\n" +
+        "The fix belongs in sympy.core.function.Derivative._eval_subs, e.g. in index.rst or setup.py, not in 3.14.\n",
+    );
+    for (const name of ["RST.__init__", "Derivative._eval_subs", "function.Derivative._eval_subs", "sympy.core.function.Derivative._eval_subs"]) {
+      assert.ok(q.qualified.includes(name), `${name} in ${q.qualified.join(", ")}`);
+    }
+    for (const name of ["__init__", "_eval_subs", "index.rst", "setup.py", "e.g", "3.14"]) assert.ok(!q.qualified.includes(name), name);
+    assert.ok(boostFor(point("astropy/io/ascii/rst.py", "RST.__init__"), q).qualified);
+    assert.ok(!boostFor(point("astropy/io/ascii/fixedwidth.py", "FixedWidth.__init__"), q).qualified);
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

@@ -6,6 +6,8 @@ import type { ParsedQuery } from "./query.ts";
 export interface Boost {
   factor: number;
   why: string[];
+  /** The query writes the chunk's qualified name (`Session.request`). */
+  qualified: boolean;
 }
 
 const VENDORED = /(^|\/)(vendor|vendored|third_party|thirdparty|external|externals|extern|node_modules|_vendor)\//i;
@@ -53,7 +55,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
     factor *= 0.7;
     why.push("example code down-ranked");
   }
-  return { factor, why };
+  return { factor, why, qualified: sym?.qualified === true };
 }
 
 /** A folder of a path the query names (`matrices` in `sympy/matrices/expressions/blockmatrix.py`, `vector` in the
@@ -110,10 +112,10 @@ const QUALIFIED_FACTOR = 2.5;
  * its name as written (case matters in code: `subs` is not `Subs`), its name in another case, the class it is in,
  * or a longer name containing a query identifier.
  */
-function symbolMatch(p: Point, q: ParsedQuery): { factor: number; why: string } | undefined {
+function symbolMatch(p: Point, q: ParsedQuery): { factor: number; why: string; qualified?: true } | undefined {
   if (!p.symbol) return undefined;
   const shown = p.symbol_path || p.symbol;
-  if (p.symbol_path.includes(".") && q.text.includes(p.symbol_path)) return { factor: QUALIFIED_FACTOR, why: `qualified name in query: ${shown}` };
+  if (p.symbol_path.includes(".") && q.text.includes(p.symbol_path)) return { factor: QUALIFIED_FACTOR, why: `qualified name in query: ${shown}`, qualified: true };
   const ids = new Set(q.identifiers);
   const parents = p.symbol_path.split(".").slice(0, -1);
   if (ids.has(p.symbol)) {

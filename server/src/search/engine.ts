@@ -48,12 +48,13 @@ export class SearchEngine {
     const candidates = opts.candidates ?? Math.max(LEXICAL_CANDIDATES, limit * 5);
 
     const store = this.deps.store;
-    const [lexical, dense, phrase] = await Promise.all([
+    const [lexical, dense, phrase, named] = await Promise.all([
       q.terms.length ? store.searchLexical({ terms: q.terms }, filter, candidates) : Promise.resolve([]),
       this.denseCandidates(q.text, filter, Math.min(candidates, DENSE_CANDIDATES)),
       q.phrases.length && store.searchPhrases ? store.searchPhrases(q.phrases, filter, PHRASE_CANDIDATES) : Promise.resolve([]),
+      q.qualified.length && store.findSymbols ? store.findSymbols(q.qualified, filter, NAMED_CANDIDATES) : Promise.resolve([]),
     ]);
-    const hits = this.fuse(q, lexical, dense, phrase);
+    const hits = this.fuse(q, lexical, dense, phrase, named);
     const spans = mergeAdjacent(hits);
     const perFile = opts.perFileCap ?? 3;
     const count = new Map<string, number>();
@@ -106,12 +107,13 @@ export class SearchEngine {
    * list's floor), summed with the list weights, then code-aware boosts; the reciprocal rank is kept as a component.
    * Lexical-only, this keeps BM25's spread, which ranks alone cannot.
    */
-  private fuse(q: ParsedQuery, lexical: ScoredPoint[], dense: ScoredPoint[], phrase: ScoredPoint[]): Hit[] {
+  private fuse(q: ParsedQuery, lexical: ScoredPoint[], dense: ScoredPoint[], phrase: ScoredPoint[], named: Point[]): Hit[] {
     const toRanked = (list: ScoredPoint[]) => list.map((s) => ({ key: s.point.id, item: s }));
     const fused = reciprocalRankFusion<ScoredPoint>([
       { name: "lexical", weight: 1, items: toRanked(lexical) },
       { name: "dense", weight: 1, items: toRanked(dense) },
       { name: "phrase", weight: 1, items: toRanked(phrase) },
+      { name: "named", weight: 1, items: named.map((point) => ({ key: point.id, item: { point, score: 0 } })) },
     ]);
     const phraseScore = new Map(phrase.map((s) => [s.point.id, s.score]));
     const phraseMax = Math.max(1e-9, ...phrase.map((s) => s.score));
@@ -129,8 +131,11 @@ export class SearchEngine {
       if (f.ranks.lexical) why.push(`lexical #${f.ranks.lexical}`);
       if (f.ranks.dense) why.push(`dense #${f.ranks.dense}`);
       if (f.ranks.phrase) why.push(`quoted message matched (#${f.ranks.phrase})`);
+      if (f.ranks.named && !f.ranks.lexical) why.push("found by its qualified name");
       why.push(...boost.why);
-      const lex = lexScore.has(id) ? lexScore.get(id)! / lexMax : 0;
+      let lex = lexScore.has(id) ? lexScore.get(id)! / lexMax : 0;
+      // A symbol the query names by its qualified name is relevant however few of the query's words its code holds.
+      if (boost.qualified && lexical.length) lex = Math.max(lex, QUALIFIED_FLOOR);
       const den = denseScore.has(id) && denseMax > denseFloor ? (denseScore.get(id)! - denseFloor) / (denseMax - denseFloor) : 0;
       const phr = phraseScore.has(id) ? PHRASE_WEIGHT * (phraseScore.get(id)! / phraseMax) : 0;
       const base = weights.lexical * lex + weights.dense * den + phr;
@@ -153,6 +158,11 @@ export class SearchEngine {
  * candidates, so a short list (10 results) must rank from the same pool as a long one.
  */
 const LEXICAL_CANDIDATES = 300;
+
+/** Chunks taken that the query names by their qualified names (`RST.__init__`). */
+const NAMED_CANDIDATES = 50;
+/** A chunk named by its qualified name counts as at least this share of the best lexical match. */
+const QUALIFIED_FLOOR = 0.7;
 
 /** Chunks taken that hold a message the query quotes, and the weight of that evidence next to the best lexical hit. */
 const PHRASE_CANDIDATES = 50;

@@ -18,6 +18,11 @@ export interface ParsedQuery {
    * under. The same name in another class is not what the query points at.
    */
   memberOf: Map<string, Set<string>>;
+  /**
+   * Qualified names the query writes (`RST.__init__`; every tail of two names or more of `sympy.core.Expr.subs`): the
+   * symbols they name are looked up by name, however few of the query's words their code holds.
+   */
+  qualified: string[];
   /** File names or paths named in the query (`models.py`, `requests/sessions.py`). */
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
@@ -66,7 +71,32 @@ export function parseQuery(raw: string): ParsedQuery {
   // frame patterns would cost time quadratic in their length.
   const scan = text.replace(LONG_TOKEN, " ");
   const { terms, identifiers, paths } = extractTerms(scan);
-  return { text, filter, terms, identifiers, paths, memberOf: classMembers(scan), phrases: messagePhrases(scan), wants: wantedKinds(scan) };
+  return {
+    text,
+    filter,
+    terms,
+    identifiers,
+    qualified: qualifiedNames(scan),
+    paths,
+    memberOf: classMembers(scan),
+    phrases: messagePhrases(scan),
+    wants: wantedKinds(scan),
+  };
+}
+
+/** Qualified names looked up per query: an issue rarely writes more than a handful. */
+const MAX_QUALIFIED = 64;
+
+/** See ParsedQuery.qualified: dotted names that are not file names (`index.rst`) or abbreviations (`e.g`). */
+function qualifiedNames(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(DOTTED)) {
+    if (HAS_FILE_NAME.test(m[0]) || ABBREVIATION.test(m[0])) continue;
+    const parts = m[0].split(".");
+    for (let i = 0; i + 2 <= parts.length; i++) out.add(parts.slice(i).join("."));
+    if (out.size >= MAX_QUALIFIED) break;
+  }
+  return [...out].slice(0, MAX_QUALIFIED);
 }
 
 const LONG_TOKEN = /\S{300,}/g;
@@ -155,6 +185,8 @@ const HAS_FILE_NAME = new RegExp(PATH_LIKE.source);
 const SOURCE_EXT = new RegExp(String.raw`\.(?:${SOURCE_EXTS})$`);
 const FILE_EXT_AHEAD = new RegExp(String.raw`^\.(?:${FILE_EXTS})\b`);
 const DOTTED = /\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b/g;
+/** Prose abbreviations that look dotted: "e.g", "i.e". */
+const ABBREVIATION = /^(?:e\.g|i\.e|etc|vs)\b/i;
 const CODEY = /\b(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z]{2,}[a-z]\w*)\b/g;
 /** The interpreter's own library (`/usr/lib/python3.9/argparse.py`), not an installed package's folder. */
 const STDLIB_PATH = /[\/\\]lib[\/\\]python\d(?:\.\d+)?[\/\\](?!(?:site|dist)-packages[\/\\])/i;
@@ -275,7 +307,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
       continue;
     }
     // Numbers and prose abbreviations ("e.g", "i.e") are not dotted names.
-    if (/^(?:e\.g|i\.e|etc|vs)\b/i.test(m[0])) continue;
+    if (ABBREVIATION.test(m[0])) continue;
     identifiers.add(parts[parts.length - 1]!);
     for (const p of parts) if (p.length > 2) dottedParts.add(p);
     if (modulePath) paths.add(modulePath);

@@ -169,6 +169,7 @@ export class SqliteStore implements Store {
         file_hash TEXT NOT NULL, metadata TEXT, created_at TEXT
       );
       CREATE INDEX IF NOT EXISTS chunks_repo_path ON chunks (repo, path);
+      CREATE INDEX IF NOT EXISTS chunks_symbol_path ON chunks (symbol_path) WHERE symbol_path != '';
       CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
         symbol, path, body, content='', contentless_delete=1, tokenize="unicode61 tokenchars '_$'"
       );
@@ -448,6 +449,16 @@ export class SqliteStore implements Store {
       .map((p) => `"${p.join(" ")}"`);
     if (!quoted.length) return [];
     return this.ftsSearch(`body : (${quoted.join(" OR ")})`, { symbol: 0, path: 0, body: 1 }, compileFilter(filter, "c"), limit);
+  }
+
+  async findSymbols(symbolPaths: string[], filter: SearchFilter, limit: number): Promise<Point[]> {
+    const names = [...new Set(symbolPaths.filter(Boolean))];
+    if (!names.length || limit <= 0) return [];
+    const { sql, params } = compileFilter(filter, "c");
+    const rows = this.db
+      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.symbol_path IN (${names.map(() => "?").join(",")}) AND c.symbol_path != '' AND ${sql} LIMIT ?`)
+      .all(...names, ...params, limit) as ChunkRow[];
+    return rows.map(toPoint);
   }
 
   /** Chunks matching an FTS5 expression, best BM25 (with these field weights) first, within the filter. */

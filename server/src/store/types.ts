@@ -112,6 +112,11 @@ export interface Store {
    * finds the code that raises it. Best first; optional (a store without phrase search skips the signal).
    */
   searchPhrases?(phrases: string[][], filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
+  /**
+   * Chunks whose symbol path is exactly one of these (`RST.__init__`), within the filter, at most `limit`, in no
+   * particular order: a symbol an issue names by its qualified name, however few of its words its code holds. Optional.
+   */
+  findSymbols?(symbolPaths: string[], filter: SearchFilter, limit: number): Promise<Point[]>;
   stats(): Promise<RepoStats[]>;
   /** Cheap reachability check for readiness probes; throws with a readable reason. */
   ping(): Promise<void>;

@@ -20,6 +20,7 @@ export const PAYLOAD_INDEXES: readonly (readonly [string, FieldSchema])[] = [
   ["language", "keyword"],
   ["kind", "keyword"],
   ["symbol", "keyword"],
+  ["symbol_path", "keyword"],
   ["ext", "keyword"],
   ["indexed_at", "float"],
   // Our code tokens, split on whitespace, with positions: phrase search (Qdrant >= 1.15).

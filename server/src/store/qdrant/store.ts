@@ -301,6 +301,24 @@ export class QdrantStore implements Store {
       .slice(0, limit);
   }
 
+  async findSymbols(symbolPaths: string[], filter: SearchFilter, limit: number): Promise<Point[]> {
+    const names = [...new Set(symbolPaths.filter(Boolean))];
+    if (!names.length || limit <= 0) return [];
+    const { filter: qfilter, post } = translateFilter(filter);
+    const f = withConditions(qfilter, [{ key: "symbol_path", match: { any: names } }]);
+    const out: Point[] = [];
+    for (const collection of this.searchTargets(filter)) {
+      const res = await this.conn.call(`find named symbols in ${collection}`, (c) =>
+        c.scroll(collection, { filter: f, limit: post ? Math.max(limit * 4, 64) : limit, with_payload: true, with_vector: false }),
+      );
+      for (const r of res.points) {
+        const p = fromPayload(r.id, r.payload);
+        if (!post || post(p)) out.push(p);
+      }
+    }
+    return out.slice(0, limit);
+  }
+
   private async search(query: number[] | SparseVector, using: string, filter: SearchFilter, limit: number): Promise<ScoredPoint[]> {
     const targets = this.searchTargets(filter);
     const lists = await Promise.all(targets.map((name) => this.searchOne(name, query, using, filter, limit)));
