@@ -130,6 +130,21 @@ describe("ranking an issue text", () => {
     assert.ok(!boostFor(point("astropy/io/ascii/fixedwidth.py", "FixedWidth.__init__"), q).qualified);
   });
 
+  it("boosts the definition of a class the title names, not a function of that name or a class named only below it", () => {
+    const q = parseQuery(
+      "Exception when multiplying BlockMatrix containing ZeroMatrix blocks\n>>> z = ZeroMatrix(2, 2)\n>>> b = BlockMatrix([[a, z], [z, z]])\n" +
+        ">>> block_collapse(b * b * b)\nAttributeError: 'Zero' object has no attribute 'cols'\nMatrixSymbol blocks work.\n",
+    );
+    const cls = (path: string, name: string, kind = "class") => ({ ...point(path, name), symbol_kind: kind });
+    const zero = boostFor(cls("sympy/matrices/expressions/matexpr.py", "ZeroMatrix"), q);
+    assert.ok(zero.why.includes("class named in the title: ZeroMatrix"), zero.why.join("; "));
+    const fn = boostFor(cls("sympy/matrices/dense.py", "ZeroMatrix", "function"), q);
+    assert.ok(!fn.why.some((w) => w.startsWith("class named in the title")) && fn.factor < zero.factor);
+    assert.ok(!boostFor(cls("sympy/matrices/expressions/matexpr.py", "MatrixSymbol"), q).why.some((w) => w.startsWith("class named in the title")));
+    // A one-line query has no title apart from itself: nothing is boosted as named in one.
+    assert.equal(parseQuery("ZeroMatrix blocks").titleNames.size, 0);
+  });
+
   it("treats case as part of a symbol's name", () => {
     const q = parseQuery("calling expr.subs(x, 1) gives the wrong answer");
     assert.equal(boostFor(point("core/basic.py", "Basic.subs"), q).why[0], "symbol match: Basic.subs");

@@ -5,6 +5,7 @@
 import type { Node } from "web-tree-sitter";
 import type { LanguageRules, SymbolMatch } from "./languages/index.ts";
 import type { LineIndex } from "./lines.ts";
+import { CLASS_LIKE } from "./types.ts";
 
 /** A span of lines (0-based, inclusive) attributed to one symbol; windows.ts turns it into chunks. */
 export interface Segment {
@@ -25,7 +26,6 @@ interface Scope {
 // Deep enough for real nesting, shallow enough that a pathological tree cannot blow the stack.
 const MAX_DEPTH = 24;
 const MAX_NAME = 120;
-const CLASS_LIKE = new Set(["class", "interface", "struct", "trait", "impl", "enum", "record"]);
 
 /** Last line of a node: a node ending at column 0 ends on the line before (it swallowed a newline). */
 export function lastRow(node: Node): number {

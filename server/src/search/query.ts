@@ -23,6 +23,8 @@ export interface ParsedQuery {
    * symbols they name are looked up by name, however few of the query's words their code holds.
    */
   qualified: string[];
+  /** Names an issue's title writes (`ZeroMatrix`, `Derivative`, `register_hook`): the title names the issue's subject. */
+  titleNames: Set<string>;
   /** File names or paths named in the query (`models.py`, `requests/sessions.py`). */
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
@@ -70,19 +72,23 @@ export function parseQuery(raw: string): ParsedQuery {
   // Runs of 300+ characters without a space (a base64 image, minified code) are no names or paths, and the path and
   // frame patterns would cost time quadratic in their length.
   const scan = text.replace(LONG_TOKEN, " ");
-  const { terms, identifiers, paths } = extractTerms(scan);
+  const { terms, identifiers, paths, title } = extractTerms(scan);
   return {
     text,
     filter,
     terms,
     identifiers,
     qualified: qualifiedNames(scan),
+    titleNames: new Set(title.match(TITLE_NAME)),
     paths,
     memberOf: classMembers(scan),
     phrases: messagePhrases(scan),
     wants: wantedKinds(scan),
   };
 }
+
+/** A name in a title: CamelCase, snake_case or `_private`, or a capitalised word (`Derivative`; case tells a class). */
+const TITLE_NAME = /\b(?:[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|_\w+|[A-Z][a-z]{3,}\w*)\b/g;
 
 /** Qualified names looked up per query: an issue rarely writes more than a handful. */
 const MAX_QUALIFIED = 64;
@@ -261,7 +267,7 @@ const MAX_TERMS = 48;
  * weigh most, then words of the title, then code in backticks or fenced blocks, then prose; a term repeated across the
  * text gains a little. The strongest terms are kept.
  */
-export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[] } {
+export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[]; title: string } {
   const text = raw.length > LONG_TEXT_CHARS ? withoutLinks(withoutEnvironmentDumps(raw)) : raw;
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {
@@ -323,10 +329,12 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
   const freq = new Map<string, number>();
   for (const w of words) freq.set(w, (freq.get(w) ?? 0) + 1);
   for (const [w, n] of freq) bump(w, 1 + (long ? Math.min(0.75, 0.25 * Math.log2(n)) : 0));
+  let title = "";
   if (long) {
     // An issue's title names its subject; a first line that runs on is prose, not a title.
     const first = text.split("\n").find((l) => l.trim()) ?? "";
-    if (first.length <= TITLE_MAX_CHARS) for (const t of wordsOf(first)) bump(t, 3);
+    if (first.length <= TITLE_MAX_CHARS) title = first;
+    for (const t of wordsOf(title)) bump(t, 3);
     for (const m of text.matchAll(BACKTICKS)) for (const t of wordsOf(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
     for (const m of text.matchAll(FENCE)) for (const t of wordsOf(m[1]!)) bump(t, 1.5);
@@ -355,5 +363,5 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     terms.sort((a, b) => b.weight - a.weight || a.term.localeCompare(b.term));
     terms = terms.slice(0, MAX_TERMS);
   }
-  return { terms, identifiers: [...identifiers], paths: [...paths] };
+  return { terms, identifiers: [...identifiers], paths: [...paths], title };
 }
