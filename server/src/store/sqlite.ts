@@ -456,7 +456,9 @@ export class SqliteStore implements Store {
     if (!names.length || limit <= 0) return [];
     const { sql, params } = compileFilter(filter, "c");
     const rows = this.db
-      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.symbol_path IN (${names.map(() => "?").join(",")}) AND c.symbol_path != '' AND ${sql} LIMIT ?`)
+      // Named explicitly: with a repo filter the planner otherwise walks the repo's rows (28 ms instead of 0.1 over sympy).
+      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c INDEXED BY chunks_symbol_path
+        WHERE c.symbol_path IN (${names.map(() => "?").join(",")}) AND c.symbol_path != '' AND ${sql} LIMIT ?`)
       .all(...names, ...params, limit) as ChunkRow[];
     return rows.map(toPoint);
   }
