@@ -1,9 +1,9 @@
 /** What a chunk of a file is; every kind but "memory" (a point's other kind) is a file's. */
 export const CHUNK_KINDS = ["code", "doc", "config", "test"] as const;
+export type ChunkKind = (typeof CHUNK_KINDS)[number];
 
 /** Symbol kinds that hold members: a function inside one is a method. */
 export const CLASS_LIKE = new Set(["class", "interface", "struct", "trait", "impl", "enum", "record"]);
-export type ChunkKind = (typeof CHUNK_KINDS)[number];
 
 /** A span of one file, as DESIGN.md section 4 defines it (lines are 1-based, inclusive). */
 export interface Chunk {

@@ -455,11 +455,12 @@ export class SqliteStore implements Store {
     const names = [...new Set(symbolPaths.filter(Boolean))];
     if (!names.length || limit <= 0) return [];
     const { sql, params } = compileFilter(filter, "c");
-    const rows = this.db
-      // Named explicitly: with a repo filter the planner otherwise walks the repo's rows (28 ms instead of 0.1 over sympy).
-      .prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c INDEXED BY chunks_symbol_path
-        WHERE c.symbol_path IN (${names.map(() => "?").join(",")}) AND c.symbol_path != '' AND ${sql} LIMIT ?`)
-      .all(...names, ...params, limit) as ChunkRow[];
+    // The index named: with a repo filter the planner otherwise walks the repo's rows (28 ms instead of 0.1 over sympy).
+    // The names go in as one JSON array, so one prepared statement serves any number of them.
+    const rows = this.stmt(
+      `SELECT ${CHUNK_COLUMNS} FROM chunks c INDEXED BY chunks_symbol_path
+         WHERE c.symbol_path IN (SELECT value FROM json_each(?)) AND c.symbol_path != '' AND ${sql} LIMIT ?`,
+    ).all(JSON.stringify(names), ...params, limit) as ChunkRow[];
     return rows.map(toPoint);
   }
 
