@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { boostFor } from "../../server/src/search/boosts.ts";
 import { parseQuery } from "../../server/src/search/query.ts";
-import { pruneTerms } from "../../server/src/store/sqlite.ts";
+import { bestFirst, pruneTerms } from "../../server/src/store/sqlite.ts";
 import type { Point } from "../../server/src/store/types.ts";
 
 function point(path: string, symbol_path = "", kind: Point["kind"] = "code"): Point {
@@ -292,5 +292,25 @@ describe("lexical pruning of long queries", () => {
     assert.equal(kept[0], "derivative");
     assert.ok(!kept.includes("sympy"));
     assert.ok(pruneTerms([...terms.slice(0, 1), ...terms.slice(1)], new Map([...df, ["sympy", 300]]), 1000).some((t) => t.term === "sympy"), "a heavily weighted term below half stays");
+  });
+});
+
+describe("reading summed lexical scores best first", () => {
+  it("yields every row once, in the order of a full stable sort, in batches of the size asked", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const scores = new Map<number, number>();
+    // Ties are common in the sample (scores on a coarse grid), so batch edges fall inside runs of equal scores.
+    for (let i = 0; i < 2000; i++) scores.set(Math.floor(random() * 1e6), Math.round(random() * 40) / 4);
+    const expected = [...scores].sort((a, b) => b[1] - a[1]);
+    const batches = [...bestFirst(scores, 64)];
+    assert.ok(batches.every((b) => b.length > 0 && b.length <= 64));
+    assert.ok(batches.filter((b) => b.length < 64).length > 1, "a run of ties at a threshold ends a short batch");
+    assert.deepEqual(batches.flat(), expected);
+  });
+
+  it("reads nothing from an empty map and one batch from a small one", () => {
+    assert.deepEqual([...bestFirst(new Map(), 8)], []);
+    assert.deepEqual([...bestFirst(new Map([[5, 1], [3, 2], [9, 2]]), 8)], [[[3, 2], [9, 2], [5, 1]]]);
   });
 });
