@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { splitIdentifier, tokenizeCode, tokenizePath } from "../../server/src/text/index.ts";
-import { extractTerms, parseQuery } from "../../server/src/search/query.ts";
+import { extractTerms, parseQuery, withoutHtmlComments } from "../../server/src/search/query.ts";
 
 describe("code tokenizer", () => {
   it("keeps identifiers whole and splits camelCase, snake_case and digits", () => {
@@ -53,5 +53,24 @@ describe("query parsing", () => {
     const { identifiers, paths } = extractTerms('Traceback:\n  File "/src/app/views.py", line 12, in render_page\n    x()');
     assert.ok(paths.includes("/src/app/views.py"));
     assert.ok(identifiers.includes("render_page"));
+  });
+
+  it("reads an issue text as GitHub shows it: template comments hidden, comments in fenced code kept", () => {
+    const issue = [
+      "Factor with extension=True drops a factor",
+      "<!-- Your title above should be a short description of what was changed. Do not include the issue number. -->",
+      "factor(z, extension=[I]) returns x - 1",
+      "```html",
+      "<!-- sidebar_template -->",
+      "```",
+      "<!-- BEGIN RELEASE NOTES (unclosed: hides the rest",
+      "release_entry_boilerplate",
+    ].join("\n");
+    const q = parseQuery(issue);
+    const terms = new Set(q.terms.map((t) => t.term));
+    assert.ok(terms.has("factor") && terms.has("extension"));
+    for (const hidden of ["title", "description", "number", "release_entry_boilerplate", "boilerplate"]) assert.ok(!terms.has(hidden), hidden);
+    assert.ok(terms.has("sidebar_template"), "a comment inside fenced code is code");
+    assert.equal(withoutHtmlComments("no comments here"), "no comments here");
   });
 });

@@ -33,9 +33,22 @@ export interface ParsedQuery {
 
 const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"]*"|\S+)/gi;
 
+/**
+ * An issue text without its HTML comments (`<!-- Your title above should be a short description ... -->`): GitHub
+ * does not show them, and issue and pull-request templates fill them with the same boilerplate words in every issue.
+ * Inside a fenced code block a comment is code, and stays; an unclosed one hides the rest of its stretch of prose.
+ */
+export function withoutHtmlComments(text: string): string {
+  if (!text.includes("<!--")) return text;
+  return text
+    .split(/(^[ \t]*```[^\n]*\n[\s\S]*?^[ \t]*```)/m)
+    .map((part, i) => (i % 2 ? part : part.replace(/<!--[\s\S]*?(?:-->|$)/g, " ")))
+    .join("");
+}
+
 export function parseQuery(raw: string): ParsedQuery {
   const filter: SearchFilter = {};
-  const text = raw
+  const text = withoutHtmlComments(raw)
     .replace(INLINE, (_m, key: string, value: string) => {
       const v = value.replace(/^"|"$/g, "");
       switch (key.toLowerCase()) {
