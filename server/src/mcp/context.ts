@@ -11,9 +11,16 @@ import { MemoryService } from "../memory/index.ts";
 import { SearchEngine } from "../search/index.ts";
 import type { Store } from "../store/types.ts";
 
+/** One folder served as one named repo (`serve --folder NAME=DIR`). */
+export interface ServedFolder {
+  repo: string;
+  root: string;
+}
+
 export interface McpContext {
   settings: Settings;
   log: Logger;
+  /** The served root: the repo, the repos folder, or the first of the served folders. */
   root: string;
   /** Repo searched by default; "*" when serving a folder of repos. */
   defaultRepo: string;
@@ -25,8 +32,10 @@ export interface McpContext {
   search: SearchEngine;
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
-  /** Repo folders under the root (multi-repo) or the root's own repo. */
+  /** Repo folders under the root (multi-repo), the served folders' repos, or the root's own repo. */
   repos(): string[];
+  /** The folder a repo's files are in (whether or not it exists yet). */
+  rootOf(repo: string): string;
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
   withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -49,8 +58,28 @@ export function isReposFolder(root: string, settings: Settings): boolean {
   }
 }
 
+/**
+ * `--folder NAME=DIR` values as served folders: NAME a repo name (one path segment), DIR resolved against `cwd`.
+ * Several folders (a multi-root editor workspace) are served by one server as a multi-repo root.
+ */
+export function parseFolders(values: string[], cwd: string): ServedFolder[] {
+  const seen = new Set<string>();
+  return values.map((v) => {
+    const eq = v.indexOf("=");
+    const repo = v.slice(0, eq).trim();
+    const dir = v.slice(eq + 1).trim();
+    if (eq < 1 || !dir) throw new Error(`--folder "${v}": expected NAME=DIR, e.g. --folder api=/src/api`);
+    if (repo === "." || repo === ".." || /[\\/]/.test(repo) || repo === "*") throw new Error(`--folder "${v}": "${repo}" is not a repo name (one path segment)`);
+    if (seen.has(repo)) throw new Error(`--folder "${v}": the repo name "${repo}" is given twice`);
+    seen.add(repo);
+    return { repo, root: path.resolve(cwd, dir) };
+  });
+}
+
 export async function createMcpContext(opts: {
   root: string;
+  /** Serve these folders instead of `root` (each its own repo); `root` is then ignored. */
+  folders?: ServedFolder[];
   settings: Settings;
   log: Logger;
   store?: Store;
@@ -58,9 +87,10 @@ export async function createMcpContext(opts: {
   decoder?: Decoder | null;
 }): Promise<McpContext> {
   const { settings, log } = opts;
-  const root = path.resolve(opts.root);
-  const multiRepo = isReposFolder(root, settings);
-  const defaultRepo = multiRepo ? "*" : (settings.repoName ?? path.basename(root));
+  const folders = opts.folders?.length ? new Map(opts.folders.map((f) => [f.repo, path.resolve(f.root)])) : undefined;
+  const root = folders ? [...folders.values()][0]! : path.resolve(opts.root);
+  const multiRepo = folders ? folders.size > 1 : isReposFolder(root, settings);
+  const defaultRepo = folders ? (folders.size > 1 ? "*" : [...folders.keys()][0]!) : multiRepo ? "*" : (settings.repoName ?? path.basename(root));
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
   await store.ensure({ embedder: embedder.name, dimension: embedder.dimension });
@@ -70,18 +100,24 @@ export async function createMcpContext(opts: {
   const locks = new Map<string, Promise<unknown>>();
 
   const repos = () =>
-    multiRepo
+    folders
+      ? [...folders.keys()]
+      : multiRepo
       ? readdirSync(root, { withFileTypes: true })
           .filter((e) => e.isDirectory() && !e.name.startsWith("."))
           .map((e) => e.name)
           .sort()
       : [defaultRepo];
 
+  const rootOf = (repo: string): string => folders?.get(repo) ?? (multiRepo ? path.join(root, repo) : root);
+
   const engineFor = (repo?: string): Promise<Engine> => {
     const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) return Promise.reject(new Error(`this server serves a folder of repos (${root}): name one with "repo" (${repos().join(", ") || "none yet"})`));
-    if (!multiRepo && name !== defaultRepo) return Promise.reject(new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`));
-    const repoRoot = multiRepo ? path.join(root, name) : root;
+    if (!name) return Promise.reject(new Error(`this server serves several repos (${repos().join(", ") || "none yet"}): name one with "repo"`));
+    if (folders ? !folders.has(name) : !multiRepo && name !== defaultRepo) {
+      return Promise.reject(new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`));
+    }
+    const repoRoot = rootOf(name);
     if (multiRepo && (!existsSync(repoRoot) || !statSync(repoRoot).isDirectory())) {
       return Promise.reject(new Error(`unknown repo "${name}": no folder ${repoRoot} (repos: ${repos().join(", ") || "none yet"})`));
     }
@@ -99,6 +135,7 @@ export async function createMcpContext(opts: {
     search: new SearchEngine({ store, embedder, log, defaultRepo }),
     engineFor,
     repos,
+    rootOf,
     async withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
       const prev = locks.get(repo) ?? Promise.resolve();
       const run = prev.catch(() => undefined).then(fn);

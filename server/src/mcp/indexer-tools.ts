@@ -119,7 +119,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args) => {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
-      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.multiRepo ? path.join(ctx.root, r) : ctx.root) ?? null]));
+      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.rootOf(r)) ?? null]));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,
