@@ -56,6 +56,7 @@ export class LocalBackend implements Backend {
     }
     if (signal.aborted) throw new CancelledError("local start");
     this.log.info(`local mode: index: ${this.storePath} (${this.folders.map((f) => `${f.repo}=${f.root}`).join(", ")})`);
+    report({ runtime: this.runtime?.label ?? this.server.origin, store: this.storePath });
     report({ phase: "starting", detail: `Starting the local engine on ${this.runtime?.kind === "editor" ? "the editor's runtime" : (this.runtime?.label ?? this.server.origin)}` });
     await this.launch(signal);
     void this.showIndexing(signal);
