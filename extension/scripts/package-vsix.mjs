@@ -200,6 +200,18 @@ function copyInto(stage, rel, from = path.join(extensionDir, rel)) {
   fs.copyFileSync(from, path.join(stage, rel));
 }
 
+/**
+ * vsce makes README links and images absolute from package.json's repository, but ignores its `directory`: the base
+ * URLs name the extension's folder, so `../docs/x.png` in extension/README.md points where it does on GitHub.
+ */
+function readmeBaseUrls() {
+  const repo = readJson(path.join(extensionDir, "package.json")).repository;
+  const url = (typeof repo === "string" ? repo : repo?.url)?.replace(/^git\+/, "").replace(/\.git$/, "");
+  if (!url) return ["--allow-missing-repository"];
+  const dir = typeof repo === "object" && repo.directory ? `/${repo.directory}` : "";
+  return ["--baseContentUrl", `${url}/blob/HEAD${dir}`, "--baseImagesUrl", `${url}/raw/HEAD${dir}`];
+}
+
 /** Builds one target's .vsix; returns its path and what it holds. */
 export async function packageTarget(target, outDir) {
   const t = TARGETS[target];
@@ -208,19 +220,22 @@ export async function packageTarget(target, outDir) {
   fs.rmSync(stage, { recursive: true, force: true });
   fs.mkdirSync(stage, { recursive: true });
   for (const f of extensionFiles()) copyInto(stage, f);
-  // The server bundle: an ES module package of its own (cli.js, chunk-worker.js), without source maps.
+  // The server bundle: an ES module package of its own (cli.js, its chunks and wasm files), without source maps.
   const serverDist = path.join(root, "server", "dist");
-  const bundle = fs.readdirSync(serverDist).filter((f) => !f.endsWith(".map"));
+  const bundle = fs.readdirSync(serverDist, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && !e.name.endsWith(".map"))
+    .map((e) => path.relative(serverDist, path.join(e.parentPath ?? e.path, e.name)));
   if (!bundle.includes("cli.js")) throw new Error(`${serverDist}/cli.js is missing: build first (node esbuild.mjs)`);
-  for (const f of bundle) copyInto(stage, `server/dist/${f}`, path.join(serverDist, f));
+  for (const f of bundle) copyInto(stage, `server/dist/${f.split(path.sep).join("/")}`, path.join(serverDist, f));
   const serverPkg = readJson(path.join(root, "server", "package.json"));
   fs.writeFileSync(path.join(stage, "server", "package.json"), JSON.stringify({ name: serverPkg.name, version: serverPkg.version, private: true, type: "module" }, null, 2));
-  const modulesInfo = stageModules(bundle.map((f) => path.join(serverDist, f)), t, path.join(stage, "server", "node_modules"));
+  const scripts = bundle.filter((f) => /\.[cm]?js$/.test(f)).map((f) => path.join(serverDist, f));
+  const modulesInfo = stageModules(scripts, t, path.join(stage, "server", "node_modules"));
   // Everything staged goes in (vsce's default rules would drop node_modules).
   fs.writeFileSync(path.join(stage, ".vscodeignore"), "**/*.map\n");
   fs.mkdirSync(outDir, { recursive: true });
   const vsix = path.join(outDir, `context-engine-${target}.vsix`);
-  execFileSync(process.execPath, [path.join(modules, "@vscode/vsce/vsce"), "package", "--target", target, "--no-dependencies", "--allow-missing-repository", "-o", vsix], {
+  execFileSync(process.execPath, [path.join(modules, "@vscode/vsce/vsce"), "package", "--target", target, "--no-dependencies", ...readmeBaseUrls(), "-o", vsix], {
     cwd: stage,
     stdio: ["ignore", "pipe", "inherit"],
   });
