@@ -4,6 +4,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings, repoNameFor, storePathFor } from "../config/index.ts";
 import { openEngine } from "../engine.ts";
+import { repoNameProblem } from "../files/index.ts";
 import { readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
 import type { SearchResult } from "../search/types.ts";
@@ -56,10 +57,19 @@ function dirArg(io: CliIO, value: string | undefined): string {
   return dir;
 }
 
+/** A --repo value: one folder name ("*" too where `every` allows it, meaning every repo). */
+export function repoArg(value: string | undefined, every = false): string | undefined {
+  if (value === undefined || (every && value === "*")) return value;
+  const problem = repoNameProblem(value);
+  if (problem) throw new UsageError(`--repo ${JSON.stringify(value)} is not a repo name: ${problem}`);
+  return value;
+}
+
 export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return help(io, "index");
   const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
+  repoArg(values.repo);
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
@@ -101,6 +111,7 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
   if (!query) throw new UsageError("search needs a QUERY");
   const limit = values.limit === undefined ? 10 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError(`--limit must be an integer from 1 to 200, got ${values.limit}`);
+  repoArg(values.repo, true);
   const root = dirArg(io, values.root);
   const settings = loadSettings(io.env);
   if (!settings.qdrantUrl && !existsSync(storePathFor(settings, root))) {

@@ -1,10 +1,11 @@
 // What the MCP tools work on: the served root (one repo, or a folder of repos), one shared store and embedder,
 // memories, the decoder, and an indexing lock per repo so long index runs never overlap.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
 import type { Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
+import { repoFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
@@ -25,6 +26,8 @@ export interface McpContext {
   search: SearchEngine;
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
+  /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
+  repoRoot(repo: string): string;
   /** Repo folders under the root (multi-repo) or the root's own repo. */
   repos(): string[];
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
@@ -77,17 +80,25 @@ export async function createMcpContext(opts: {
           .sort()
       : [defaultRepo];
 
-  const engineFor = (repo?: string): Promise<Engine> => {
-    const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) return Promise.reject(new Error(`this server serves a folder of repos (${root}): name one with "repo" (${repos().join(", ") || "none yet"})`));
-    if (!multiRepo && name !== defaultRepo) return Promise.reject(new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`));
-    const repoRoot = multiRepo ? path.join(root, name) : root;
-    if (multiRepo && (!existsSync(repoRoot) || !statSync(repoRoot).isDirectory())) {
-      return Promise.reject(new Error(`unknown repo "${name}": no folder ${repoRoot} (repos: ${repos().join(", ") || "none yet"})`));
+  const repoRoot = (name: string): string => {
+    if (!multiRepo) {
+      if (name !== defaultRepo) throw new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`);
+      return root;
     }
+    try {
+      return repoFolder(root, name);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (repos: ${repos().join(", ") || "none yet"})`);
+    }
+  };
+
+  const engineFor = async (repo?: string): Promise<Engine> => {
+    const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
+    if (!name) throw new Error(`this server serves a folder of repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
+    const repoDir = repoRoot(name);
     let e = engines.get(name);
     if (!e) {
-      e = openEngine({ root: repoRoot, repo: name, settings, log, store, embedder });
+      e = openEngine({ root: repoDir, repo: name, settings, log, store, embedder });
       engines.set(name, e);
     }
     return e;
@@ -98,6 +109,7 @@ export async function createMcpContext(opts: {
     memory: new MemoryService(store, embedder, memoryRepo),
     search: new SearchEngine({ store, embedder, log, defaultRepo }),
     engineFor,
+    repoRoot,
     repos,
     async withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
       const prev = locks.get(repo) ?? Promise.resolve();

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
+import { folderInside } from "../files/index.ts";
 import { readState } from "../indexer/index.ts";
 import type { SearchResult } from "../search/types.ts";
 import type { McpContext } from "./context.ts";
@@ -119,7 +120,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args) => {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
-      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.multiRepo ? path.join(ctx.root, r) : ctx.root) ?? null]));
+      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.repoRoot(r)) ?? null]));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,
@@ -190,10 +191,13 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       },
     },
     async (args, extra: ToolExtra) => {
-      const sub = args.subdir.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-      if (sub.split("/").includes("..") || path.isAbsolute(args.subdir)) throw new Error(`subdir must be a folder inside the repository, got "${args.subdir}"`);
       const engine = await ctx.engineFor(args.repo);
-      if (!existsSync(path.join(engine.root, sub))) throw new Error(`no folder "${sub}" in ${engine.root}`);
+      let sub: string;
+      try {
+        sub = folderInside(engine.root, args.subdir);
+      } catch (e) {
+        throw new Error(`subdir must be a folder inside the repository: ${(e as Error).message}`);
+      }
       return indexTool(args.repo, sub, false, extra);
     },
   );

@@ -1,6 +1,7 @@
 // Zod schemas of the MCP tools' inputs and outputs, with descriptions an agent can act on.
 import { z } from "zod";
 import type { ChunkKind } from "../chunking/types.ts";
+import { repoNameProblem } from "../files/index.ts";
 import type { SearchFilter } from "../store/types.ts";
 
 export const filterShape = {
@@ -26,7 +27,11 @@ export function toFilter(a: FilterArgs): SearchFilter {
   if (a.kind) f.kind = [a.kind as ChunkKind];
   if (a.symbol) f.symbol = a.symbol;
   if (a.ext) f.ext = list(a.ext);
-  if (a.repo) f.repo = a.repo;
+  if (a.repo) {
+    const problem = a.repo === "*" ? undefined : repoNameProblem(a.repo);
+    if (problem) throw new Error(`repo ${JSON.stringify(a.repo)} is refused: ${problem} ("*" searches every repo)`);
+    f.repo = a.repo;
+  }
   return f;
 }
 
