@@ -1,10 +1,11 @@
 // What the MCP tools work on: the served root (one repo, or a folder of repos), one shared store and embedder,
 // memories, the decoder, and an indexing lock per repo so long index runs never overlap.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
 import type { Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
+import { repoFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
@@ -32,10 +33,10 @@ export interface McpContext {
   search: SearchEngine;
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
+  /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
+  repoRoot(repo: string): string;
   /** Repo folders under the root (multi-repo), the served folders' repos, or the root's own repo. */
   repos(): string[];
-  /** The folder a repo's files are in (whether or not it exists yet). */
-  rootOf(repo: string): string;
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
   withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -109,21 +110,30 @@ export async function createMcpContext(opts: {
           .sort()
       : [defaultRepo];
 
-  const rootOf = (repo: string): string => folders?.get(repo) ?? (multiRepo ? path.join(root, repo) : root);
+  const repoRoot = (name: string): string => {
+    if (folders) {
+      const dir = folders.get(name);
+      if (!dir) throw new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`);
+      return dir;
+    }
+    if (!multiRepo) {
+      if (name !== defaultRepo) throw new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`);
+      return root;
+    }
+    try {
+      return repoFolder(root, name);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (repos: ${repos().join(", ") || "none yet"})`);
+    }
+  };
 
-  const engineFor = (repo?: string): Promise<Engine> => {
+  const engineFor = async (repo?: string): Promise<Engine> => {
     const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) return Promise.reject(new Error(`this server serves several repos (${repos().join(", ") || "none yet"}): name one with "repo"`));
-    if (folders ? !folders.has(name) : !multiRepo && name !== defaultRepo) {
-      return Promise.reject(new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`));
-    }
-    const repoRoot = rootOf(name);
-    if (multiRepo && (!existsSync(repoRoot) || !statSync(repoRoot).isDirectory())) {
-      return Promise.reject(new Error(`unknown repo "${name}": no folder ${repoRoot} (repos: ${repos().join(", ") || "none yet"})`));
-    }
+    if (!name) throw new Error(`this server serves several repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
+    const repoDir = repoRoot(name);
     let e = engines.get(name);
     if (!e) {
-      e = openEngine({ root: repoRoot, repo: name, settings, log, store, embedder });
+      e = openEngine({ root: repoDir, repo: name, settings, log, store, embedder });
       engines.set(name, e);
     }
     return e;
@@ -134,8 +144,8 @@ export async function createMcpContext(opts: {
     memory: new MemoryService(store, embedder, memoryRepo),
     search: new SearchEngine({ store, embedder, log, defaultRepo }),
     engineFor,
+    repoRoot,
     repos,
-    rootOf,
     async withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
       const prev = locks.get(repo) ?? Promise.resolve();
       const run = prev.catch(() => undefined).then(fn);
