@@ -48,7 +48,7 @@ const KEEP_FILE = /^(licen[cs]e|notice|copying)/i;
 const DROP_DIR = new Set(["node_modules", "test", "tests", "__tests__", "docs", "example", "examples", ".github", "benchmark", "benchmarks"]);
 
 /** Per package: which of its files a .vsix for `t` keeps (after the general rules). */
-const TRIM = {
+export const TRIM = {
   // The Node build only (the package also holds web builds and its sources).
   "@huggingface/transformers": (rel) => rel === "package.json" || /^LICENSE/.test(rel) || /^dist\/transformers\.node\.(mjs|cjs)$/.test(rel),
   "web-tree-sitter": (rel) => !rel.startsWith("debug/"),

@@ -26,7 +26,7 @@ const NM = "extension/server/node_modules/";
 /** The component an entry belongs to (the rows of the size table). */
 export function componentOf(name) {
   if (name.startsWith("extension/dist/")) return "extension code";
-  if (name.startsWith("extension/server/dist/")) return "server bundle";
+  if (name.startsWith("extension/server/dist/")) return name.endsWith(".wasm") ? "tree-sitter (wasm)" : "server bundle";
   if (!name.startsWith(NM)) return "manifest, README, media";
   const rest = name.slice(NM.length);
   const pkg = rest.startsWith("@") ? rest.split("/").slice(0, 2).join("/") : rest.split("/")[0];
