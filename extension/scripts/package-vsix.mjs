@@ -9,6 +9,7 @@
 // --json writes what each package holds (sizes per component, packages in and left out) for bench/vsix.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { breakdown, zipEntries } from "./vsix-contents.mjs";
@@ -40,7 +41,7 @@ export const PLACEHOLDERS = {
   sharp: "image decoding for transformers.js's image pipelines; the engine embeds text only",
 };
 
-const BUILTINS = new Set(["assert", "buffer", "child_process", "crypto", "events", "fs", "http", "https", "module", "net", "os", "path", "process", "stream", "url", "util", "worker_threads", "zlib"]);
+const BUILTINS = new Set(builtinModules);
 
 /** Files never needed at run time: types, sources, maps, docs (licences are kept). */
 const DROP_FILE = /\.(d\.[cm]?ts|[cm]?ts|tsx|map|md|markdown)$/i;
@@ -61,18 +62,27 @@ function sqliteVecPackage(t) {
   return `sqlite-vec-${t.os === "win32" ? "windows" : t.os}-${t.arch}`;
 }
 
-/** Bare package names the bundle imports, requires or resolves. */
-export function bundleImports(files) {
+/** The package a bare specifier names ("@scope/name/sub" -> "@scope/name"); undefined for builtins and paths. */
+function packageOf(spec) {
+  if (spec.startsWith("node:") || spec.startsWith(".") || spec.startsWith("/")) return undefined;
+  const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+  return BUILTINS.has(name) ? undefined : name;
+}
+
+/**
+ * Bare package names the bundle loads: its import statements and dynamic imports (as esbuild parses them, so code
+ * inside strings does not count), and calls of a createRequire'd require (`require2("x")`, `require2.resolve("x")`).
+ */
+export async function bundleImports(files) {
+  const esbuild = await import("esbuild");
   const names = new Set();
-  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\d*(?:\.resolve)?\s*\(\s*)["']([^"'./][^"']*)["']/g;
-  for (const f of files) {
-    for (const m of fs.readFileSync(f, "utf8").matchAll(re)) {
-      const spec = m[1];
-      if (spec.startsWith("node:")) continue;
-      const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
-      if (!BUILTINS.has(name)) names.add(name);
-    }
+  const { metafile } = await esbuild.build({ entryPoints: files, bundle: true, write: false, metafile: true, platform: "node", format: "esm", packages: "external", outdir: "/nowhere", logLevel: "silent", splitting: true });
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imp of input.imports) if (imp.external) names.add(packageOf(imp.path));
   }
+  const created = /\b(?:require\d+|__require)(?:\.resolve)?\(\s*["']([@\w][\w.@/-]*)["']\s*\)/g;
+  for (const f of files) for (const m of fs.readFileSync(f, "utf8").matchAll(created)) names.add(packageOf(m[1]));
+  names.delete(undefined);
   return [...names].sort();
 }
 
@@ -131,11 +141,11 @@ function writePlaceholder(dest, name, reason) {
  * Stages server/node_modules for a target: the bundle's imports and their dependencies, nesting as in the checkout,
  * with the target's platform packages. Returns what went in, what was left out and why.
  */
-function stageModules(bundleFiles, t, dest) {
+function stageModules(imports, t, dest) {
   const included = [];
   const left = new Map();
   const seen = new Set();
-  const queue = bundleImports(bundleFiles).map((name) => ({ name, from: path.join(root, "server") }));
+  const queue = imports.map((name) => ({ name, from: path.join(root, "server") }));
   while (queue.length) {
     const { name, from } = queue.shift();
     if (LEFT_OUT[name]) {
@@ -230,7 +240,7 @@ export async function packageTarget(target, outDir) {
   const serverPkg = readJson(path.join(root, "server", "package.json"));
   fs.writeFileSync(path.join(stage, "server", "package.json"), JSON.stringify({ name: serverPkg.name, version: serverPkg.version, private: true, type: "module" }, null, 2));
   const scripts = bundle.filter((f) => /\.[cm]?js$/.test(f)).map((f) => path.join(serverDist, f));
-  const modulesInfo = stageModules(scripts, t, path.join(stage, "server", "node_modules"));
+  const modulesInfo = stageModules(await bundleImports(scripts), t, path.join(stage, "server", "node_modules"));
   // Everything staged goes in (vsce's default rules would drop node_modules).
   fs.writeFileSync(path.join(stage, ".vscodeignore"), "**/*.map\n");
   fs.mkdirSync(outDir, { recursive: true });

@@ -13,7 +13,7 @@ import { breakdown, componentOf } from "../../extension/scripts/vsix-contents.mj
 type Keep = (rel: string, t: { os: string; arch: string }) => boolean;
 
 describe("packaging the extension per platform", () => {
-  test("the bundle's bare imports, requires and resolves are found; builtins and relative paths are not", () => {
+  test("the bundle's bare imports and created requires are found; builtins, relative paths and code in strings are not", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "ce-vsix-unit-"));
     const file = path.join(dir, "cli.js");
     writeFileSync(
@@ -27,9 +27,12 @@ describe("packaging the extension per platform", () => {
         'const db = require2("better-sqlite3");',
         'const wasm = require2.resolve("web-tree-sitter/web-tree-sitter.wasm");',
         'export { x } from "@modelcontextprotocol/sdk/server/mcp.js";',
+        'const code = `require("ajv-formats/dist/formats").${name}`;',
+        "const msg = 'import x from \"not-a-dependency\"';",
       ].join("\n"),
     );
-    assert.deepEqual(bundleImports([file]), ["@huggingface/transformers", "@modelcontextprotocol/sdk", "better-sqlite3", "web-tree-sitter", "zod"]);
+    writeFileSync(path.join(dir, "chunk-ABC.js"), 'export const c = await import("sqlite-vec");\n');
+    assert.deepEqual(await bundleImports([file]), ["@huggingface/transformers", "@modelcontextprotocol/sdk", "better-sqlite3", "sqlite-vec", "web-tree-sitter", "zod"]);
   });
 
   test("five targets; what is left out or replaced says why", () => {
