@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { parseFolders } from "../../server/src/mcp/context.ts";
+import { parseFolders } from "../../server/src/files/index.ts";
 import { CLI, REPO_ROOT, runCli } from "../helpers/cli.ts";
 import { tempDir, writeTree } from "../helpers/tmp.ts";
 
@@ -84,7 +84,8 @@ describe("--folder NAME=DIR", () => {
 
   it("refuses a value without a name, a name that is a path, and a name given twice", () => {
     assert.throws(() => parseFolders(["/only/a/dir"], "/"), /expected NAME=DIR/);
-    assert.throws(() => parseFolders(["../up=/x"], "/"), /not a repo name/);
+    assert.throws(() => parseFolders(["../up=/x"], "/"), /not a repo name: it contains a path separator/);
+    assert.throws(() => parseFolders(["*=/x"], "/"), /not a repo name/);
     assert.throws(() => parseFolders(["a=/x", "a=/y"], "/"), /given twice/);
   });
 });

@@ -1,5 +1,5 @@
 // Local mode: the server's CLI as child processes on the workspace folders: one indexer MCP server (HTTP on a free
-// loopback port) serving every folder, a watcher per folder that indexes it and keeps it fresh, and the memory
+// loopback port) serving every folder, one watcher that indexes each folder and keeps it fresh, and the memory
 // server on demand; all on one embedded store in the editor's storage for this workspace (STORE_PATH), never in
 // the folders themselves.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -170,7 +170,7 @@ export class LocalEngine {
     return classifyFailure(c.text(), this.o.server, this.o.runtime, c.exited?.error);
   }
 
-  /** Starts the indexer (answers /health) and a watcher per folder; throws LocalStartError with the reason and the remedy. */
+  /** Starts the indexer (answers /health) and the watcher; throws LocalStartError with the reason and the remedy. */
   async start(signal?: AbortSignal): Promise<void> {
     this.stopping = false;
     mkdirSync(path.dirname(this.o.storePath), { recursive: true });
@@ -185,9 +185,8 @@ export class LocalEngine {
       this.stop();
       throw e;
     }
-    for (const f of this.o.folders) {
-      this.launch(this.o.folders.length > 1 ? `watcher ${f.repo}` : "watcher", ["watch", "--root", f.root, "--repo", f.repo]);
-    }
+    // One watcher for every folder: one embedding model in memory, one writer process on the store.
+    this.launch("watcher", ["watch", ...this.folderArgs()]);
   }
 
   private memory: Promise<string> | undefined;

@@ -5,18 +5,12 @@ import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
 import type { Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
-import { repoFolder } from "../files/index.ts";
+import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
 import { SearchEngine } from "../search/index.ts";
 import type { Store } from "../store/types.ts";
-
-/** One folder served as one named repo (`serve --folder NAME=DIR`). */
-export interface ServedFolder {
-  repo: string;
-  root: string;
-}
 
 export interface McpContext {
   settings: Settings;
@@ -57,24 +51,6 @@ export function isReposFolder(root: string, settings: Settings): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * `--folder NAME=DIR` values as served folders: NAME a repo name (one path segment), DIR resolved against `cwd`.
- * Several folders (a multi-root editor workspace) are served by one server as a multi-repo root.
- */
-export function parseFolders(values: string[], cwd: string): ServedFolder[] {
-  const seen = new Set<string>();
-  return values.map((v) => {
-    const eq = v.indexOf("=");
-    const repo = v.slice(0, eq).trim();
-    const dir = v.slice(eq + 1).trim();
-    if (eq < 1 || !dir) throw new Error(`--folder "${v}": expected NAME=DIR, e.g. --folder api=/src/api`);
-    if (repo === "." || repo === ".." || /[\\/]/.test(repo) || repo === "*") throw new Error(`--folder "${v}": "${repo}" is not a repo name (one path segment)`);
-    if (seen.has(repo)) throw new Error(`--folder "${v}": the repo name "${repo}" is given twice`);
-    seen.add(repo);
-    return { repo, root: path.resolve(cwd, dir) };
-  });
 }
 
 export async function createMcpContext(opts: {
