@@ -80,8 +80,9 @@ function hasLexicalEvidence(s: Span): boolean {
 
 function noGoodMatch(q: Pick<ParsedQuery, "text" | "terms">): string {
   if (!q.terms.length) return `No good match for “${q.text}”: it has no words to look for in code (only common words); name an identifier or a behaviour.`;
-  const words = q.terms.slice(0, NOTE_TERMS).map((t) => t.term).join(", ");
-  return `No good match for “${q.text}”: none of its words (${words}${q.terms.length > NOTE_TERMS ? ", …" : ""}) occur in the code that came closest. Try other words or an identifier.`;
+  const own = q.terms.filter((t) => !t.form);
+  const words = own.slice(0, NOTE_TERMS).map((t) => t.term).join(", ");
+  return `No good match for “${q.text}”: none of its words (${words}${own.length > NOTE_TERMS ? ", …" : ""}) occur in the code that came closest. Try other words or an identifier.`;
 }
 
 function round(v: number): number {
