@@ -104,7 +104,8 @@ function fetchPackage(name, version) {
   const cache = path.join(modules, ".cache", "context-engine-vsix", `${name}-${version}`);
   if (fs.existsSync(path.join(cache, "package", "package.json"))) return path.join(cache, "package");
   fs.mkdirSync(cache, { recursive: true });
-  const tgz = execFileSync("npm", ["pack", `${name}@${version}`, "--silent", "--pack-destination", cache], { cwd: cache, encoding: "utf8" }).trim().split("\n").pop();
+  // npm is npm.cmd on Windows: a shell finds it.
+  const tgz = execFileSync("npm", ["pack", `${name}@${version}`, "--silent", "--pack-destination", cache], { cwd: cache, encoding: "utf8", shell: process.platform === "win32" }).trim().split("\n").pop();
   execFileSync("tar", ["-xzf", path.join(cache, tgz), "-C", cache]);
   return path.join(cache, "package");
 }
