@@ -9,6 +9,7 @@ import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import { ftsColumns } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
+import { SqliteFileHistory } from "./sqlite-history.ts";
 import type {
   FileRecord,
   IndexSchema,
@@ -150,6 +151,7 @@ export class SqliteStore implements Store {
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly history: SqliteFileHistory;
 
   constructor(
     readonly location: string,
@@ -173,6 +175,7 @@ export class SqliteStore implements Store {
       compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
     );
     this.createBaseTables();
+    this.history = new SqliteFileHistory(this.db, (sql) => this.stmt(sql));
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
   }
@@ -532,6 +535,18 @@ export class SqliteStore implements Store {
   private chunkCount(): number {
     this.chunkTotal ??= (this.stmt("SELECT COUNT(*) AS n FROM chunks").get() as { n: number }).n;
     return this.chunkTotal;
+  }
+
+  async replaceFileHistory(repo: string, head: string, words: Map<string, string[]>): Promise<void> {
+    this.history.replace(repo, head, words);
+  }
+
+  async fileHistoryHead(repo: string): Promise<string | undefined> {
+    return this.history.head(repo);
+  }
+
+  async searchFileHistory(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]> {
+    return this.history.search(repo, query, limit);
   }
 
   async stats(): Promise<RepoStats[]> {
