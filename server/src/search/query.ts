@@ -8,7 +8,8 @@ export interface ParsedQuery {
   /** The query text without its inline filters. */
   text: string;
   filter: SearchFilter;
-  terms: { term: string; weight: number }[];
+  /** `form`: another form of a prose word the query wrote (`deploying` → `deploy`), not a word of its own. */
+  terms: { term: string; weight: number; form?: true }[];
   /** Identifiers that look like code (`register_hook`, `Session.request`, `HTTPAdapter`): symbol matches boost. */
   identifiers: string[];
   /** Messages quoted in the query (an exception's, a warning's), as code-token sequences: the code that emits one. */
@@ -284,7 +285,7 @@ const MAX_TERMS = 48;
  * weigh most, then words of the title, then code in backticks or fenced blocks, then prose; a term repeated across the
  * text gains a little. The strongest terms are kept.
  */
-export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[]; title: string } {
+export function extractTerms(raw: string): { terms: { term: string; weight: number; form?: true }[]; identifiers: string[]; paths: string[]; title: string } {
   const text = raw.length > LONG_TEXT_CHARS ? withoutLinks(withoutEnvironmentDumps(raw)) : raw;
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {

@@ -1,14 +1,14 @@
 // The embedded store's file history: one FTS5 row per file holding the words of the commit subjects that changed it,
 // searched with BM25 like the chunks, and the commit the history was read at (so an unchanged HEAD is not re-read).
-import type Database from "better-sqlite3";
+import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.ts";
 import type { LexicalQuery } from "./types.ts";
 
 const FTS_TOKEN = /^[\p{L}\p{N}_$]+$/u;
 
 export class SqliteFileHistory {
   constructor(
-    private readonly db: Database.Database,
-    private readonly stmt: (sql: string) => Database.Statement,
+    private readonly db: SqliteDatabase,
+    private readonly stmt: (sql: string) => SqliteStatement,
   ) {
     db.exec(`
       CREATE VIRTUAL TABLE IF NOT EXISTS file_history USING fts5(repo UNINDEXED, path UNINDEXED, words, tokenize="unicode61 tokenchars '_$'");

@@ -1,14 +1,13 @@
 // The embedded store: one SQLite file (WAL, so one writer and many readers across processes) holding chunks,
 // dense vectors (sqlite-vec), the lexical index (FTS5 over our code tokens) and per-file state.
-import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import * as sqliteVec from "sqlite-vec";
 import { lexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import { ftsColumns } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
+import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
 import { SqliteFileHistory } from "./sqlite-history.ts";
 import type {
   FileRecord,
@@ -142,7 +141,9 @@ export function* bestFirst(scores: Map<number, number>, size: number): Generator
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private dimension = 0;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
+  /** Which driver opened the file (better-sqlite3 or node:sqlite). */
+  readonly driver: SqliteDriverName;
   /**
    * Document frequencies and chunk count for pruning long lexical queries: dropped whenever this store writes, and
    * after a while (another process may write the same file).
@@ -150,12 +151,13 @@ export class SqliteStore implements Store {
   private readonly dfCache = new Map<string, number>();
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
   private readonly history: SqliteFileHistory;
 
   constructor(
     readonly location: string,
     private readonly log: Logger,
+    options: { driver?: SqliteDriverChoice } = {},
   ) {
     if (location !== ":memory:") {
       const dir = path.dirname(location);
@@ -165,8 +167,7 @@ export class SqliteStore implements Store {
         writeFileSync(path.join(dir, ".gitignore"), "*\n");
       }
     }
-    this.db = new Database(location, { timeout: 10_000 });
-    sqliteVec.load(this.db);
+    ({ db: this.db, driver: this.driver } = openSqliteDatabase(location, options.driver));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 10000");
@@ -202,7 +203,7 @@ export class SqliteStore implements Store {
   }
 
   /** Prepared statements are cached: preparing costs more than running the small ones. */
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): SqliteStatement {
     let st = this.statements.get(sql);
     if (!st) {
       if (this.statements.size > 256) this.statements.clear();
@@ -578,6 +579,6 @@ export class SqliteStore implements Store {
   }
 }
 
-export function openSqliteStore(file: string, log: Logger): SqliteStore {
-  return new SqliteStore(file, log);
+export function openSqliteStore(file: string, log: Logger, options: { driver?: SqliteDriverChoice } = {}): SqliteStore {
+  return new SqliteStore(file, log, options);
 }

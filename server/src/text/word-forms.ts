@@ -70,7 +70,7 @@ const PROSE_WORD = /(?<![\w.$\/-])[A-Za-z][a-z]{3,}(?![\w$\/]|-\w|\.\w)/g;
  * Terms with the other forms of the text's prose words added (a form the query holds already keeps its own weight):
  * "how do I override images when deploying" also looks for `overrides`, `image`, `deploy`.
  */
-export function withWordForms<T extends { term: string; weight: number }>(terms: T[], text: string): { term: string; weight: number }[] {
+export function withWordForms<T extends { term: string; weight: number }>(terms: T[], text: string): { term: string; weight: number; form?: true }[] {
   const prose = new Set((text.match(PROSE_WORD) ?? []).map((w) => w.toLowerCase()));
   const have = new Map(terms.map((t) => [t.term, t.weight]));
   const added = new Map<string, number>();
@@ -81,5 +81,5 @@ export function withWordForms<T extends { term: string; weight: number }>(terms:
       added.set(f, Math.max(added.get(f) ?? 0, Math.round(t.weight * FORM_WEIGHT * 100) / 100));
     }
   }
-  return [...terms, ...[...added].map(([term, weight]) => ({ term, weight }))];
+  return [...terms, ...[...added].map(([term, weight]) => ({ term, weight, form: true as const }))];
 }
