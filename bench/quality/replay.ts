@@ -3,6 +3,8 @@
 // Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--data FILE: the instances run.ts indexed] [--only sympy]
 //      [--verbose] [--embedder model2vec] [--ranks]
 //      [--limit N: rank as a client asking for N results] [--dump FILE: each instance's ranked files and scores, as JSON]
+//      [--repos DIR: the clones run.ts checked out; a snapshot made before the index read git history gets it from the
+//       clone at the instance's commit, as an index of that checkout would]
 //      [--store qdrant-stub: the same chunks served by the Qdrant store from the loopback stub that models Qdrant's
 //       scoring (lexical only): the cluster's ranking path, as far as the model goes; its search times are the stub's]
 import fs from "node:fs";
@@ -10,13 +12,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSettings } from "../../server/src/config/index.ts";
 import { embedderFor } from "../../server/src/engine.ts";
+import { readFileHistory } from "../../server/src/indexer/history.ts";
 import { createLogger } from "../../server/src/log/index.ts";
 import { SearchEngine } from "../../server/src/search/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import type { Store } from "../../server/src/store/types.ts";
 import { QdrantStub } from "../../test/helpers/store-qdrant-stub.ts";
 import { qdrantStubStore } from "./stub-store.ts";
-import { LITE_DATA, loadInstances } from "./checkouts.ts";
+import { cloneDir, LITE_DATA, loadInstances } from "./checkouts.ts";
 import { missReport } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
@@ -46,7 +49,13 @@ for (const inst of instances) {
   const file = path.join(snaps, `${inst.instance_id}-${embedderName}.db`);
   if (!fs.existsSync(file)) continue;
   const store: Store = stub ? qdrantStubStore(file, stub, log) : openSqliteStore(file, log);
-  const search = new SearchEngine({ store, embedder, log, defaultRepo: inst.repo.split("/")[1]! });
+  const repoName = inst.repo.split("/")[1]!;
+  if (get("repos") && store.replaceFileHistory && (await store.fileHistoryHead?.(repoName)) !== inst.base_commit) {
+    const indexed = await store.listFiles(repoName);
+    const h = await readFileHistory(cloneDir(path.resolve(get("repos")!), inst.repo), (p) => indexed.has(p), inst.base_commit);
+    if (h) await store.replaceFileHistory(repoName, h.head, h.words);
+  }
+  const search = new SearchEngine({ store, embedder, log, defaultRepo: repoName });
   const t = performance.now();
   const res = await search.search(inst.query, { limit: Number(get("limit") ?? 60), perFileCap: 5 });
   times.push(performance.now() - t);

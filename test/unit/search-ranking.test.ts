@@ -154,11 +154,11 @@ describe("ranking an issue text", () => {
 });
 
 describe("ranking a short question", () => {
-  it("asked for tests, docs or config, no longer down-ranks them, but does not lift them above code", () => {
+  it("asked for tests, docs or config, no longer down-ranks them, and lifts them only a little", () => {
     const q = parseQuery("programmatic API cannot access retried test objects");
     assert.ok(q.wants.has("test"));
     const b = boostFor(point("test/unit/runner.spec.js", "Runner.retries", "test"), q);
-    assert.equal(b.factor, 1);
+    assert.ok(b.factor > 1 && b.factor < 1.3, String(b.factor));
     assert.ok(b.why.includes("test file asked for"));
   });
 

@@ -18,6 +18,12 @@ const VENDORED_PY = /.\/packages\/.*\.py$/;
 const VENDORED_FILE = /(?:\.min|[-.]v?\d+\.\d+(?:\.\d+)*)\.(?:js|mjs|css)$/i;
 const EXAMPLES = /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|playgrounds?|sandbox|fixtures?|e2e)\//i;
 const KIND_FACTOR = { test: 0.3, doc: 0.35, config: 0.7 } as const;
+/**
+ * Tests, docs or config a short query asks for go a little up, not far: in a question "test" is as often the
+ * project's subject (a test runner's "retried test objects") as a request for test files, and the code must stay in the
+ * running (1.6 cost the commit-subject questions 1.3 points of Acc@5).
+ */
+const ASKED_FACTOR = 1.2;
 
 export function boostFor(p: Point, q: ParsedQuery): Boost {
   let factor = 1;
@@ -50,8 +56,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
       factor *= KIND_FACTOR[p.kind];
       why.push(`${p.kind} file down-ranked`);
     } else {
-      // Not down-ranked, and no more: in a short question "test" is as often the project's subject (a test runner's
-      // "retried test objects") as a request for test files, and the code stays in the running.
+      factor *= ASKED_FACTOR;
       why.push(`${p.kind} file asked for`);
     }
   }

@@ -8,6 +8,7 @@ import type { Logger } from "../log/index.ts";
 import { ftsColumns } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
+import { SqliteFileHistory } from "./sqlite-history.ts";
 import type {
   FileRecord,
   IndexSchema,
@@ -151,6 +152,7 @@ export class SqliteStore implements Store {
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
   private readonly statements = new Map<string, SqliteStatement>();
+  private readonly history: SqliteFileHistory;
 
   constructor(
     readonly location: string,
@@ -174,6 +176,7 @@ export class SqliteStore implements Store {
       compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
     );
     this.createBaseTables();
+    this.history = new SqliteFileHistory(this.db, (sql) => this.stmt(sql));
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
   }
@@ -533,6 +536,18 @@ export class SqliteStore implements Store {
   private chunkCount(): number {
     this.chunkTotal ??= (this.stmt("SELECT COUNT(*) AS n FROM chunks").get() as { n: number }).n;
     return this.chunkTotal;
+  }
+
+  async replaceFileHistory(repo: string, head: string, words: Map<string, string[]>): Promise<void> {
+    this.history.replace(repo, head, words);
+  }
+
+  async fileHistoryHead(repo: string): Promise<string | undefined> {
+    return this.history.head(repo);
+  }
+
+  async searchFileHistory(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]> {
+    return this.history.search(repo, query, limit);
   }
 
   async stats(): Promise<RepoStats[]> {

@@ -117,6 +117,15 @@ export interface Store {
    * particular order: a symbol an issue names by its qualified name, however few of its words its code holds. Optional.
    */
   findSymbols?(symbolPaths: string[], filter: SearchFilter, limit: number): Promise<Point[]>;
+  /**
+   * The words of the commit subjects that changed each file of a repo (replacing the repo's previous ones), and the
+   * commit they were read at. Optional: a store without it ranks without the repository's history.
+   */
+  replaceFileHistory?(repo: string, head: string, words: Map<string, string[]>): Promise<void>;
+  /** The commit the repo's file history was read at, if any. */
+  fileHistoryHead?(repo: string): Promise<string | undefined>;
+  /** Files whose history words match the weighted terms, best (BM25) first. */
+  searchFileHistory?(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]>;
   stats(): Promise<RepoStats[]>;
   /** Cheap reachability check for readiness probes; throws with a readable reason. */
   ping(): Promise<void>;
