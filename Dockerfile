@@ -4,7 +4,7 @@
 #   docker build -t your-registry/context-engine:latest .
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
+# ---- build: bundle the server into server/dist (pure-JS packages bundled; native ones stay external) ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./

@@ -6,6 +6,7 @@ import { EmbedderUnavailableError } from "./errors.ts";
 import { hubFileUrl, hubModelUrl } from "./hub-download.ts";
 import { looksLikePath } from "./model-location.ts";
 import { defaultPooling, poolingFolder, readPooling, type Pooling } from "./pooling.ts";
+import { loadTransformers } from "./transformers-module.ts";
 import type { Embedder } from "./types.ts";
 
 export interface TransformersOptions {
@@ -137,7 +138,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const id = isPath ? path.resolve(opts.model) : opts.model;
   const localFolder = isPath ? id : path.join(modelDir, id);
   const allowRemote = !isPath && (opts.allowRemote ?? true);
-  const { env, pipeline, LogLevel } = await import("@huggingface/transformers");
+  const { env, pipeline, LogLevel } = await loadTransformers("transformers", opts.model);
   const remoteHost = opts.remoteHost ?? env.remoteHost;
   const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
+import { statePathFor } from "../config/index.ts";
 import { readState } from "../indexer/index.ts";
 import type { SearchResult } from "../search/types.ts";
 import type { McpContext } from "./context.ts";
@@ -119,7 +120,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args) => {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
-      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.multiRepo ? path.join(ctx.root, r) : ctx.root) ?? null]));
+      const states = Object.fromEntries(repos.map((r) => [r, readState(statePathFor(ctx.settings, ctx.multiRepo ? path.join(ctx.root, r) : ctx.root, r)) ?? null]));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,
