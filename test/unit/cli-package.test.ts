@@ -22,7 +22,7 @@ test("the package ships the bundle and the bin, and needs no install script of i
   // Native or heavy packages are optional: the default path (lexical search on SQLite) needs none of them.
   assert.deepEqual(Object.keys(serverPkg.dependencies), ["sqlite-vec"]);
   assert.ok(serverPkg.optionalDependencies["better-sqlite3"]);
-  assert.equal(serverPkg.peerDependenciesMeta["node-llama-cpp"].optional, true);
+  for (const peer of ["@huggingface/transformers", "node-llama-cpp"]) assert.equal(serverPkg.peerDependenciesMeta[peer].optional, true, peer);
 });
 
 describe("what each command loads at start", async () => {

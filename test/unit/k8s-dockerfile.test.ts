@@ -114,6 +114,9 @@ describe("Dockerfile", () => {
     const runs = docker.stages.flatMap((s) => s.body.filter((i) => i.op === "RUN").map((i) => i.args)).join("\n");
     assert.match(runs, /npm ci --omit=dev --workspace server/);
     assert.match(runs, /npm rebuild better-sqlite3/);
+    // The default embedder is an optional peer of the package: the image adds it.
+    assert.match(runs, /npm install --no-save --omit=dev --ignore-scripts\s+"@huggingface\/transformers@\$\(node -p "require\('\.\/server\/package\.json'\)\.peerDependencies\['@huggingface\/transformers'\]"\)"/);
+    assert.ok(serverPkg.peerDependencies["@huggingface/transformers"]);
     assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /apt-get install .*\bcurl\b/);
   });
 
