@@ -6,7 +6,7 @@
 // script would fetch; copied from the checkout, same version, same Node) Node 20 runs too.
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { SAMPLE_REPO } from "../helpers/engine.ts";
+import { installTarball, ok, packServer, provideBetterSqlite3Binary } from "../helpers/packed-cli.ts";
 import { tempDir, writeTree } from "../helpers/tmp.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -48,11 +49,6 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<stri
   return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: "utf8", timeout: opts.timeout ?? 300_000 });
 }
 
-function ok(r: SpawnSyncReturns<string>, what: string): string {
-  assert.equal(r.status, 0, `${what} failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ""}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
 describe("the packed CLI, installed with npm install -g outside the checkout", { timeout: 900_000 }, () => {
   let work: string;
   let cleanup: () => void;
@@ -70,18 +66,8 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
     traceFile = path.join(work, "resolved.txt");
     writeTree(repo, SAMPLE_REPO);
     writeFileSync(path.join(work, "trace.mjs"), TRACE_PRELOAD);
-    // Pack as a release does: prepack builds server/dist.
-    const packed = ok(run("npm", ["pack", "--pack-destination", work, "--json"], { cwd: path.join(ROOT, "server"), env: { ...process.env } as Record<string, string> }), "npm pack");
-    const tarball = path.join(work, JSON.parse(packed.slice(packed.indexOf("[")))[0].filename);
-    // Installed from the temp folder, so that the checkout's .npmrc and workspaces play no part.
-    ok(
-      run("npm", ["install", "-g", tarball, "--prefix", prefix, "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? work },
-      }),
-      "npm install -g",
-    );
-    pkgDir = path.join(prefix, "lib", "node_modules", "@context-engine", "server");
+    // Pack as a release does (prepack builds server/dist), install from the temp folder.
+    ({ pkgDir } = installTarball(packServer(work), prefix, work));
   });
   after(() => cleanup?.());
 
@@ -132,12 +118,7 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
   });
 
   test("with better-sqlite3's binary in place, Node 20 searches the index and re-indexes a change", () => {
-    const from = path.join(ROOT, "node_modules", "better-sqlite3");
-    const to = path.join(pkgDir, "node_modules", "better-sqlite3");
-    assert.equal(JSON.parse(readFileSync(path.join(from, "package.json"), "utf8")).version, JSON.parse(readFileSync(path.join(to, "package.json"), "utf8")).version);
-    mkdirSync(path.join(to, "build", "Release"), { recursive: true });
-    copyFileSync(path.join(from, "build", "Release", "better_sqlite3.node"), path.join(to, "build", "Release", "better_sqlite3.node"));
-
+    provideBetterSqlite3Binary(pkgDir);
     writeFileSync(path.join(repo, "src", "ledger.py"), "def reconcile_ledger_entries(entries):\n    return sorted(entries)\n");
     ok(cli(process.execPath, ["index"], { EMBEDDING_PROVIDER: "none" }), "index on Node 20");
     assert.match(ok(cli(process.execPath, ["search", "reconcile ledger"], { EMBEDDING_PROVIDER: "none" }), "search on Node 20"), /^1\. src\/ledger\.py:1-2/m);
