@@ -1,7 +1,8 @@
-// Reading a command's arguments: options (node:util parseArgs, strict), the folder argument, --help.
+// Reading a command's arguments: options (node:util parseArgs, strict), the folder and repo arguments, --help.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { repoNameProblem } from "../files/index.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 
 export function wantsHelp(argv: string[]): boolean {
@@ -21,6 +22,14 @@ export function dirArg(io: CliIO, value: string | undefined): string {
   const dir = path.resolve(io.cwd, value ?? ".");
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
   return dir;
+}
+
+/** A --repo value: one folder name ("*" too where `every` allows it, meaning every repo). */
+export function repoArg(value: string | undefined, every = false): string | undefined {
+  if (value === undefined || (every && value === "*")) return value;
+  const problem = repoNameProblem(value);
+  if (problem) throw new UsageError(`--repo ${JSON.stringify(value)} is not a repo name: ${problem}`);
+  return value;
 }
 
 export function printHelp(io: CliIO, text: string): number {

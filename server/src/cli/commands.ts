@@ -4,7 +4,7 @@ import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config
 import { openEngine, openStore } from "../engine.ts";
 import { readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
-import { dirArg, parse, printHelp, wantsHelp } from "./args.ts";
+import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
@@ -27,6 +27,7 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return printHelp(io, HELP.index);
   const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
+  repoArg(values.repo);
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });

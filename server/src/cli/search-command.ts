@@ -4,8 +4,8 @@ import { existsSync } from "node:fs";
 import { loadSettings, storePathFor } from "../config/index.ts";
 import { openSearcher } from "../engine.ts";
 import { createLogger } from "../log/index.ts";
-import type { SearchResult } from "../search/types.ts";
-import { dirArg, parse, printHelp, wantsHelp } from "./args.ts";
+import { renderGrouped, type SearchResult } from "../search/index.ts";
+import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 
 export const SEARCH_HELP = `Usage: context-engine search QUERY [--root DIR] [--limit N] [--lang L] [--under P] [--json]
@@ -32,6 +32,7 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
   if (!query) throw new UsageError("search needs a QUERY");
   const limit = values.limit === undefined ? 10 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError(`--limit must be an integer from 1 to 200, got ${values.limit}`);
+  repoArg(values.repo, true);
   const root = dirArg(io, values.root);
   const settings = loadSettings(io.env);
   if (!settings.qdrantUrl && !existsSync(storePathFor(settings, root))) {
@@ -49,22 +50,9 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
     };
     const res = await engine.search.search(query, { limit, filter });
     if (values.json) io.stdout.write(JSON.stringify(res, null, 2) + "\n");
-    else io.stdout.write(renderResults(res.results, res.took_ms));
+    else io.stdout.write(renderGrouped(res.results, { tookMs: res.took_ms, why: true, ...(res.note ? { note: res.note } : {}) }) + "\n");
     return EXIT.ok;
   } finally {
     await engine.close();
   }
-}
-
-export function renderResults(results: SearchResult[], tookMs?: number): string {
-  if (!results.length) return "No results.\n";
-  const out: string[] = [];
-  results.forEach((r, i) => {
-    const sym = r.symbol_path || r.symbol;
-    out.push(`${i + 1}. ${r.path}:${r.start_line}-${r.end_line}${sym ? `  ${sym}` : ""}  (${r.score.toFixed(3)}; ${r.why.join(", ")})`);
-    out.push(r.snippet.split("\n").slice(0, 12).map((l) => "   " + l).join("\n"));
-    out.push("");
-  });
-  if (tookMs !== undefined) out.push(`${results.length} results in ${tookMs} ms`);
-  return out.join("\n") + "\n";
 }

@@ -7,13 +7,14 @@ import { createLogger } from "../log/index.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 
 export const SERVE_HELP = `Usage:
-  context-engine serve memory|indexer [--root DIR] [--transport sse|http|stdio] [--port N] [--health-port N] [--host H]
+  context-engine serve memory|indexer [--root DIR | --folder NAME=DIR ...] [--transport sse|http|stdio] [--port N] [--health-port N] [--host H]
   context-engine serve upload [--port 8004] [--repos DIR] [--host H]
 
 MCP servers: every HTTP port answers both the legacy SSE transport (/sse + /messages) and Streamable HTTP (/mcp);
 --transport picks what the port advertises (defaults: memory 8000 sse / 8002 http, indexer 8001 sse / 8003 http,
 health 18000 / 18001) or stdio for local clients. --root is the repository (or the repos folder) to serve
-(default: WATCH_ROOT or the current folder). The uploader writes synced workspaces under --repos (default /repos).`;
+(default: WATCH_ROOT or the current folder); --folder NAME=DIR, repeatable, serves named folders instead (an editor's
+multi-root workspace: each folder is repo NAME, all in one store, searched together). The uploader writes synced workspaces under --repos (default /repos).`;
 
 /** Resolves when the process is asked to stop. */
 export function untilSignal(): Promise<string> {
@@ -44,7 +45,7 @@ async function serveMcp(role: "memory" | "indexer", argv: string[], io: CliIO): 
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { root: { type: "string" }, transport: { type: "string" }, port: { type: "string" }, "health-port": { type: "string" }, host: { type: "string" } },
+      options: { root: { type: "string" }, folder: { type: "string", multiple: true }, transport: { type: "string" }, port: { type: "string" }, "health-port": { type: "string" }, host: { type: "string" } },
       strict: true,
     }));
   } catch (e) {
@@ -62,10 +63,17 @@ async function serveMcp(role: "memory" | "indexer", argv: string[], io: CliIO): 
   const healthPort = portArg(values["health-port"], "--health-port");
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr }).child({ server: `mcp-${role}` });
-  const root = path.resolve(io.cwd, values.root ?? settings.watchRoot ?? ".");
-  const { createMcpContext, startMcpServer, DEFAULT_PORTS } = await import("../mcp/index.ts");
+  const { createMcpContext, parseFolders, startMcpServer, DEFAULT_PORTS } = await import("../mcp/index.ts");
+  let folders;
+  try {
+    folders = parseFolders(values.folder ?? [], io.cwd);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (folders.length && values.root !== undefined) throw new UsageError("--root and --folder exclude each other: serve one root, or named folders");
   const defaults = DEFAULT_PORTS[role];
-  const ctx = await createMcpContext({ root, settings, log });
+  const ctx = await createMcpContext({ root: path.resolve(io.cwd, values.root ?? settings.watchRoot ?? "."), folders, settings, log });
+  const root = ctx.root;
   const server = await startMcpServer({
     role, ctx, transport, log, token: settings.token, host: values.host ?? settings.bindHost,
     port: port ?? (transport === "http" ? defaults.http : defaults.sse),

@@ -123,6 +123,16 @@ function collection(raw: string, key: string): string {
   return v;
 }
 
+/** A repo tag: one folder name (the MCP servers find a repo's folder by it), never "*" (every repo). */
+function repoName(raw: string, key: string): string | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (v === "." || v === ".." || v === "*" || v.length > 255 || /[\/\\\x00-\x1f\x7f]/.test(v)) {
+    throw new SettingsError(key, raw, "one folder name: no '/', '\\', control characters, '.', '..' or '*'");
+  }
+  return v;
+}
+
 function expandHome(p: string): string {
   return p.startsWith("~") ? path.join(os.homedir(), p.slice(1)) : p;
 }
@@ -142,7 +152,7 @@ export const SETTINGS_SPEC = {
   indexMicroChunks: { key: "INDEX_MICRO_CHUNKS", default: true, description: "micro-chunks (5-50 line windows) inside large symbols", parse: flag },
   maxMicroChunksPerFile: { key: "MAX_MICRO_CHUNKS_PER_FILE", default: 200, description: "cap per file; windows widen above it", parse: integer(1, 100_000) },
   watchRoot: { key: "WATCH_ROOT", default: undefined, description: "what a watcher watches / what the MCP servers serve (default: current folder)", parse: optionalText },
-  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: optionalText },
+  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: repoName },
   watchDebounceSecs: { key: "WATCH_DEBOUNCE_SECS", default: 1.5, description: "quiet time before a batch is indexed", parse: decimal(0, 3600) },
   llamacppUrl: { key: "LLAMACPP_URL", default: undefined, description: "llama.cpp server for context_answer", parse: url },
   llamacppModelPath: { key: "LLAMACPP_MODEL_PATH", default: undefined, description: "local GGUF file for the embedded decoder", parse: optionalText },

@@ -16,8 +16,9 @@ export function loadTransformers(provider: string, model: string): Promise<Trans
       provider,
       model,
       ["the package @huggingface/transformers"],
-      "Install it beside the server (npm install -g @huggingface/transformers@4 where @context-engine/server is installed; in a checkout, npm ci).",
-      `@huggingface/transformers could not be loaded: ${reason}`,
+      "Semantic search needs it, lexical search works without it: install it beside the server " +
+        "(npm install -g @huggingface/transformers@4 where @context-engine/server is installed; in a checkout, npm ci).",
+      `@huggingface/transformers does not load on ${process.platform}-${process.arch}: ${reason}`,
     );
   });
 }

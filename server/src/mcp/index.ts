@@ -10,7 +10,7 @@ import { startMcpHttpServer } from "./http.ts";
 import { registerIndexerTools } from "./indexer-tools.ts";
 import { registerMemoryTools } from "./memory-tools.ts";
 
-export { createMcpContext, type McpContext } from "./context.ts";
+export { createMcpContext, parseFolders, type McpContext } from "./context.ts";
 export { startMcpHttpServer, type McpHttpServer, type McpHttpOptions } from "./http.ts";
 export { startHealthServer, readiness } from "./health.ts";
 
