@@ -7,7 +7,7 @@
 // at run time (SERVER_EXTERNALS; see server/package.json).
 import * as esbuild from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { renderManifests } from "./extension/scripts/render-manifests.mjs";
@@ -74,13 +74,30 @@ function writeNotices(metafile) {
     `Packages bundled into this folder, with their licences.\n\n${parts.join(`\n${"-".repeat(78)}\n\n`)}`);
 }
 
-/** Builds server/dist from scratch: the code, the wasm files it loads, the notices. */
+/**
+ * server/dist/packages.json: the packages the bundle loads from node_modules at run time (whoever ships the bundle,
+ * a .vsix or an image, ships these); bundled code's own require() calls are not among them.
+ */
+function writePackageList(metafile) {
+  // SERVER_EXTERNALS also names what the code require()s by name (better-sqlite3), which no import statement shows.
+  const external = new Set(SERVER_EXTERNALS);
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports) {
+      if (!imp.external || imp.path.startsWith("node:") || builtinModules.includes(imp.path)) continue;
+      external.add(imp.path.startsWith("@") ? imp.path.split("/").slice(0, 2).join("/") : imp.path.split("/")[0]);
+    }
+  }
+  writeFileSync(path.join(serverBuild.outdir, "packages.json"), JSON.stringify({ external: [...external].sort() }, null, 2) + "\n");
+}
+
+/** Builds server/dist from scratch: the code, the wasm files it loads, the notices, the list of packages it loads. */
 export async function buildServer(overrides = {}) {
   // Stale chunks of an earlier build would ship with the package.
   rmSync(serverBuild.outdir, { recursive: true, force: true });
   const result = await esbuild.build({ ...serverBuild, ...overrides });
   copyWasm();
   writeNotices(result.metafile);
+  writePackageList(result.metafile);
   return result;
 }
 

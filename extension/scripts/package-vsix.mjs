@@ -63,6 +63,10 @@ function sqliteVecPackage(t) {
 
 /** Bare package names the bundle imports, requires or resolves. */
 export function bundleImports(files) {
+  // The server build lists them (server/dist/packages.json): its bundled packages' own require() calls are no
+  // imports of the bundle.
+  const listed = files.length ? path.join(path.dirname(files[0]), "packages.json") : undefined;
+  if (listed && fs.existsSync(listed)) return [...readJson(listed).external].sort();
   const names = new Set();
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\d*(?:\.resolve)?\s*\(\s*)["']([^"'./][^"']*)["']/g;
   for (const f of files) {

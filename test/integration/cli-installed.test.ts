@@ -88,7 +88,7 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
   }
 
   test("the tarball holds the bundle, the grammars and the bin; the install has no dev dependency", () => {
-    for (const f of ["bin/context-engine.js", "dist/cli.js", "dist/chunk-worker.js", "dist/web-tree-sitter.wasm", "dist/grammars/tree-sitter-python.wasm", "dist/THIRD-PARTY-NOTICES.txt"]) {
+    for (const f of ["bin/context-engine.js", "dist/cli.js", "dist/chunk-worker.js", "dist/web-tree-sitter.wasm", "dist/grammars/tree-sitter-python.wasm", "dist/THIRD-PARTY-NOTICES.txt", "dist/packages.json", "README.md"]) {
       assert.ok(existsSync(path.join(pkgDir, f)), f);
     }
     const installed = readdirSync(path.join(pkgDir, "node_modules"));
@@ -111,7 +111,7 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
     assert.match(indexed.stdout, /5 files scanned, 5 indexed/);
     // The default embedder's package is an optional peer, not installed: one warning says how to add it.
     assert.match(indexed.stderr, /@huggingface\/transformers.*npm install -g @huggingface\/transformers/);
-    assert.match(ok(cli(node24, ["search", "register hook"]), "search on Node 24"), /^1\. src\/session\.py:\d+-\d+/m);
+    assert.match(ok(cli(node24, ["search", "register hook"]), "search on Node 24"), /^src\/session\.py \(\d+ results?\)\n {2}\[1\] \d+-\d+ Session\.register_hook/);
     const status = JSON.parse(ok(cli(node24, ["status", "--json"]), "status on Node 24"));
     assert.equal(status.driver, "node-sqlite");
     assert.equal(status.stats.files, 5);
@@ -121,10 +121,27 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
     provideBetterSqlite3Binary(pkgDir);
     writeFileSync(path.join(repo, "src", "ledger.py"), "def reconcile_ledger_entries(entries):\n    return sorted(entries)\n");
     ok(cli(process.execPath, ["index"], { EMBEDDING_PROVIDER: "none" }), "index on Node 20");
-    assert.match(ok(cli(process.execPath, ["search", "reconcile ledger"], { EMBEDDING_PROVIDER: "none" }), "search on Node 20"), /^1\. src\/ledger\.py:1-2/m);
+    assert.match(ok(cli(process.execPath, ["search", "reconcile ledger"], { EMBEDDING_PROVIDER: "none" }), "search on Node 20"), /^src\/ledger\.py \(1 result\)\n {2}\[1\] 1-2 reconcile_ledger_entries/);
     const status = JSON.parse(ok(cli(process.execPath, ["status", "--json"]), "status on Node 20"));
     assert.equal(status.driver, "better-sqlite3");
     assert.equal(status.stats.files, 6);
+  });
+
+  test("README's \"Other things to try\" run from the repository's folder (long-running ones with --help)", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const block = /Other things to try[^\n]*\n+```bash\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, "README has the block");
+    const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+    assert.ok(lines.length >= 5);
+    for (const line of lines) {
+      assert.match(line, /^(\w+=\S+ )*context-engine /, line);
+      const command = /context-engine (watch|serve)\b/.test(line) ? `${line} --help` : line;
+      const r = run("sh", ["-c", command], {
+        cwd: repo,
+        env: { PATH: `${path.join(prefix, "bin")}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: work, EMBEDDING_PROVIDER: "none", LOG_LEVEL: "warn", CE_TRACE_FILE: traceFile, NODE_OPTIONS: `--import=${path.join(work, "trace.mjs")}` },
+      });
+      ok(r, command);
+    }
   });
 
   test("serve indexer over stdio answers an MCP client; watch and upload load", async () => {
