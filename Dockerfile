@@ -4,7 +4,7 @@
 #   docker build -t your-registry/context-engine:latest .
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
+# ---- build: bundle the server into server/dist (pure-JS packages bundled; native ones stay external) ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
@@ -27,10 +27,13 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
 COPY extension/package.json extension/
-# The cluster decodes with the llama.cpp server: the GPU builds of the embedded decoder are dead weight.
+# The embedder the cluster uses by default is an optional peer of the server package (a global CLI install leaves
+# it out): added here at the version server/package.json names. The cluster decodes with the llama.cpp server, so
+# the embedded decoder (node-llama-cpp, another optional peer) is not installed.
 RUN npm ci --omit=dev --workspace server --ignore-scripts \
+ && npm install --no-save --omit=dev --ignore-scripts \
+      "@huggingface/transformers@$(node -p "require('./server/package.json').peerDependencies['@huggingface/transformers']")" \
  && npm rebuild better-sqlite3 \
- && rm -rf node_modules/@node-llama-cpp/*-cuda* node_modules/@node-llama-cpp/*-vulkan* \
  && npm cache clean --force
 
 # ---- runtime ---------------------------------------------------------------------------------------------

@@ -74,6 +74,10 @@ function packageOf(spec) {
  * inside strings does not count), and calls of a createRequire'd require (`require2("x")`, `require2.resolve("x")`).
  */
 export async function bundleImports(files) {
+  // The server build lists them (server/dist/packages.json): its bundled packages' own require() calls are no
+  // imports of the bundle.
+  const listed = files.length ? path.join(path.dirname(files[0]), "packages.json") : undefined;
+  if (listed && fs.existsSync(listed)) return [...readJson(listed).external].sort();
   const esbuild = await import("esbuild");
   const names = new Set();
   const { metafile } = await esbuild.build({ entryPoints: files, bundle: true, write: false, metafile: true, platform: "node", format: "esm", packages: "external", outdir: "/nowhere", logLevel: "silent", splitting: true });

@@ -47,12 +47,12 @@ describe("crash safety", () => {
     const child = startCli(["index", dir]);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await waitFor(() => {
-      const s = readState(dir);
+      const s = readState(path.join(dir, ".codebase", "state.json"));
       return s?.status === "indexing" && s.files_done >= 60;
     }, "the indexer to be part-way through", 60_000);
     child.kill("SIGKILL");
     await exited;
-    const partial = readState(dir)!;
+    const partial = readState(path.join(dir, ".codebase", "state.json"))!;
     assert.ok(partial.files_done < partial.files_total, "killed before the end");
 
     const rerun = runCli(["index", dir]);

@@ -64,7 +64,7 @@ describe("indexing and searching a repository (embedded store, lexical only)", (
   });
 
   it("records its state in .codebase/state.json and keeps .codebase out of git", () => {
-    const state = readState(dir)!;
+    const state = readState(path.join(dir, ".codebase", "state.json"))!;
     assert.equal(state.status, "idle");
     assert.equal(state.repo, path.basename(dir));
     assert.equal(state.files_total, 5);
@@ -152,7 +152,7 @@ describe("incremental runs", () => {
       const r = await engine.index();
       assert.equal(r.rebuilt, true);
       assert.equal(r.indexed, r.scanned);
-      const state = readState(dir)!;
+      const state = readState(path.join(dir, ".codebase", "state.json"))!;
       assert.equal(state.embedder, "none");
     } finally {
       await engine.close();

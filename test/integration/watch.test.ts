@@ -70,7 +70,7 @@ describe("the watcher", () => {
   });
 
   it("reports watching in state.json after the startup scan", () => {
-    assert.equal(readState(dir)!.status, "watching");
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "watching");
   });
 
   it("indexes a created file, a changed file and forgets a deleted one", async () => {
@@ -116,12 +116,12 @@ describe("the watcher", () => {
     store.failing = true;
     writeTree(dir, { "src/during_outage.py": "def written_during_outage():\n    return 4\n" });
     await waitFor(() => store.failures >= 2, "retries while failing");
-    assert.equal(readState(dir)!.status, "error");
-    assert.match(readState(dir)!.error ?? "", /unreachable/);
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "error");
+    assert.match(readState(path.join(dir, ".codebase", "state.json"))!.error ?? "", /unreachable/);
     store.failing = false;
     await waitFor(async () => (await topPath(engine, "written_during_outage")) === "src/during_outage.py", "recovered");
     await watcher.idle();
-    assert.equal(readState(dir)!.status, "watching");
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "watching");
   });
 
   it("takes a burst of 10,000 new files as a few batches", async () => {

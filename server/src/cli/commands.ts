@@ -1,72 +1,30 @@
-// The engine commands: index, search, status.
-import { existsSync, statSync } from "node:fs";
-import path from "node:path";
-import { parseArgs } from "node:util";
-import { loadSettings, repoNameFor, storePathFor } from "../config/index.ts";
-import { openEngine } from "../engine.ts";
-import { repoNameProblem } from "../files/index.ts";
+// The engine commands index and status (search has its own file: it must start without the indexer).
+import { existsSync } from "node:fs";
+import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config/index.ts";
+import { openEngine, openStore } from "../engine.ts";
 import { readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
-import { renderGrouped, type SearchResult } from "../search/index.ts";
+import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
 export const HELP = {
   index: `Usage: context-engine index [DIR] [--repo NAME] [--json]
 
-Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db), or into Qdrant when
-QDRANT_URL is set. The first run indexes everything; later runs only what changed.
+Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db, or the file STORE_PATH
+names), or into Qdrant when QDRANT_URL is set. The first run indexes everything; later runs only what changed.
 
 Options:
   --repo NAME   tag points with this repo name (default: REPO_NAME or the folder's name)
   --json        print the report as JSON
-  -h, --help    show this help`,
-  search: `Usage: context-engine search QUERY [--root DIR] [--limit N] [--lang L] [--under P] [--json]
-
-Hybrid (lexical + dense) search of an indexed folder. Inline filters work too: "lang:python under:src/ parse header".
-
-Options:
-  --root DIR    the indexed folder (default: the current folder)
-  --limit N     results to show (default 10)
-  --lang L      only this language (python, typescript, go, ...)
-  --under P     only paths under this folder
-  --kind K      code | test | doc | config
-  --repo NAME   search this repo tag ("*" = every repo in the store)
-  --json        print {results, query, took_ms} as JSON
   -h, --help    show this help`,
   status: `Usage: context-engine status [DIR] [--json]
 
 Shows the index state of DIR (default: the current folder): status, files, chunks, embedder, last run.`,
 } as const;
 
-function wantsHelp(argv: string[]): boolean {
-  return argv.includes("--help") || argv.includes("-h");
-}
-
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-function dirArg(io: CliIO, value: string | undefined): string {
-  const dir = path.resolve(io.cwd, value ?? ".");
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
-  return dir;
-}
-
-/** A --repo value: one folder name ("*" too where `every` allows it, meaning every repo). */
-export function repoArg(value: string | undefined, every = false): string | undefined {
-  if (value === undefined || (every && value === "*")) return value;
-  const problem = repoNameProblem(value);
-  if (problem) throw new UsageError(`--repo ${JSON.stringify(value)} is not a repo name: ${problem}`);
-  return value;
-}
-
 export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "index");
+  if (wantsHelp(argv)) return printHelp(io, HELP.index);
   const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
   repoArg(values.repo);
@@ -101,66 +59,30 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-export async function searchCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "search");
-  const { values, positionals } = parse(argv, {
-    root: { type: "string" }, limit: { type: "string" }, lang: { type: "string" }, under: { type: "string" },
-    kind: { type: "string" }, repo: { type: "string" }, json: { type: "boolean" },
-  });
-  const query = positionals.join(" ").trim();
-  if (!query) throw new UsageError("search needs a QUERY");
-  const limit = values.limit === undefined ? 10 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError(`--limit must be an integer from 1 to 200, got ${values.limit}`);
-  repoArg(values.repo, true);
-  const root = dirArg(io, values.root);
-  const settings = loadSettings(io.env);
-  if (!settings.qdrantUrl && !existsSync(storePathFor(settings, root))) {
-    io.stderr.write(`No index at ${storePathFor(settings, root)}: run \`context-engine index ${root}\` first.\n`);
-    return EXIT.failure;
-  }
-  const log = createLogger({ level: settings.logLevel, stream: io.stderr });
-  const engine = await openEngine({ root, settings, log, ...(values.repo ? { repo: values.repo } : {}) });
-  try {
-    const filter = {
-      ...(values.lang ? { language: values.lang.split(",") } : {}),
-      ...(values.under ? { under: values.under } : {}),
-      ...(values.kind ? { kind: values.kind.split(",") as SearchResult["kind"][] as never } : {}),
-      ...(values.repo ? { repo: values.repo } : {}),
-    };
-    const res = await engine.search.search(query, { limit, filter });
-    if (values.json) io.stdout.write(JSON.stringify(res, null, 2) + "\n");
-    else io.stdout.write(renderGrouped(res.results, { tookMs: res.took_ms, why: true, ...(res.note ? { note: res.note } : {}) }) + "\n");
-    return EXIT.ok;
-  } finally {
-    await engine.close();
-  }
-}
-
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "status");
+  if (wantsHelp(argv)) return printHelp(io, HELP.status);
   const { values, positionals } = parse(argv, { json: { type: "boolean" } });
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
-  const state = readState(root);
+  const state = readState(statePathFor(settings, root, repoNameFor(settings, root)));
   const storeFile = storePathFor(settings, root);
   if (!state && !settings.qdrantUrl && !existsSync(storeFile)) {
     io.stderr.write(`${root} is not indexed yet: run \`context-engine index ${root}\`.\n`);
     return EXIT.failure;
   }
   const log = createLogger({ level: "warn", stream: io.stderr });
-  const { openStore } = await import("../engine.ts");
   const store = await openStore(settings, root, log);
   try {
     const repo = state?.repo ?? repoNameFor(settings, root);
     const stats = (await store.stats()).find((s) => s.repo === repo);
-    const out = { root, repo, store: store.location, state: state ?? null, stats: stats ?? null };
+    const out = { root, repo, store: store.location, ...(store.driver ? { driver: store.driver } : {}), state: state ?? null, stats: stats ?? null };
     if (values.json) io.stdout.write(JSON.stringify(out, null, 2) + "\n");
     else {
       io.stdout.write(
         [
           `Root:      ${root}`,
           `Repo:      ${repo}`,
-          `Store:     ${store.location}`,
+          `Store:     ${store.location}${store.driver ? ` (SQLite via ${store.driver})` : ""}`,
           `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}` : ""}`,
           `Embedder:  ${state?.embedder ?? "unknown"}`,
           `Files:     ${stats?.files ?? 0}`,
@@ -174,9 +96,4 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   } finally {
     await store.close();
   }
-}
-
-function help(io: CliIO, cmd: keyof typeof HELP): number {
-  io.stdout.write(HELP[cmd] + "\n");
-  return EXIT.ok;
 }

@@ -182,6 +182,14 @@ export function storePathFor(settings: Settings, root: string): string {
   return settings.storePath ?? path.join(root, ".codebase", "index.db");
 }
 
+/**
+ * Where a repo's index state (state.json) is kept: beside the store when STORE_PATH names one, so that nothing is
+ * written into the indexed folder (one file per repo, as several repos may share a store); else `<root>/.codebase/`.
+ */
+export function statePathFor(settings: Settings, root: string, repo: string): string {
+  return settings.storePath ? `${settings.storePath}.${repo}.state.json` : path.join(root, ".codebase", "state.json");
+}
+
 /** The repo tag for a root: REPO_NAME, else the folder's name. */
 export function repoNameFor(settings: Settings, root: string): string {
   return settings.repoName ?? path.basename(path.resolve(root));

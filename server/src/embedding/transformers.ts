@@ -6,6 +6,7 @@ import { EmbedderUnavailableError } from "./errors.ts";
 import { hubFileUrl, hubModelUrl } from "./hub-download.ts";
 import { looksLikePath } from "./model-location.ts";
 import { defaultPooling, poolingFolder, readPooling, type Pooling } from "./pooling.ts";
+import { loadTransformers } from "./transformers-module.ts";
 import type { Embedder } from "./types.ts";
 
 export interface TransformersOptions {
@@ -137,14 +138,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const id = isPath ? path.resolve(opts.model) : opts.model;
   const localFolder = isPath ? id : path.join(modelDir, id);
   const allowRemote = !isPath && (opts.allowRemote ?? true);
-  let lib: typeof import("@huggingface/transformers");
-  try {
-    lib = await import("@huggingface/transformers");
-  } catch (err) {
-    // Its native ONNX runtime has no binary for this platform (or was left out of a package): no model can run here.
-    throw new EmbedderUnavailableError("transformers", opts.model, [], "Semantic search needs it; lexical search works without it.", `transformers.js does not load on ${process.platform}-${process.arch}: ${reasonOf(err)}`);
-  }
-  const { env, pipeline, LogLevel } = lib;
+  const { env, pipeline, LogLevel } = await loadTransformers("transformers", opts.model);
   const remoteHost = opts.remoteHost ?? env.remoteHost;
   const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath

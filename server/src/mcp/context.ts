@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
-import type { Settings } from "../config/index.ts";
+import { statePathFor, type Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
 import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
@@ -42,7 +42,7 @@ export interface McpContext {
  */
 export function isReposFolder(root: string, settings: Settings): boolean {
   if (settings.repoName) return false;
-  if (existsSync(path.join(root, ".codebase", "state.json"))) return false;
+  if (existsSync(statePathFor(settings, root, path.basename(root)))) return false;
   if (settings.qdrantUrl || settings.storePath) return true;
   try {
     return readdirSync(root, { withFileTypes: true }).some(

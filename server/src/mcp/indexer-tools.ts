@@ -5,6 +5,7 @@ import path from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
+import { statePathFor } from "../config/index.ts";
 import { folderInside } from "../files/index.ts";
 import { readState } from "../indexer/index.ts";
 import { renderGrouped, type SearchResult } from "../search/index.ts";
@@ -131,7 +132,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args) => {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
-      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.repoRoot(r)) ?? null]));
+      const states = Object.fromEntries(repos.map((r) => [r, readState(statePathFor(ctx.settings, ctx.repoRoot(r), r)) ?? null]));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,

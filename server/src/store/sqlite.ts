@@ -235,6 +235,11 @@ export class SqliteStore implements Store {
     return { status: "ok" };
   }
 
+  async schema(): Promise<IndexSchema | undefined> {
+    const embedder = this.meta("embedder");
+    return embedder === undefined ? undefined : { embedder, dimension: Number(this.meta("dimension")) };
+  }
+
   private createSchema(schema: IndexSchema): void {
     this.db.transaction(() => {
       if (schema.dimension > 0) {

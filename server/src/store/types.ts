@@ -85,8 +85,12 @@ export interface Store {
   readonly kind: "sqlite" | "qdrant";
   /** Where it lives, for messages: a file path or a URL. */
   readonly location: string;
+  /** The SQLite driver reading the file (embedded store only): better-sqlite3 or node-sqlite. */
+  readonly driver?: string;
   /** Creates the collection/tables for this schema, or reports how the existing one differs. */
   ensure(schema: IndexSchema): Promise<SchemaCheck>;
+  /** What the index was built with, read without creating anything; undefined before the first index. Optional. */
+  schema?(): Promise<IndexSchema | undefined>;
   /** Drops every point and file record and re-creates the index for the schema. */
   recreate(schema: IndexSchema): Promise<void>;
   /** Atomically replaces one file's points and records its state (one transaction / one confirmed batch). */
