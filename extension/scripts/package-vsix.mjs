@@ -70,10 +70,20 @@ function packageOf(spec) {
 }
 
 /**
- * Bare package names the bundle loads: its import statements and dynamic imports (as esbuild parses them, so code
- * inside strings does not count), and calls of a createRequire'd require (`require2("x")`, `require2.resolve("x")`).
+ * Files the bundle looks up in a package only when server/dist lacks its own copy (a build that copies the wasm
+ * files beside cli.js): the package stays out when dist has the file.
  */
-export async function bundleImports(files) {
+export const CARRIED_BY_BUNDLE = {
+  "@vscode/tree-sitter-wasm/package.json": "grammars",
+  "web-tree-sitter/web-tree-sitter.wasm": "web-tree-sitter.wasm",
+};
+
+/**
+ * Bare package names the bundle loads: its import statements and dynamic imports (as esbuild parses them, so code
+ * inside strings does not count), and calls of a createRequire'd require (`require2("x")`, `require2.resolve("x")`,
+ * unless `distDir` carries the resolved file itself).
+ */
+export async function bundleImports(files, distDir = undefined) {
   // The server build lists them (server/dist/packages.json): its bundled packages' own require() calls are no
   // imports of the bundle.
   const listed = files.length ? path.join(path.dirname(files[0]), "packages.json") : undefined;
@@ -84,8 +94,13 @@ export async function bundleImports(files) {
   for (const input of Object.values(metafile.inputs)) {
     for (const imp of input.imports) if (imp.external) names.add(packageOf(imp.path));
   }
-  const created = /\b(?:require\d+|__require)(?:\.resolve)?\(\s*["']([@\w][\w.@/-]*)["']\s*\)/g;
-  for (const f of files) for (const m of fs.readFileSync(f, "utf8").matchAll(created)) names.add(packageOf(m[1]));
+  const created = /\b(?:require\d+|__require)(\.resolve)?\(\s*["']([@\w][\w.@/-]*)["']\s*\)/g;
+  for (const f of files) {
+    for (const [, resolve, spec] of fs.readFileSync(f, "utf8").matchAll(created)) {
+      const carried = resolve && distDir && CARRIED_BY_BUNDLE[spec];
+      if (!(carried && fs.existsSync(path.join(distDir, carried)))) names.add(packageOf(spec));
+    }
+  }
   names.delete(undefined);
   return [...names].sort();
 }
@@ -245,7 +260,7 @@ export async function packageTarget(target, outDir) {
   const serverPkg = readJson(path.join(root, "server", "package.json"));
   fs.writeFileSync(path.join(stage, "server", "package.json"), JSON.stringify({ name: serverPkg.name, version: serverPkg.version, private: true, type: "module" }, null, 2));
   const scripts = bundle.filter((f) => /\.[cm]?js$/.test(f)).map((f) => path.join(serverDist, f));
-  const modulesInfo = stageModules(await bundleImports(scripts), t, path.join(stage, "server", "node_modules"));
+  const modulesInfo = stageModules(await bundleImports(scripts, serverDist), t, path.join(stage, "server", "node_modules"));
   // Everything staged goes in (vsce's default rules would drop node_modules).
   fs.writeFileSync(path.join(stage, ".vscodeignore"), "**/*.map\n");
   fs.mkdirSync(outDir, { recursive: true });

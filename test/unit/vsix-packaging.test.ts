@@ -33,6 +33,9 @@ describe("packaging the extension per platform", () => {
     );
     writeFileSync(path.join(dir, "chunk-ABC.js"), 'export const c = await import("sqlite-vec");\n');
     assert.deepEqual(await bundleImports([file]), ["@huggingface/transformers", "@modelcontextprotocol/sdk", "better-sqlite3", "sqlite-vec", "web-tree-sitter", "zod"]);
+    // A bundle that carries web-tree-sitter.wasm beside itself does not need the package for it.
+    writeFileSync(path.join(dir, "web-tree-sitter.wasm"), "");
+    assert.deepEqual(await bundleImports([file], dir), ["@huggingface/transformers", "@modelcontextprotocol/sdk", "better-sqlite3", "sqlite-vec", "zod"]);
   });
 
   test("five targets; what is left out or replaced says why", () => {
