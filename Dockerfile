@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every Context Engine server role: the MCP servers, the watchers, the uploader and the
 # collection init Job all run `context-engine <command>` (see k8s/). Build from the repository root:
-#   docker build -t your-registry/context-engine:latest .
+#   docker build -t ghcr.io/context-engine/context-engine:0.1.0 .
+# NODE_IMAGE is any Node 20 image on Debian bookworm with npm and a `node` user (uid 1000); the container test
+# (test/integration/container-image.test.ts) builds from one made without a registry (.ci/setup-podman).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
@@ -18,7 +20,7 @@ COPY extension/scripts/ extension/scripts/
 COPY server/ server/
 RUN npm run build
 
-# ---- deps: production node_modules, with better-sqlite3 compiled for this platform ----------------------
+# ---- deps: production node_modules for this platform, better-sqlite3 compiled, dead weight removed -----
 FROM ${NODE_IMAGE} AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -27,11 +29,23 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
 COPY extension/package.json extension/
-# The cluster decodes with the llama.cpp server: the GPU builds of the embedded decoder are dead weight.
+# Node's headers come with the Node image: node-gyp builds against them instead of downloading them.
+ENV npm_config_nodedir=/usr/local
+# What the cluster does not run, removed before the layer is written (see k8s/README.md, "The image"):
+#  - the embedded decoder's llama.cpp builds and sources (the cluster decodes with the llama.cpp server;
+#    LLAMACPP_MODEL_PATH in the image says the binary is missing);
+#  - onnxruntime-node's binaries for other systems and architectures;
+#  - onnxruntime-web (transformers' Node build carries the part of it that it uses);
+#  - better-sqlite3's compiler inputs and objects (only build/Release/better_sqlite3.node is loaded).
 RUN npm ci --omit=dev --workspace server --ignore-scripts \
  && npm rebuild better-sqlite3 \
- && rm -rf node_modules/@node-llama-cpp/*-cuda* node_modules/@node-llama-cpp/*-vulkan* \
- && npm cache clean --force
+ && arch="$(node -p 'process.arch')" \
+ && rm -rf node_modules/@node-llama-cpp node_modules/node-llama-cpp/llama node_modules/onnxruntime-web \
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
+ && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + \
+ && cd node_modules/better-sqlite3 && rm -rf deps src build/Release/obj* build/Release/.deps build/deps build/Release/test_extension.node \
+ && cd /app && npm cache clean --force \
+ && node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get(); require("onnxruntime-node")'
 
 # ---- runtime ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

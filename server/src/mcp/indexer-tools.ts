@@ -11,6 +11,7 @@ import type { McpContext } from "./context.ts";
 import { renderMemories, renderResults, toolResult, type ToolExtra, progressReporter } from "./render.ts";
 import { filterShape, memoryItemSchema, searchOutput, searchResultSchema, toFilter, type FilterArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
+import { askWatcherToReindex, delegatedRepo, recreateRefusal } from "./watcher-delegate.ts";
 
 const limitArg = (def: number) => z.number().int().min(1).max(100).optional().describe(`How many results (default ${def})`);
 
@@ -148,7 +149,10 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     },
   );
 
-  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra) => {
+  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra, confirm?: string) => {
+    const refusal = recreate ? recreateRefusal(ctx, confirm) : undefined;
+    if (refusal) throw new Error(refusal);
+    if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, repo), under ? `index ${under}` : "index the repository");
     const engine = await ctx.engineFor(repo);
     const progress = progressReporter(extra);
     return ctx.withIndexLock(engine.repo, async () => {
@@ -173,10 +177,11 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description: "Indexes the whole served repository (incremental: only changed files are re-read). Reports progress; can be cancelled.",
       inputSchema: {
         repo: z.string().optional().describe("Repo to index when the server serves a folder of repos"),
-        recreate: z.boolean().optional().describe("Drop the whole collection first and rebuild (default false)"),
+        recreate: z.boolean().optional().describe("Drop the whole collection (every repo) first and rebuild (default false); needs confirm"),
+        confirm: z.string().optional().describe("With recreate: the collection's name, to confirm dropping it"),
       },
     },
-    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra),
+    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra, args.confirm),
   );
 
   server.registerTool(
@@ -192,6 +197,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args, extra: ToolExtra) => {
       const sub = args.subdir.replace(/^\.?\/+/, "").replace(/\/+$/, "");
       if (sub.split("/").includes("..") || path.isAbsolute(args.subdir)) throw new Error(`subdir must be a folder inside the repository, got "${args.subdir}"`);
+      if (ctx.settings.watcherUrl) return indexTool(args.repo, sub, false, extra);
       const engine = await ctx.engineFor(args.repo);
       if (!existsSync(path.join(engine.root, sub))) throw new Error(`no folder "${sub}" in ${engine.root}`);
       return indexTool(args.repo, sub, false, extra);
@@ -206,6 +212,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       inputSchema: { repo: z.string().optional().describe("Repo, when the server serves a folder of repos") },
     },
     async (args) => {
+      if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, args.repo), "drop the points of deleted files");
       const engine = await ctx.engineFor(args.repo);
       const files = await engine.store.listFiles(engine.repo);
       engine.indexer.rules.reset();

@@ -21,6 +21,8 @@ export interface UploadServerOptions {
   token?: string;
   log: Logger;
   limits?: Partial<SyncLimits>;
+  /** After an upload is applied: the paths written and deleted (the repo's watcher is told, see watcher-notify.ts). */
+  onApplied?: (repo: string, paths: string[]) => void;
 }
 
 export interface UploadServer {
@@ -122,6 +124,7 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
         }
         for (const d of result.deleted) tree.forget(repoDir, d);
         log.info("upload applied", { repo, written: result.written.length, deleted: result.deleted.length, bytes: result.bytes, archiveBytes: size, ms: Date.now() - started });
+        opts.onApplied?.(repo, [...result.written.map((f) => f.path), ...result.deleted]);
         return { written: result.written.length, deleted: result.deleted.length, bytes: result.bytes };
       });
     } finally {
