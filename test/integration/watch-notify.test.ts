@@ -45,8 +45,8 @@ describe("a watcher without file events, told by the uploader and the MCP server
     watcher.onBatch((b) => batches.push(b));
     control = await startControlServer({ watcher, repo: "demo", host: "127.0.0.1", port: 0, token: TOKEN, log: silentLogger });
     await watcher.start();
-    // In the cluster the template names the repo's Service (http://watcher-{repo}:8005); here one watcher, one port.
-    const urlTemplate = `http://127.0.0.1:${control.port}`;
+    // In the cluster the template names the repo's pod (http://watcher-{repo}.watchers:8005/{repo}); here one port.
+    const urlTemplate = `http://127.0.0.1:${control.port}/{repo}`;
     uploader = await startUploadServer({
       port: 0, host: "127.0.0.1", reposDir: repos, token: TOKEN, log: silentLogger,
       onApplied: (repo, paths) => void notifyWatcher({ urlTemplate, token: TOKEN, log: silentLogger }, repo, paths).then((ok) => notified.push(ok)),
@@ -92,6 +92,9 @@ describe("a watcher without file events, told by the uploader and the MCP server
     assert.equal(outside.status, 400);
     assert.match(((await outside.json()) as { error: string }).error, /not inside/);
     assert.equal((await post("/changes", { paths: "a.py" }, TOKEN)).status, 400);
+    const wrongRepo = await post("/other/changes", { paths: ["a.py"] }, TOKEN);
+    assert.equal(wrongRepo.status, 404, "a notification meant for another repo's watcher");
+    assert.match(((await wrongRepo.json()) as { error: string }).error, /watcher of "demo", not of "other"/);
     const health = await fetch(`http://127.0.0.1:${control.port}/health`);
     assert.deepEqual(((await health.json()) as { repo: string }).repo, "demo");
   });
@@ -141,10 +144,9 @@ describe("MCP maintenance tools in the cluster ask the repo's watcher (WATCHER_U
     watcher.onBatch((b) => batches.push(b));
     control = await startControlServer({ watcher, repo: "demo", host: "127.0.0.1", port: 0, log: silentLogger });
     await watcher.start();
-    const settings = loadSettings({ EMBEDDING_PROVIDER: "none", STORE_PATH: store, WATCHER_URL: "http://watcher-{repo}:8005" });
-    assert.equal(watcherUrlFor(settings.watcherUrl!, "demo"), "http://watcher-demo:8005");
-    // One watcher on one local port stands for the repo's Service here.
-    ctx = await createMcpContext({ root: repos, settings: { ...settings, watcherUrl: `http://127.0.0.1:${control.port}` }, log: silentLogger });
+    const settings = loadSettings({ EMBEDDING_PROVIDER: "none", STORE_PATH: store, WATCHER_URL: `http://127.0.0.1:${control.port}/{repo}` });
+    assert.equal(watcherUrlFor("http://watcher-{repo}.watchers:8005/{repo}", "demo"), "http://watcher-demo.watchers:8005/demo");
+    ctx = await createMcpContext({ root: repos, settings, log: silentLogger });
     const [a, b] = InMemoryTransport.createLinkedPair();
     await newMcpServer("indexer", ctx).connect(a);
     client = new Client({ name: "t", version: "1" });

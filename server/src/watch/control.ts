@@ -2,8 +2,8 @@
 // reach its one writer. The uploader posts the paths it wrote (on shared RWX storage no file event crosses
 // nodes), the MCP servers ask for a re-index, and kubelet probes /health.
 //   GET  /health                      -> {status, repo, pending}
-//   POST /changes  {paths: [rel]}     -> 202 {queued}
-//   POST /reindex  {}                 -> 202 {rescan: true}
+//   POST [/<repo>]/changes  {paths: [rel]}  -> 202 {queued}
+//   POST [/<repo>]/reindex  {}              -> 202 {rescan: true}   (a /<repo> prefix must name this watcher's repo)
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../log/index.ts";
@@ -40,7 +40,13 @@ function pathsOf(body: unknown): string[] {
 
 export async function startControlServer(o: ControlOptions): Promise<ControlServer> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const route = new URL(req.url ?? "/", "http://watcher").pathname.replace(/\/+$/, "") || "/";
+    let route = new URL(req.url ?? "/", "http://watcher").pathname.replace(/\/+$/, "") || "/";
+    // /<repo>/changes: a WATCHER_URL with {repo} in its path as well lets the watcher check it is the right one.
+    const prefixed = /^\/([^/]+)(\/(?:changes|reindex))$/.exec(route);
+    if (prefixed) {
+      if (decodeURIComponent(prefixed[1]) !== o.repo) throw new SyncHttpError(404, `this is the watcher of "${o.repo}", not of "${decodeURIComponent(prefixed[1])}": check WATCHER_URL`);
+      route = prefixed[2];
+    }
     if (route === "/health" || route === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") throw new SyncHttpError(405, "use GET /health");
       return sendJson(res, 200, { status: "ok", repo: o.repo, pending: o.watcher.pending });
