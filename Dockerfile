@@ -2,9 +2,11 @@
 # One image for every Context Engine server role: the MCP servers, the watchers, the uploader and the
 # collection init Job all run `context-engine <command>` (see k8s/). Build from the repository root:
 #   docker build -t ghcr.io/context-engine/context-engine:0.1.0 .
-# NODE_IMAGE is any Node 20 image on Debian bookworm with npm and a `node` user (uid 1000); the container test
-# (test/integration/container-image.test.ts) builds from one made without a registry (.ci/setup-podman).
+# NODE_IMAGE builds (any Node 20 image on Debian bookworm with npm); RUNTIME_IMAGE runs (Debian bookworm, to
+# which the build's `node` binary is copied: no npm, no headers, no yarn in the image). The container test
+# (test/integration/container-image.test.ts) builds from both made without a registry (.ci/setup-podman).
 ARG NODE_IMAGE=node:20-bookworm-slim
+ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
 FROM ${NODE_IMAGE} AS build
@@ -25,7 +27,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
@@ -37,11 +39,12 @@ ENV npm_config_nodedir=/usr/local
 #    LLAMACPP_MODEL_PATH in the image says the binary is missing);
 #  - onnxruntime-node's binaries for other systems and architectures;
 #  - onnxruntime-web (transformers' Node build carries the part of it that it uses);
-#  - better-sqlite3's compiler inputs and objects (only build/Release/better_sqlite3.node is loaded).
+#  - better-sqlite3's compiler inputs and objects (only build/Release/better_sqlite3.node is loaded);
+#  - typescript, installed only as @qdrant/js-client-rest's peer for its type declarations.
 RUN npm ci --omit=dev --workspace server --ignore-scripts \
  && npm rebuild better-sqlite3 \
  && arch="$(node -p 'process.arch')" \
- && rm -rf node_modules/@node-llama-cpp node_modules/node-llama-cpp/llama node_modules/onnxruntime-web \
+ && rm -rf node_modules/@node-llama-cpp node_modules/node-llama-cpp/llama/gitRelease.bundle node_modules/onnxruntime-web node_modules/typescript \
  && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + \
  && cd node_modules/better-sqlite3 && rm -rf deps src build/Release/obj* build/Release/.deps build/deps build/Release/test_extension.node \
@@ -49,11 +52,14 @@ RUN npm ci --omit=dev --workspace server --ignore-scripts \
  && node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get(); require("onnxruntime-node")'
 
 # ---- runtime ---------------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 # curl: the health checks and snapshot steps of k8s/README.md run `kubectl exec ... -- curl`.
+# The `node` user (uid 1000) as the Node images have it; the pods run as 1000.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+ && (getent passwd 1000 >/dev/null || (groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node))
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/package.json ./

@@ -35,6 +35,8 @@ USE_KUSTOMIZE=0
 RELEASED_IMAGE="ghcr.io/context-engine/context-engine"
 REGISTRY="$RELEASED_IMAGE"
 TAG="0.1.0"
+# Without --registry/--tag the overlay's own image stands (the prod overlay pins it by digest).
+IMAGE_SET=0
 DEPLOY_INGRESS=0
 SKIP_LLAMACPP=0
 NAMESPACE="context-engine"
@@ -46,10 +48,10 @@ RENDER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --use-kustomize) USE_KUSTOMIZE=1 ;;
-    --registry) [ $# -ge 2 ] || die "--registry needs a value"; REGISTRY="$2"; shift ;;
-    --registry=*) REGISTRY="${1#*=}" ;;
-    --tag) [ $# -ge 2 ] || die "--tag needs a value"; TAG="$2"; shift ;;
-    --tag=*) TAG="${1#*=}" ;;
+    --registry) [ $# -ge 2 ] || die "--registry needs a value"; REGISTRY="$2"; IMAGE_SET=1; shift ;;
+    --registry=*) REGISTRY="${1#*=}"; IMAGE_SET=1 ;;
+    --tag) [ $# -ge 2 ] || die "--tag needs a value"; TAG="$2"; IMAGE_SET=1; shift ;;
+    --tag=*) TAG="${1#*=}"; IMAGE_SET=1 ;;
     --deploy-ingress) DEPLOY_INGRESS=1 ;;
     --skip-llamacpp) SKIP_LLAMACPP=1 ;;
     --namespace | -n) [ $# -ge 2 ] || die "--namespace needs a value"; NAMESPACE="$2"; shift ;;
@@ -163,7 +165,7 @@ remove_left_out() {
 
 overlay_dir() {
   case "$OVERLAY" in
-    base) echo "$HERE/base" ;;
+    base) echo "$HERE" ;;   # the base with the released image (kustomization.yaml beside this script)
     dev | prod | networkpolicy-strict) echo "$HERE/overlays/$OVERLAY" ;;
     *) [ -f "$OVERLAY/kustomization.yaml" ] || die "--overlay '$OVERLAY': no kustomization.yaml there"
        (cd "$OVERLAY" && pwd) ;;
@@ -188,13 +190,15 @@ write_kustomization() {
     echo "resources:"
     echo "  - $rel"
     [ "$NAMESPACE" = context-engine ] || echo "namespace: $NAMESPACE"
-    # Both names: the base's placeholder, and the released name the overlays' components/image gave it.
-    echo "images:"
-    for name in context-engine "$RELEASED_IMAGE"; do
-      echo "  - name: $name"
-      echo "    newName: $REGISTRY"
-      echo "    newTag: \"$TAG\""
-    done
+    if [ "$IMAGE_SET" = 1 ]; then
+      # Both names: the base's placeholder, and the released name the overlays' components/image gave it.
+      echo "images:"
+      for name in context-engine "$RELEASED_IMAGE"; do
+        echo "  - name: $name"
+        echo "    newName: $REGISTRY"
+        echo "    newTag: \"$TAG\""
+      done
+    fi
     if [ -n "$hash" ]; then
       echo "commonAnnotations:"
       echo "  context-engine/config-hash: \"$hash\""

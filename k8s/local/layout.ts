@@ -52,11 +52,11 @@ export function localWorkloads(objects: K8sObject[]): K8sObject[] {
 }
 
 /** Kubernetes' $(VAR) expansion: defined names are replaced, $$ escapes, unknown references stay as written. */
-function expand(value: string, env: Record<string, string>): string {
+export function expand(value: string, env: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => (name === undefined ? "$" : (env[name] ?? m)));
 }
 
-function resolveEnv(obj: K8sObject, c: Container, objects: K8sObject[], secrets: Record<string, string>): Record<string, string> {
+export function resolveEnv(obj: K8sObject, c: Container, objects: K8sObject[], secrets: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   const where = `Deployment ${obj.metadata.name} container ${c.name}`;
   for (const src of c.envFrom ?? []) {
