@@ -5,7 +5,8 @@
 // the four MCP servers. Checked: liveness and readiness of each, an upload found by repo_search, the image size.
 // Skipped with its reason when podman is absent; CI installs it (.ci/run -> .ci/setup-podman).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -123,10 +124,14 @@ describe("the container image, built with podman and run as the manifests say", 
     assert.ok(size <= SIZE_BUDGET_BYTES, `${(size / 1e6).toFixed(1)} MB is over the ${SIZE_BUDGET_BYTES / 1e6} MB budget`);
   });
 
-  test("the init-collection Job creates the collection in Qdrant (the stub) and exits 0", () => {
+  test("the init-collection Job creates the collection in Qdrant (the stub) and exits 0", async () => {
     const job = podmanRun(get(objects, "Job", "init-collection"), { objects, image: IMAGE, claimDir: (c) => path.join(work, "volumes", c), portFor: () => 0, prefix, env: { QDRANT_URL: stub.url, EMBEDDING_MODEL: "/models/embeddings/tiny-encoder", EMBEDDING_PROVIDER: "transformers" } });
     assert.ok(job.args.includes("--read-only") && job.args.includes("no-new-privileges") && job.args.join(" ").includes("--cap-drop ALL") && job.args.join(" ").includes("--user 1000:1000"), job.args.join(" "));
-    const r = podman(["run", "--rm", ...job.args], 5 * 60_000);
+    // Not spawnSync: the Qdrant stub answers from this process's event loop.
+    const r = await promisify(execFile)(PODMAN, ["run", "--rm", ...job.args], { timeout: 5 * 60_000, encoding: "utf8" }).then(
+      (x) => ({ status: 0, ...x }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({ status: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" }),
+    );
     assert.equal(r.status, 0, `init-collection:\n${r.stdout}${r.stderr}`);
     assert.ok(stub.collections.has("codebase"), "the collection exists");
   });
