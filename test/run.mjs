@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const extra = process.argv.slice(2).filter((a) => a.startsWith("-"));
-const chosen = suites.length ? suites : ["unit", "integration", "e2e"];
+const chosen = suites.length ? suites : ["unit", "integration", "security", "e2e"];
 
 function collect(dir) {
   let out = [];

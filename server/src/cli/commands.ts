@@ -4,9 +4,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings, repoNameFor, storePathFor } from "../config/index.ts";
 import { openEngine } from "../engine.ts";
+import { repoNameProblem } from "../files/index.ts";
 import { readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
-import type { SearchResult } from "../search/types.ts";
+import { renderGrouped, type SearchResult } from "../search/index.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
@@ -56,10 +57,19 @@ function dirArg(io: CliIO, value: string | undefined): string {
   return dir;
 }
 
+/** A --repo value: one folder name ("*" too where `every` allows it, meaning every repo). */
+export function repoArg(value: string | undefined, every = false): string | undefined {
+  if (value === undefined || (every && value === "*")) return value;
+  const problem = repoNameProblem(value);
+  if (problem) throw new UsageError(`--repo ${JSON.stringify(value)} is not a repo name: ${problem}`);
+  return value;
+}
+
 export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return help(io, "index");
   const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
+  repoArg(values.repo);
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
@@ -101,6 +111,7 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
   if (!query) throw new UsageError("search needs a QUERY");
   const limit = values.limit === undefined ? 10 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError(`--limit must be an integer from 1 to 200, got ${values.limit}`);
+  repoArg(values.repo, true);
   const root = dirArg(io, values.root);
   const settings = loadSettings(io.env);
   if (!settings.qdrantUrl && !existsSync(storePathFor(settings, root))) {
@@ -118,24 +129,11 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
     };
     const res = await engine.search.search(query, { limit, filter });
     if (values.json) io.stdout.write(JSON.stringify(res, null, 2) + "\n");
-    else io.stdout.write(renderResults(res.results, res.took_ms));
+    else io.stdout.write(renderGrouped(res.results, { tookMs: res.took_ms, why: true, ...(res.note ? { note: res.note } : {}) }) + "\n");
     return EXIT.ok;
   } finally {
     await engine.close();
   }
-}
-
-export function renderResults(results: SearchResult[], tookMs?: number): string {
-  if (!results.length) return "No results.\n";
-  const out: string[] = [];
-  results.forEach((r, i) => {
-    const sym = r.symbol_path || r.symbol;
-    out.push(`${i + 1}. ${r.path}:${r.start_line}-${r.end_line}${sym ? `  ${sym}` : ""}  (${r.score.toFixed(3)}; ${r.why.join(", ")})`);
-    out.push(r.snippet.split("\n").slice(0, 12).map((l) => "   " + l).join("\n"));
-    out.push("");
-  });
-  if (tookMs !== undefined) out.push(`${results.length} results in ${tookMs} ms`);
-  return out.join("\n") + "\n";
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {

@@ -4,6 +4,7 @@ import path from "node:path";
 
 export type EmbeddingProvider = "transformers" | "model2vec" | "none";
 export type LogLevel = "debug" | "info" | "warn" | "error";
+export type SqliteDriverSetting = "auto" | "better-sqlite3" | "node-sqlite";
 
 export interface Settings {
   collectionName: string;
@@ -12,6 +13,8 @@ export interface Settings {
   qdrantApiKey: string | undefined;
   /** Explicit embedded store file; undefined means `<root>/.codebase/index.db`. */
   storePath: string | undefined;
+  /** Which SQLite driver opens the embedded store; auto = better-sqlite3 where its binary loads, else node:sqlite. */
+  sqliteDriver: SqliteDriverSetting;
   embeddingProvider: EmbeddingProvider;
   embeddingModel: string;
   embeddingQueryPrefix: string | undefined;
@@ -138,6 +141,16 @@ function collection(raw: string, key: string): string {
   return v;
 }
 
+/** A repo tag: one folder name (the MCP servers find a repo's folder by it), never "*" (every repo). */
+function repoName(raw: string, key: string): string | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (v === "." || v === ".." || v === "*" || v.length > 255 || /[\/\\\x00-\x1f\x7f]/.test(v)) {
+    throw new SettingsError(key, raw, "one folder name: no '/', '\\', control characters, '.', '..' or '*'");
+  }
+  return v;
+}
+
 function expandHome(p: string): string {
   return p.startsWith("~") ? path.join(os.homedir(), p.slice(1)) : p;
 }
@@ -149,6 +162,7 @@ export const SETTINGS_SPEC = {
   qdrantUrl: { key: "QDRANT_URL", default: undefined, description: "Qdrant server; unset means the embedded SQLite store", parse: url },
   qdrantApiKey: { key: "QDRANT_API_KEY", default: undefined, description: "Qdrant API key (optional)", parse: optionalText },
   storePath: { key: "STORE_PATH", default: undefined, description: "embedded store file (default <root>/.codebase/index.db)", parse: optionalText },
+  sqliteDriver: { key: "SQLITE_DRIVER", default: "auto", description: "auto | better-sqlite3 | node-sqlite (Node >= 22.13): the embedded store's driver", parse: oneOf<SqliteDriverSetting>("auto", "better-sqlite3", "node-sqlite") },
   embeddingProvider: { key: "EMBEDDING_PROVIDER", default: "transformers", description: "transformers | model2vec | none (lexical only)", parse: oneOf<EmbeddingProvider>("transformers", "model2vec", "none") },
   embeddingModel: { key: "EMBEDDING_MODEL", default: "BAAI/bge-base-en-v1.5", description: "model id or local folder", parse: text },
   embeddingQueryPrefix: { key: "EMBEDDING_QUERY_PREFIX", default: undefined, description: "text put before a search query for the dense model (default: the model's own instruction, e.g. BGE's; `none` for none)", parse: (r: string) => (r.trim() === "" ? undefined : r.trim() === "none" ? "" : r) },
@@ -156,7 +170,7 @@ export const SETTINGS_SPEC = {
   indexMicroChunks: { key: "INDEX_MICRO_CHUNKS", default: true, description: "micro-chunks (5-50 line windows) inside large symbols", parse: flag },
   maxMicroChunksPerFile: { key: "MAX_MICRO_CHUNKS_PER_FILE", default: 200, description: "cap per file; windows widen above it", parse: integer(1, 100_000) },
   watchRoot: { key: "WATCH_ROOT", default: undefined, description: "what a watcher watches / what the MCP servers serve (default: current folder)", parse: optionalText },
-  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: optionalText },
+  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: repoName },
   watchDebounceSecs: { key: "WATCH_DEBOUNCE_SECS", default: 1.5, description: "quiet time before a batch is indexed", parse: decimal(0, 3600) },
   watchReconcileSecs: { key: "WATCH_RECONCILE_SECS", default: 0, description: "a watcher rescans (size + mtime) this often; 0 = never (the cluster sets it: shared storage delivers no events for remote writes)", parse: integer(0, 86_400) },
   watchPollSecs: { key: "WATCH_POLL_SECS", default: 0, description: "a watcher polls every N seconds instead of using inotify; 0 = inotify", parse: decimal(0, 3600) },

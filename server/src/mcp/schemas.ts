@@ -1,6 +1,7 @@
 // Zod schemas of the MCP tools' inputs and outputs, with descriptions an agent can act on.
 import { z } from "zod";
 import type { ChunkKind } from "../chunking/types.ts";
+import { repoNameProblem } from "../files/index.ts";
 import type { SearchFilter } from "../store/types.ts";
 
 export const filterShape = {
@@ -16,6 +17,14 @@ export const filterShape = {
 
 export type FilterArgs = { [K in keyof typeof filterShape]?: string };
 
+/** How results are cut: a score floor and the snippet's length. */
+export const resultShape = {
+  min_score: z.number().min(0).optional().describe("Leave out results scoring below this (scores near 1 are strong matches; default: no cut)"),
+  snippet_lines: z.number().int().min(1).max(200).optional().describe("Lines of each snippet, chosen around the lines that matched (default 12)"),
+};
+
+export type ResultArgs = { min_score?: number; snippet_lines?: number };
+
 export function toFilter(a: FilterArgs): SearchFilter {
   const list = (v?: string) => v?.split(",").map((s) => s.trim()).filter(Boolean);
   const f: SearchFilter = {};
@@ -26,7 +35,11 @@ export function toFilter(a: FilterArgs): SearchFilter {
   if (a.kind) f.kind = [a.kind as ChunkKind];
   if (a.symbol) f.symbol = a.symbol;
   if (a.ext) f.ext = list(a.ext);
-  if (a.repo) f.repo = a.repo;
+  if (a.repo) {
+    const problem = a.repo === "*" ? undefined : repoNameProblem(a.repo);
+    if (problem) throw new Error(`repo ${JSON.stringify(a.repo)} is refused: ${problem} ("*" searches every repo)`);
+    f.repo = a.repo;
+  }
   return f;
 }
 
@@ -43,12 +56,15 @@ export const searchResultSchema = z.object({
   why: z.array(z.string()),
   components: z.record(z.number()),
   snippet: z.string(),
+  match_line: z.number(),
+  match_lines: z.array(z.number()),
 });
 
 export const searchOutput = {
   results: z.array(searchResultSchema),
   query: z.object({ text: z.string(), terms: z.array(z.string()), filter: z.record(z.unknown()) }),
   took_ms: z.number(),
+  note: z.string().optional(),
 };
 
 export const memoryMetadataSchema = z

@@ -4,6 +4,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../config/index.ts";
 import { openEngine } from "../engine.ts";
+import { repoNameProblem } from "../files/index.ts";
 import { createLogger } from "../log/index.ts";
 import { EXIT, UsageError, type CliIO } from "../cli/io.ts";
 import { untilSignal } from "../cli/serve.ts";
@@ -36,6 +37,8 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const badRepo = values.repo === undefined ? undefined : repoNameProblem(values.repo);
+  if (badRepo) throw new UsageError(`--repo ${JSON.stringify(values.repo)} is not a repo name: ${badRepo}`);
   const settings = loadSettings(io.env);
   const root = path.resolve(io.cwd, values.root ?? settings.watchRoot ?? ".");
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`not a folder: ${root}`);
