@@ -8,16 +8,28 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
-# ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
-FROM ${NODE_IMAGE} AS build
-WORKDIR /src
+# ---- manifests: the package.json files cut down to what installing reads -------------------------------
+# A change to scripts or to the extension's contributions then reuses the cached install layers below.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /m
 COPY package.json package-lock.json .npmrc ./
 COPY server/package.json server/
 COPY extension/package.json extension/
+RUN node -e 'const fs = require("fs"); \
+  const keep = ["name", "version", "private", "type", "workspaces", "bin", "engines", "os", "cpu", "dependencies", "devDependencies", \
+    "optionalDependencies", "peerDependencies", "peerDependenciesMeta", "bundleDependencies", "overrides"]; \
+  for (const f of ["package.json", "server/package.json", "extension/package.json"]) { \
+    const p = JSON.parse(fs.readFileSync(f, "utf8")); \
+    fs.writeFileSync(f, JSON.stringify(Object.fromEntries(keep.filter((k) => k in p).map((k) => [k, p[k]])), null, 2)); }'
+
+# ---- build: bundle server/src/cli/main.ts into server/dist/cli.js (dependencies stay external) ----------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY --from=manifests /m/ ./
 # Only what bundling needs: the root's tools (esbuild, yaml). The server's packages stay external to the bundle,
 # so they are not installed here (that would be 1.5 GB of layer for nothing).
 RUN npm ci --workspaces=false --include-workspace-root --ignore-scripts
-COPY tsconfig.base.json esbuild.mjs ./
+COPY package.json tsconfig.base.json esbuild.mjs ./
 # esbuild.mjs imports the extension's manifest renderer; it only runs when the extension's sources are there.
 COPY extension/scripts/ extension/scripts/
 COPY server/ server/
@@ -29,9 +41,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-COPY server/package.json server/
-COPY extension/package.json extension/
+COPY --from=manifests /m/ ./
 # Node's headers come with the Node image: node-gyp builds against them instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 # What the cluster does not run, removed before the layer is written (see k8s/README.md, "The image"):
