@@ -18,6 +18,7 @@ import { get, type K8sObject } from "../../k8s/local/manifests.ts";
 import { podmanRun, type PodmanRun } from "../../k8s/local/podman.ts";
 import { REPO_ROOT, deploymentObjects, freePort, sourceCli } from "../../k8s/local/run.ts";
 import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
+import { pollUntil } from "../helpers/tmp.ts";
 import { writeTinyOnnxModel } from "../unit/tiny-onnx-model.ts";
 
 const SIZE_BUDGET_BYTES = 400_000_000;
@@ -45,20 +46,6 @@ const bases = PODMAN ? baseImages() : "podman is not installed (.ci/setup-podman
 const skip = typeof bases === "string" && !(PODMAN && process.env.CI) ? bases : false;
 if (skip) console.error(`\n!!! container image test SKIPPED: ${skip} !!!\n`);
 
-async function until<T>(what: () => string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what()}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const logsOf = (name: string) => {
   const r = podman(["logs", "--tail", "30", name]);
@@ -144,7 +131,7 @@ describe("the container image, built with podman and run as the manifests say", 
     }
     for (const r of runs) {
       for (const url of [r.liveUrl, r.readyUrl].filter(Boolean) as string[]) {
-        await until(() => `${r.workload} answers ${url}\n${logsOf(r.name)}`, 240_000, async () => ((await fetch(url, { signal: AbortSignal.timeout(3000) })).ok ? true : undefined));
+        await pollUntil(() => `${r.workload} answers ${url}\n${logsOf(r.name)}`, 240_000, async () => ((await fetch(url, { signal: AbortSignal.timeout(3000) })).ok ? true : undefined));
       }
     }
     const users = podman(["ps", "--filter", `name=^${prefix}-`, "--format", "{{.Names}}"]).stdout.split("\n").filter(Boolean);
@@ -166,7 +153,7 @@ describe("the container image, built with podman and run as the manifests say", 
     await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${http.ports.get(8003)}/mcp`)));
     clients.push(client);
     const watcher = runs.find((r) => r.workload === "watcher-demo")!;
-    await until(() => `repo_search finds the upload\n${logsOf(watcher.name)}${logsOf(uploader.name)}`, 180_000, async () => {
+    await pollUntil(() => `repo_search finds the upload\n${logsOf(watcher.name)}${logsOf(uploader.name)}`, 180_000, async () => {
       const r = (await client.callTool({ name: "repo_search", arguments: { query: "computeInvoiceTotal", repo: "demo", limit: 5 } })) as { structuredContent?: { results?: { path: string }[] } };
       return r.structuredContent?.results?.some((h) => h.path === "src/billing.ts") ? true : undefined;
     });
