@@ -71,12 +71,14 @@ const SERVER_ENTRIES: Record<string, string> = Object.fromEntries(
 );
 
 describe("Dockerfile", () => {
-  test("multi-stage, every stage on a Node 20 slim image", () => {
+  test("multi-stage: builds on a Node 20 slim image, runs on Debian slim with only the build's node binary", () => {
     assert.ok(docker.stages.length >= 2, "multi-stage");
-    for (const s of docker.stages) {
-      const image = s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => docker.args[k] ?? "");
-      assert.match(image, /^node:20(\.\d+)*(-[a-z]+)?-slim$/, `${s.name}: ${s.from}`);
-    }
+    const imageOf = (s: Stage) => s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => docker.args[k] ?? "");
+    for (const s of docker.stages.slice(0, -1)) assert.match(imageOf(s), /^node:20(\.\d+)*(-[a-z]+)?-slim$/, `${s.name}: ${s.from}`);
+    assert.match(imageOf(runtime), /^debian:bookworm(-\d+)?-slim$/, "the runtime carries no npm, no headers");
+    const node = runtime.body.find((i) => i.op === "COPY" && /\/usr\/local\/bin\/node\s/.test(i.args + " "));
+    assert.match(node?.args ?? "", /^--from=(build|deps) \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/, "the node binary of the Node image");
+    assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /useradd --uid 1000/, "the node user, uid 1000");
   });
 
   test("the runtime runs as a numeric non-root user with `context-engine` as the entrypoint", () => {

@@ -106,9 +106,13 @@ async function serveUpload(argv: string[], io: CliIO): Promise<number> {
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
   const reposDir = path.resolve(io.cwd, values.repos ?? "/repos");
-  const { startUploadServer } = await import("../sync/index.ts");
-  const server = await startUploadServer({ port, host: values.host ?? settings.bindHost, reposDir, token: settings.token, log });
-  log.info("uploader listening", { port: server.port, repos: reposDir, auth: settings.token ? "bearer" : "off" });
+  const { startUploadServer, notifyWatcher } = await import("../sync/index.ts");
+  const watcherUrl = settings.watcherUrl;
+  const onApplied = watcherUrl
+    ? (repo: string, paths: string[]) => void notifyWatcher({ urlTemplate: watcherUrl, token: settings.token, log }, repo, paths)
+    : undefined;
+  const server = await startUploadServer({ port, host: values.host ?? settings.bindHost, reposDir, token: settings.token, log, onApplied });
+  log.info("uploader listening", { port: server.port, repos: reposDir, auth: settings.token ? "bearer" : "off", notifies: watcherUrl ?? "nobody" });
   const sig = await untilSignal();
   log.info("uploader stopping", { signal: sig });
   await server.close();

@@ -25,6 +25,16 @@ export interface Settings {
   watchRoot: string | undefined;
   repoName: string | undefined;
   watchDebounceSecs: number;
+  /** Seconds between the watcher's size+mtime rescans (0 = none): the safety net for writes no event reports. */
+  watchReconcileSecs: number;
+  /** Poll the file system every N seconds instead of inotify (0 = inotify): for writers on other NFS clients. */
+  watchPollSecs: number;
+  /** false: the watcher reacts only to notifications and reconciles, never to file events. */
+  watchFileEvents: boolean;
+  /** The watcher's control port (POST /changes, /reindex; GET /health); 0 = none. */
+  watchControlPort: number;
+  /** URL of a repo's watcher, `{repo}` replaced: the uploader and the MCP servers tell it what changed. */
+  watcherUrl: string | undefined;
   llamacppUrl: string | undefined;
   llamacppModelPath: string | undefined;
   llamacppThreads: number;
@@ -117,6 +127,14 @@ function url(raw: string, key: string): string | undefined {
   return v.replace(/\/+$/, "");
 }
 
+function watcherTemplate(raw: string, key: string): string | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (!v.includes("{repo}")) throw new SettingsError(key, raw, "an http(s) URL with {repo} in it, such as http://watcher-{repo}:8005");
+  url(v.replace(/\{repo\}/g, "repo"), key);
+  return v.replace(/\/+$/, "");
+}
+
 function collection(raw: string, key: string): string {
   const v = raw.trim();
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(v)) throw new SettingsError(key, raw, "1-128 letters, digits, '_' or '-'");
@@ -154,6 +172,11 @@ export const SETTINGS_SPEC = {
   watchRoot: { key: "WATCH_ROOT", default: undefined, description: "what a watcher watches / what the MCP servers serve (default: current folder)", parse: optionalText },
   repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: repoName },
   watchDebounceSecs: { key: "WATCH_DEBOUNCE_SECS", default: 1.5, description: "quiet time before a batch is indexed", parse: decimal(0, 3600) },
+  watchReconcileSecs: { key: "WATCH_RECONCILE_SECS", default: 0, description: "a watcher rescans (size + mtime) this often; 0 = never (the cluster sets it: shared storage delivers no events for remote writes)", parse: integer(0, 86_400) },
+  watchPollSecs: { key: "WATCH_POLL_SECS", default: 0, description: "a watcher polls every N seconds instead of using inotify; 0 = inotify", parse: decimal(0, 3600) },
+  watchFileEvents: { key: "WATCH_FILE_EVENTS", default: true, description: "a watcher reacts to file events (inotify or polling); off = only to notifications and reconciles", parse: flag },
+  watchControlPort: { key: "WATCH_CONTROL_PORT", default: 0, description: "a watcher's control port (POST /changes, POST /reindex, GET /health); 0 = none", parse: integer(0, 65535) },
+  watcherUrl: { key: "WATCHER_URL", default: undefined, description: "a repo's watcher, {repo} replaced (http://watcher-{repo}:8005): the uploader notifies it, the MCP servers ask it to index", parse: watcherTemplate },
   llamacppUrl: { key: "LLAMACPP_URL", default: undefined, description: "llama.cpp server for context_answer", parse: url },
   llamacppModelPath: { key: "LLAMACPP_MODEL_PATH", default: undefined, description: "local GGUF file for the embedded decoder", parse: optionalText },
   llamacppThreads: { key: "LLAMACPP_THREADS", default: 1, description: "CPU threads of the embedded decoder", parse: integer(1, 256) },

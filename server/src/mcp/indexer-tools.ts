@@ -13,6 +13,7 @@ import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
 import { filterShape, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
+import { askWatcherToReindex, delegatedRepo, recreateRefusal } from "./watcher-delegate.ts";
 
 /** The search options a tool's result-shaping arguments ask for. */
 const resultOptions = (a: ResultArgs) => ({
@@ -161,7 +162,10 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     },
   );
 
-  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra) => {
+  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra, confirm?: string) => {
+    const refusal = recreate ? recreateRefusal(ctx, confirm) : undefined;
+    if (refusal) throw new Error(refusal);
+    if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, repo), under ? `index ${under}` : "index the repository");
     const engine = await ctx.engineFor(repo);
     const progress = progressReporter(extra);
     return ctx.withIndexLock(engine.repo, async () => {
@@ -186,10 +190,11 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description: "Indexes the whole served repository (incremental: only changed files are re-read). Reports progress; can be cancelled.",
       inputSchema: {
         repo: z.string().optional().describe("Repo to index when the server serves a folder of repos"),
-        recreate: z.boolean().optional().describe("Drop the whole collection first and rebuild (default false)"),
+        recreate: z.boolean().optional().describe("Drop the whole collection (every repo) first and rebuild (default false); needs confirm"),
+        confirm: z.string().optional().describe("With recreate: the collection's name, to confirm dropping it"),
       },
     },
-    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra),
+    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra, args.confirm),
   );
 
   server.registerTool(
@@ -203,10 +208,12 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       },
     },
     async (args, extra: ToolExtra) => {
-      const engine = await ctx.engineFor(args.repo);
+      // With a watcher (the cluster) no engine is opened here: the folder is checked in the repo's folder.
+      const repo = ctx.settings.watcherUrl ? delegatedRepo(ctx, args.repo) : undefined;
+      const root = repo ? (ctx.multiRepo ? path.join(ctx.root, repo) : ctx.root) : (await ctx.engineFor(args.repo)).root;
       let sub: string;
       try {
-        sub = folderInside(engine.root, args.subdir);
+        sub = folderInside(root, args.subdir);
       } catch (e) {
         throw new Error(`subdir must be a folder inside the repository: ${(e as Error).message}`);
       }
@@ -222,6 +229,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       inputSchema: { repo: z.string().optional().describe("Repo, when the server serves a folder of repos") },
     },
     async (args) => {
+      if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, args.repo), "drop the points of deleted files");
       const engine = await ctx.engineFor(args.repo);
       const files = await engine.store.listFiles(engine.repo);
       engine.indexer.rules.reset();

@@ -26,6 +26,8 @@ export interface UploadServerOptions {
   /** Bounds on connections and slow clients (see http/limits.ts). */
   bounds?: Partial<ServerBounds>;
   bodyPace?: BodyPace;
+  /** After an upload is applied: the paths written and deleted (the repo's watcher is told, see watcher-notify.ts). */
+  onApplied?: (repo: string, paths: string[]) => void;
 }
 
 export interface UploadServer {
@@ -182,6 +184,7 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
         for (const f of result.written) tree.remember(repoDir, f.path, f.size, f.mtimeMs, f.sha256);
         for (const d of result.deleted) tree.forget(repoDir, d);
         log.info("upload applied", { repo, written: result.written.length, deleted: result.deleted.length, bytes: result.bytes, archiveBytes: size, ms: Date.now() - started });
+        opts.onApplied?.(repo, [...result.written.map((f) => f.path), ...result.deleted]);
         return { written: result.written.length, deleted: result.deleted.length, bytes: result.bytes };
       });
     } finally {
