@@ -10,7 +10,7 @@ import { readState } from "../indexer/index.ts";
 import type { SearchResult } from "../search/types.ts";
 import type { McpContext } from "./context.ts";
 import { renderMemories, renderResults, toolResult, type ToolExtra, progressReporter } from "./render.ts";
-import { filterShape, memoryItemSchema, searchOutput, searchResultSchema, toFilter, type FilterArgs } from "./schemas.ts";
+import { filterShape, queryArg, memoryItemSchema, searchOutput, searchResultSchema, toFilter, type FilterArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
 
 const limitArg = (def: number) => z.number().int().min(1).max(100).optional().describe(`How many results (default ${def})`);
@@ -24,7 +24,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "Hybrid (lexical + semantic) code search over the indexed repository. Returns the exact spans (path:start-end) with symbol, " +
         "score, why it matched, and a numbered snippet. Works with identifiers (register_hook, Session.request), natural language, or a whole " +
         "issue text. Inline filters also work in the query: 'lang:python under:src/ ...'.",
-      inputSchema: { query: z.string().min(1).describe("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...filterShape },
+      inputSchema: { query: queryArg("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...filterShape },
       outputSchema: searchOutput,
       annotations: { readOnlyHint: true },
     },
@@ -41,7 +41,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description:
         "Like repo_search, plus the team's stored memories (decisions, conventions, gotchas) blended in. Use it before changing code you do not know.",
       inputSchema: {
-        query: z.string().min(1).describe("What to find"),
+        query: queryArg("What to find"),
         limit: limitArg(10),
         include_memories: z.boolean().optional().describe("Blend memories in (default true)"),
         memory_weight: z.number().min(0).max(10).optional().describe("Multiplier on memory scores (default 1)"),
@@ -74,7 +74,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "Retrieves the relevant code, then asks the configured decoder (llama.cpp) for a short answer citing [n] blocks (path:lines). " +
         "Without a decoder it returns the retrieved, cited context and says so. Says 'insufficient context' when the code does not answer.",
       inputSchema: {
-        question: z.string().min(1).describe("The question about the code"),
+        question: queryArg("The question about the code"),
         limit: limitArg(8),
         budget_tokens: z.number().int().min(200).max(32000).optional().describe("Token budget of the prompt (default 2000)"),
         ...(ctx.decoder ? { expand_query: z.boolean().optional().describe("Also search alternate phrasings written by the decoder") } : {}),
@@ -230,7 +230,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       {
         title,
         description,
-        inputSchema: { query: z.string().min(1).describe("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
+        inputSchema: { query: queryArg("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
         outputSchema: { results: z.array(searchResultSchema) },
         annotations: { readOnlyHint: true },
       },

@@ -1,2 +1,2 @@
 export { tokenizeCode, tokenizePath, splitIdentifier, STOPWORDS } from "./tokenizer.ts";
-export { lexicalFields, termCounts } from "./lexical.ts";
+export { lexicalFields, memoryLexicalFields, termCounts } from "./lexical.ts";
