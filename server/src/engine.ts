@@ -53,7 +53,7 @@ export async function openStore(settings: Settings, root: string, log: Logger): 
     const { openQdrantStore } = await import("./store/qdrant/index.ts");
     return openQdrantStore(settings, log);
   }
-  return openSqliteStore(storePathFor(settings, root), log);
+  return openSqliteStore(storePathFor(settings, root), log, { driver: settings.sqliteDriver });
 }
 
 export async function openEngine(opts: EngineOptions): Promise<Engine> {

@@ -32,11 +32,11 @@ let counter = 0;
 
 const backends: Backend[] = [
   {
-    name: "sqlite",
+    name: `sqlite (SQLITE_DRIVER=${settings.sqliteDriver})`,
     skip: false,
     async open() {
       const { dir, cleanup } = tempDir("ce-conformance-");
-      const store = openSqliteStore(path.join(dir, "index.db"), silentLogger);
+      const store = openSqliteStore(path.join(dir, "index.db"), silentLogger, { driver: settings.sqliteDriver });
       return { store, dispose: async () => { await store.close(); cleanup(); } };
     },
   },

@@ -4,6 +4,7 @@ import path from "node:path";
 
 export type EmbeddingProvider = "transformers" | "model2vec" | "none";
 export type LogLevel = "debug" | "info" | "warn" | "error";
+export type SqliteDriverSetting = "auto" | "better-sqlite3" | "node-sqlite";
 
 export interface Settings {
   collectionName: string;
@@ -12,6 +13,8 @@ export interface Settings {
   qdrantApiKey: string | undefined;
   /** Explicit embedded store file; undefined means `<root>/.codebase/index.db`. */
   storePath: string | undefined;
+  /** Which SQLite driver opens the embedded store; auto = better-sqlite3 where its binary loads, else node:sqlite. */
+  sqliteDriver: SqliteDriverSetting;
   embeddingProvider: EmbeddingProvider;
   embeddingModel: string;
   embeddingQueryPrefix: string | undefined;
@@ -141,6 +144,7 @@ export const SETTINGS_SPEC = {
   qdrantUrl: { key: "QDRANT_URL", default: undefined, description: "Qdrant server; unset means the embedded SQLite store", parse: url },
   qdrantApiKey: { key: "QDRANT_API_KEY", default: undefined, description: "Qdrant API key (optional)", parse: optionalText },
   storePath: { key: "STORE_PATH", default: undefined, description: "embedded store file (default <root>/.codebase/index.db)", parse: optionalText },
+  sqliteDriver: { key: "SQLITE_DRIVER", default: "auto", description: "auto | better-sqlite3 | node-sqlite (Node >= 22.13): the embedded store's driver", parse: oneOf<SqliteDriverSetting>("auto", "better-sqlite3", "node-sqlite") },
   embeddingProvider: { key: "EMBEDDING_PROVIDER", default: "transformers", description: "transformers | model2vec | none (lexical only)", parse: oneOf<EmbeddingProvider>("transformers", "model2vec", "none") },
   embeddingModel: { key: "EMBEDDING_MODEL", default: "BAAI/bge-base-en-v1.5", description: "model id or local folder", parse: text },
   embeddingQueryPrefix: { key: "EMBEDDING_QUERY_PREFIX", default: undefined, description: "text put before a search query for the dense model (default: the model's own instruction, e.g. BGE's; `none` for none)", parse: (r: string) => (r.trim() === "" ? undefined : r.trim() === "none" ? "" : r) },

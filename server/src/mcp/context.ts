@@ -5,7 +5,7 @@ import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
 import type { Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
-import { repoFolder } from "../files/index.ts";
+import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
@@ -15,6 +15,7 @@ import type { Store } from "../store/types.ts";
 export interface McpContext {
   settings: Settings;
   log: Logger;
+  /** The served root: the repo, the repos folder, or the first of the served folders. */
   root: string;
   /** Repo searched by default; "*" when serving a folder of repos. */
   defaultRepo: string;
@@ -28,7 +29,7 @@ export interface McpContext {
   engineFor(repo?: string): Promise<Engine>;
   /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
   repoRoot(repo: string): string;
-  /** Repo folders under the root (multi-repo) or the root's own repo. */
+  /** Repo folders under the root (multi-repo), the served folders' repos, or the root's own repo. */
   repos(): string[];
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
   withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T>;
@@ -54,6 +55,8 @@ export function isReposFolder(root: string, settings: Settings): boolean {
 
 export async function createMcpContext(opts: {
   root: string;
+  /** Serve these folders instead of `root` (each its own repo); `root` is then ignored. */
+  folders?: ServedFolder[];
   settings: Settings;
   log: Logger;
   store?: Store;
@@ -61,9 +64,10 @@ export async function createMcpContext(opts: {
   decoder?: Decoder | null;
 }): Promise<McpContext> {
   const { settings, log } = opts;
-  const root = path.resolve(opts.root);
-  const multiRepo = isReposFolder(root, settings);
-  const defaultRepo = multiRepo ? "*" : (settings.repoName ?? path.basename(root));
+  const folders = opts.folders?.length ? new Map(opts.folders.map((f) => [f.repo, path.resolve(f.root)])) : undefined;
+  const root = folders ? [...folders.values()][0]! : path.resolve(opts.root);
+  const multiRepo = folders ? folders.size > 1 : isReposFolder(root, settings);
+  const defaultRepo = folders ? (folders.size > 1 ? "*" : [...folders.keys()][0]!) : multiRepo ? "*" : (settings.repoName ?? path.basename(root));
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
   await store.ensure({ embedder: embedder.name, dimension: embedder.dimension });
@@ -73,7 +77,9 @@ export async function createMcpContext(opts: {
   const locks = new Map<string, Promise<unknown>>();
 
   const repos = () =>
-    multiRepo
+    folders
+      ? [...folders.keys()]
+      : multiRepo
       ? readdirSync(root, { withFileTypes: true })
           .filter((e) => e.isDirectory() && !e.name.startsWith("."))
           .map((e) => e.name)
@@ -81,6 +87,11 @@ export async function createMcpContext(opts: {
       : [defaultRepo];
 
   const repoRoot = (name: string): string => {
+    if (folders) {
+      const dir = folders.get(name);
+      if (!dir) throw new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`);
+      return dir;
+    }
     if (!multiRepo) {
       if (name !== defaultRepo) throw new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`);
       return root;
@@ -94,7 +105,7 @@ export async function createMcpContext(opts: {
 
   const engineFor = async (repo?: string): Promise<Engine> => {
     const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) throw new Error(`this server serves a folder of repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
+    if (!name) throw new Error(`this server serves several repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
     const repoDir = repoRoot(name);
     let e = engines.get(name);
     if (!e) {

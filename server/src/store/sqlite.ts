@@ -1,14 +1,13 @@
 // The embedded store: one SQLite file (WAL, so one writer and many readers across processes) holding chunks,
 // dense vectors (sqlite-vec), the lexical index (FTS5 over our code tokens) and per-file state.
-import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import * as sqliteVec from "sqlite-vec";
 import { lexicalFields, memoryLexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import { ftsColumns, joinFields } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
+import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
 import type {
   FileRecord,
   IndexSchema,
@@ -116,7 +115,8 @@ const TERM_STATS_TTL_MS = 30_000;
  */
 export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
   if (total === 0) return terms;
-  if (terms.length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
+  // Terms no chunk holds (a word form the index lacks, a name that is not there) do not make a query long.
+  if (terms.filter((t) => (df.get(t.term) ?? 0) > 0).length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
   const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
   return terms
     .filter((t) => {
@@ -168,7 +168,9 @@ export function* bestFirst(scores: Map<number, number>, size: number): Generator
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private dimension = 0;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
+  /** Which driver opened the file (better-sqlite3 or node:sqlite). */
+  readonly driver: SqliteDriverName;
   /**
    * Document frequencies and chunk count for pruning long lexical queries: dropped whenever this store writes, and
    * after a while (another process may write the same file).
@@ -176,11 +178,12 @@ export class SqliteStore implements Store {
   private readonly dfCache = new Map<string, number>();
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
 
   constructor(
     readonly location: string,
     private readonly log: Logger,
+    options: { driver?: SqliteDriverChoice } = {},
   ) {
     if (location !== ":memory:") {
       const dir = path.dirname(location);
@@ -190,8 +193,7 @@ export class SqliteStore implements Store {
         writeFileSync(path.join(dir, ".gitignore"), "*\n");
       }
     }
-    this.db = new Database(location, { timeout: 10_000 });
-    sqliteVec.load(this.db);
+    ({ db: this.db, driver: this.driver } = openSqliteDatabase(location, options.driver));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 10000");
@@ -248,7 +250,7 @@ export class SqliteStore implements Store {
   }
 
   /** Prepared statements are cached: preparing costs more than running the small ones. */
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): SqliteStatement {
     let st = this.statements.get(sql);
     if (!st) {
       if (this.statements.size > 256) this.statements.clear();
@@ -613,6 +615,6 @@ export class SqliteStore implements Store {
   }
 }
 
-export function openSqliteStore(file: string, log: Logger): SqliteStore {
-  return new SqliteStore(file, log);
+export function openSqliteStore(file: string, log: Logger, options: { driver?: SqliteDriverChoice } = {}): SqliteStore {
+  return new SqliteStore(file, log, options);
 }

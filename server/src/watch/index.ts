@@ -1,10 +1,13 @@
-// `context-engine watch --root DIR --repo NAME`: a long-running watcher of one repo root.
+// `context-engine watch --root DIR --repo NAME`: a long-running watcher of one repo root; `--folder NAME=DIR ...`
+// watches several named folders in one process (one model, one store: an editor's multi-root workspace).
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../config/index.ts";
-import { openEngine } from "../engine.ts";
-import { repoNameProblem } from "../files/index.ts";
+import type { Settings } from "../config/index.ts";
+import { embedderFor, openEngine, openStore } from "../engine.ts";
+import { parseFolders, repoNameProblem, type ServedFolder } from "../files/index.ts";
+import type { Logger } from "../log/index.ts";
 import { createLogger } from "../log/index.ts";
 import { EXIT, UsageError, type CliIO } from "../cli/io.ts";
 import { untilSignal } from "../cli/serve.ts";
@@ -13,10 +16,12 @@ import { Watcher } from "./watcher.ts";
 export { Watcher, type WatcherOptions, type BatchReport } from "./watcher.ts";
 
 export const WATCH_HELP = `Usage: context-engine watch [--root DIR] [--repo NAME]
+       context-engine watch --folder NAME=DIR [--folder NAME=DIR ...]
 
 Indexes DIR (default: WATCH_ROOT or the current folder), then keeps the index fresh as files change: events are
 debounced for WATCH_DEBOUNCE_SECS (default 1.5 s) and indexed in batches. Points are tagged with NAME (default:
-REPO_NAME or the folder's name). Stops on SIGINT/SIGTERM.`;
+REPO_NAME or the folder's name). --folder watches several folders, each repo NAME, in one process sharing one
+embedding model and one store (set STORE_PATH). Stops on SIGINT/SIGTERM.`;
 
 export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -25,9 +30,21 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   }
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { root: { type: "string" }, repo: { type: "string" } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { root: { type: "string" }, repo: { type: "string" }, folder: { type: "string", multiple: true } }, strict: true }));
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+  if (values.folder?.length) {
+    if (values.root !== undefined || values.repo !== undefined) throw new UsageError("--folder and --root/--repo exclude each other");
+    let folders: ServedFolder[];
+    try {
+      folders = parseFolders(values.folder, io.cwd);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    for (const f of folders) if (!existsSync(f.root) || !statSync(f.root).isDirectory()) throw new UsageError(`not a folder: ${f.root}`);
+    const settings = loadSettings(io.env);
+    return watchFolders(folders, settings, createLogger({ level: settings.logLevel, stream: io.stderr }));
   }
   const badRepo = values.repo === undefined ? undefined : repoNameProblem(values.repo);
   if (badRepo) throw new UsageError(`--repo ${JSON.stringify(values.repo)} is not a repo name: ${badRepo}`);
@@ -47,5 +64,33 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   } finally {
     await engine.close();
+  }
+}
+
+/** Several folders in one process: the model and the store are opened once and shared by each folder's watcher. */
+async function watchFolders(folders: ServedFolder[], settings: Settings, log: Logger): Promise<number> {
+  const embedder = await embedderFor(settings, log);
+  const store = await openStore(settings, folders[0]!.root, log);
+  const watchers: Watcher[] = [];
+  const engines = [];
+  try {
+    for (const f of folders) {
+      const engine = await openEngine({ root: f.root, repo: f.repo, settings, log: log.child({ repo: f.repo }), embedder, store });
+      engines.push(engine);
+      const watcher = new Watcher({ engine, log: log.child({ repo: f.repo }), debounceMs: settings.watchDebounceSecs * 1000 });
+      watchers.push(watcher);
+      await watcher.start();
+      log.info("watching", { root: f.root, repo: f.repo, debounce_s: settings.watchDebounceSecs, store: store.location });
+    }
+    const sig = await untilSignal();
+    log.info("watcher stopping", { signal: sig });
+    for (const w of watchers) await w.stop();
+    for (const e of engines) e.state.update({ status: "idle" }, true);
+    return EXIT.ok;
+  } finally {
+    // The engines share the model and the store: each closes its own indexer, the shared parts close once.
+    for (const e of engines) await e.indexer.close();
+    await embedder.close?.();
+    await store.close();
   }
 }
