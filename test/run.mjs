@@ -1,4 +1,4 @@
-// Runs the test suites with node's test runner (TypeScript through tsx). `node test/run.mjs [unit|integration|e2e ...]`.
+// Runs the test suites with node's test runner (TypeScript through tsx). `node test/run.mjs [unit|integration|security|e2e ...]`.
 // Node 20 does not expand globs for --test, so the files are listed here.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";

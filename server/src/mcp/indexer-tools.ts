@@ -11,7 +11,7 @@ import { readState } from "../indexer/index.ts";
 import { renderGrouped, type SearchResult } from "../search/index.ts";
 import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
-import { filterShape, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
+import { filterShape, queryArg, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
 import { askWatcherToReindex, delegatedRepo, recreateRefusal } from "./watcher-delegate.ts";
 
@@ -33,7 +33,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "symbol, score, why it matched), grouped by file, each with the numbered lines that matched and match_line, the line to open. " +
         "Works with identifiers (register_hook, Session.request), natural language, or a whole issue text. Inline filters also work in " +
         "the query: 'lang:python under:src/ ...'. A query none of whose words occur in the closest code returns nothing and says so.",
-      inputSchema: { query: z.string().min(1).describe("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...resultShape, ...filterShape },
+      inputSchema: { query: queryArg("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...resultShape, ...filterShape },
       outputSchema: searchOutput,
       annotations: { readOnlyHint: true },
     },
@@ -50,7 +50,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description:
         "Like repo_search, plus the team's stored memories (decisions, conventions, gotchas) blended in. Use it before changing code you do not know.",
       inputSchema: {
-        query: z.string().min(1).describe("What to find"),
+        query: queryArg("What to find"),
         limit: limitArg(10),
         include_memories: z.boolean().optional().describe("Blend memories in (default true)"),
         memory_weight: z.number().min(0).max(10).optional().describe("Multiplier on memory scores (default 1)"),
@@ -84,8 +84,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "Retrieves the relevant code, then asks the configured decoder (llama.cpp) for a short answer citing [n] blocks (path:lines). " +
         "Without a decoder it returns the retrieved, cited context and says so. Says 'insufficient context' when the code does not answer.",
       inputSchema: {
-        query: z.string().min(1).optional().describe("The question about the code"),
-        question: z.string().min(1).optional().describe("Same as query (either one)"),
+        query: queryArg("The question about the code").optional(),
+        question: queryArg("Same as query (either one)").optional(),
         limit: limitArg(8),
         budget_tokens: z.number().int().min(200).max(32000).optional().describe("Token budget of the prompt (default 2000)"),
         ...(ctx.decoder ? { expand_query: z.boolean().optional().describe("Also search alternate phrasings written by the decoder") } : {}),
@@ -250,7 +250,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       {
         title,
         description,
-        inputSchema: { query: z.string().min(1).describe("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
+        inputSchema: { query: queryArg("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
         outputSchema: { results: z.array(searchResultSchema) },
         annotations: { readOnlyHint: true },
       },

@@ -2,7 +2,17 @@
 import { z } from "zod";
 import type { ChunkKind } from "../chunking/types.ts";
 import { repoNameProblem } from "../files/index.ts";
+import { MAX_QUERY_CHARS } from "../search/index.ts";
 import type { SearchFilter } from "../store/types.ts";
+
+/** A query or question: refused with a clear error past MAX_QUERY_CHARS, before any work is done on it. */
+export function queryArg(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(MAX_QUERY_CHARS, { message: `at most ${MAX_QUERY_CHARS} characters: keep the part that matters (an issue's title, its error and the names it mentions)` })
+    .describe(description);
+}
 
 export const filterShape = {
   language: z.string().optional().describe("Only these languages, comma-separated: python, typescript, tsx, javascript, go, rust, java, csharp, cpp, ruby, php, bash, markdown, ..."),

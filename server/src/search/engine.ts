@@ -5,6 +5,7 @@ import { queryVector, type Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import type { Point, ScoredPoint, SearchFilter, Store } from "../store/types.ts";
 import { boostFor } from "./boosts.ts";
+import { queryLengthProblem } from "./linear-scan.ts";
 import { mergeAdjacent, type Hit } from "./merge.ts";
 import { parseQuery, type ParsedQuery } from "./query.ts";
 import { reciprocalRankFusion } from "./rrf.ts";
@@ -48,6 +49,8 @@ export class SearchEngine {
   async search(raw: string, opts: SearchOptions = {}): Promise<SearchResponse> {
     const started = performance.now();
     const limit = Math.max(1, Math.min(opts.limit ?? 10, 200));
+    const tooLong = queryLengthProblem(raw);
+    if (tooLong) throw new Error(tooLong);
     const q = parseQuery(raw);
     const filter = this.effectiveFilter(q.filter, opts);
     const candidates = opts.candidates ?? Math.max(LEXICAL_CANDIDATES, limit * 5);

@@ -2,10 +2,10 @@
 // dense vectors (sqlite-vec), the lexical index (FTS5 over our code tokens) and per-file state.
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { lexicalFields } from "../text/index.ts";
+import { lexicalFields, memoryLexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
-import { ftsColumns } from "./lexical-text.ts";
+import { ftsColumns, joinFields } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
 import { SqliteFileHistory } from "./sqlite-history.ts";
@@ -52,6 +52,34 @@ function toPoint(r: ChunkRow): Point {
     ...(r.metadata ? { metadata: JSON.parse(r.metadata) as Record<string, unknown> } : {}),
     ...(r.created_at ? { created_at: r.created_at } : {}),
   };
+}
+
+/**
+ * The lexical index keeps its column texts (FTS5's own content table) so that a deleted row's tokens leave its BM25
+ * statistics too. A contentless index cannot: `contentless_delete` never subtracts a deleted row's length from the
+ * column totals, so the average length grows with every re-index and scores drift from a fresh build's (issue 19).
+ */
+const FTS_COLUMNS = `symbol, path, body, tokenize="unicode61 tokenchars '_$'"`;
+
+/**
+ * Equal scores are ordered by what the chunks are, never by their rowids: an index brought up to date incrementally
+ * gives a re-indexed file new rowids, and the same content must rank the same however it was indexed. The order is
+ * the one a fresh build's rowids have (files by path, then position).
+ */
+const TIE_ORDER = "c.repo, c.path, c.start_line, c.end_line, c.id";
+
+function byContent(a: ScoredPoint, b: ScoredPoint): number {
+  const p = a.point;
+  const q = b.point;
+  return (
+    (p.repo < q.repo ? -1 : p.repo > q.repo ? 1 : 0) || (p.path < q.path ? -1 : p.path > q.path ? 1 : 0) ||
+    p.start_line - q.start_line || p.end_line - q.end_line || (p.id < q.id ? -1 : p.id > q.id ? 1 : 0)
+  );
+}
+
+/** Best score first, equal scores in content order. */
+function bestFirstByContent(a: ScoredPoint, b: ScoredPoint): number {
+  return b.score - a.score || byContent(a, b);
 }
 
 /** A term FTS5 can take quoted as it is (what the code tokenizer emits). */
@@ -177,6 +205,7 @@ export class SqliteStore implements Store {
     );
     this.createBaseTables();
     this.history = new SqliteFileHistory(this.db, (sql) => this.stmt(sql));
+    this.rebuildDriftingLexicalIndex();
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
   }
@@ -196,10 +225,31 @@ export class SqliteStore implements Store {
       );
       CREATE INDEX IF NOT EXISTS chunks_repo_path ON chunks (repo, path);
       CREATE INDEX IF NOT EXISTS chunks_symbol_path ON chunks (symbol_path) WHERE symbol_path != '';
-      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-        symbol, path, body, content='', contentless_delete=1, tokenize="unicode61 tokenchars '_$'"
-      );
+      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(${FTS_COLUMNS});
     `);
+  }
+
+  /**
+   * A store made before the lexical index kept its column texts (contentless_delete): its BM25 statistics still
+   * count every row it ever deleted, so its scores drift from a fresh build's. The index is rebuilt once from the
+   * chunks, in one transaction (another process opening the file meanwhile waits, then finds it done).
+   */
+  private rebuildDriftingLexicalIndex(): void {
+    const isOld = () =>
+      /contentless_delete/.test((this.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").get() as { sql: string } | undefined)?.sql ?? "");
+    if (!isOld()) return;
+    this.db.transaction(() => {
+      if (!isOld()) return;
+      const rows = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c`).all() as ChunkRow[];
+      this.log.warn("rebuilding the lexical index once, so incremental updates rank as a fresh build does", { store: this.location, chunks: rows.length });
+      this.db.exec(`DROP TABLE chunks_fts; CREATE VIRTUAL TABLE chunks_fts USING fts5(${FTS_COLUMNS});`);
+      const ins = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+      for (const r of rows) {
+        const p = toPoint(r);
+        const fts = joinFields(p.kind === "memory" ? memoryLexicalFields(p.text, p.metadata ?? {}) : lexicalFields(p));
+        ins.run(r.rowid, fts.symbol, fts.path, fts.body);
+      }
+    }).immediate();
   }
 
   /** Prepared statements are cached: preparing costs more than running the small ones. */
@@ -366,9 +416,9 @@ export class SqliteStore implements Store {
       for (const r of rows) {
         const moved = { ...toPoint(r), path: to.path };
         upd.run(rekey(moved), to.path, extOf(to.path), r.rowid);
-        const lex = lexicalFields(moved);
+        const lex = joinFields(lexicalFields(moved));
         delFts.run(r.rowid);
-        insFts.run(r.rowid, lex.symbol.join(" "), lex.path.join(" "), lex.body.join(" "));
+        insFts.run(r.rowid, lex.symbol, lex.path, lex.body);
       }
       this.stmt("DELETE FROM files WHERE repo = ? AND path = ?").run(repo, from);
       this.db
@@ -422,7 +472,7 @@ export class SqliteStore implements Store {
     const byRow = new Map(hits.map((h) => [Number(h.rowid), h.distance]));
     return this.rowsById([...byRow.keys()], compiled)
       .map((r) => ({ point: toPoint(r), score: 1 - byRow.get(r.rowid)! }))
-      .sort((a, b) => b.score - a.score)
+      .sort(bestFirstByContent)
       .slice(0, limit);
   }
 
@@ -455,7 +505,8 @@ export class SqliteStore implements Store {
     }
     const out: ScoredPoint[] = [];
     for (const batch of bestFirst(scores, Math.min(FETCH_BATCH, limit))) {
-      if (out.length >= limit) break;
+      // Past the limit, only rows tied with the last one kept still come in: which of them stay is decided by content.
+      if (out.length >= limit && batch[0]![1] < out[limit - 1]!.score) break;
       const rows = this.rowsById(batch.map(([rowid]) => rowid), filter);
       const byRow = new Map(rows.map((r) => [r.rowid, r]));
       for (const [rowid, score] of batch) {
@@ -463,7 +514,7 @@ export class SqliteStore implements Store {
         if (r) out.push({ point: toPoint(r), score });
       }
     }
-    return out.slice(0, limit);
+    return out.sort(bestFirstByContent).slice(0, limit);
   }
 
   /**
@@ -494,7 +545,7 @@ export class SqliteStore implements Store {
     // The names go in as one JSON array, so one prepared statement serves any number of them.
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS} FROM chunks c INDEXED BY chunks_symbol_path
-         WHERE c.symbol_path IN (SELECT value FROM json_each(?)) AND c.symbol_path != '' AND ${sql} LIMIT ?`,
+         WHERE c.symbol_path IN (SELECT value FROM json_each(?)) AND c.symbol_path != '' AND ${sql} ORDER BY ${TIE_ORDER} LIMIT ?`,
     ).all(JSON.stringify(names), ...params, limit) as ChunkRow[];
     return rows.map(toPoint);
   }
@@ -504,7 +555,7 @@ export class SqliteStore implements Store {
     const { sql, params } = filter;
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
-         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
+         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank, ${TIE_ORDER} LIMIT ?`,
     ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
   }
