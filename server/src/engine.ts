@@ -3,7 +3,7 @@ import path from "node:path";
 import { loadSettings, repoNameFor, storePathFor, type Settings } from "./config/index.ts";
 import { createEmbedder, EmbedderUnavailableError } from "./embedding/index.ts";
 import type { Embedder } from "./embedding/types.ts";
-import { IndexCancelled, Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
+import { DenseBackground, fillDense, IndexCancelled, Indexer, StateFile, type DenseFillReport, type IndexReport, type RunOptions } from "./indexer/index.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { SearchEngine } from "./search/index.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
@@ -30,6 +30,10 @@ export interface Engine {
   readonly state: StateFile;
   /** Full or incremental index of the root, with state.json kept up to date. */
   index(opts?: RunOptions): Promise<IndexReport>;
+  /** The dense phase: embeds the chunks still without a vector (all of them after a first index), state kept up to date. */
+  fillDense(opts?: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void }): Promise<DenseFillReport>;
+  /** The dense phase run in the background (watchers, servers): kick() after indexing; stopped by close(). */
+  readonly denseBackground: DenseBackground;
   close(): Promise<void>;
 }
 
@@ -98,9 +102,31 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     }
   };
 
+  const fillDenseNow = async (run: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void } = {}): Promise<DenseFillReport> => {
+    if (!store.dense || embedder.dimension === 0) return { embedded: 0, reused: 0, ms: 0, done: 0, total: 0, complete: true };
+    const put = (status: "filling" | "complete" | "stopped" | "error", p: { done: number; total: number }, error?: string) =>
+      state.update({ dense: { status, done: p.done, total: p.total, ...(error ? { error } : {}) } }, status !== "filling");
+    try {
+      const report = await fillDense({
+        store, embedder, log, repo, signal: run.signal,
+        onProgress: (p) => {
+          put("filling", p);
+          run.onProgress?.(p);
+        },
+      });
+      put(report.complete ? "complete" : "stopped", report);
+      return report;
+    } catch (e) {
+      put("error", state.current.dense ?? { done: 0, total: 0 }, (e as Error).message);
+      throw e;
+    }
+  };
+  const denseBackground = new DenseBackground((signal) => fillDenseNow({ signal }), log);
+
   return {
-    root, repo, settings, log, store, embedder, indexer, search, state, index,
+    root, repo, settings, log, store, embedder, indexer, search, state, index, fillDense: fillDenseNow, denseBackground,
     async close() {
+      await denseBackground.stop();
       await indexer.close();
       await embedder.close?.();
       await store.close();

@@ -460,6 +460,7 @@ for (const backend of backends) {
         await store.recreate({ embedder: embedder.name, dimension: embedder.dimension });
         const engine = await openEngine({ root, repo: "sample", settings: loadSettings({}), log: silentLogger, embedder, store });
         await engine.index();
+        await engine.fillDense();
         const { results } = await engine.search.search("register_hook");
         assert.equal(results[0]?.path, "src/session.py");
         assert.equal(results[0]!.symbol_path, "Session.register_hook");
