@@ -37,7 +37,7 @@ if (storeKind === "qdrant-stub" && embedderName !== "none") throw new Error("--s
 const stub = storeKind === "qdrant-stub" ? new QdrantStub() : undefined;
 await stub?.start();
 const instances = loadInstances(get("data") ? path.resolve(get("data")!) : LITE_DATA);
-const scores: (InstanceScore & { id: string; repo: string })[] = [];
+const scores: (InstanceScore & { id: string; repo: string; identifier?: boolean; multi: boolean })[] = [];
 const times: number[] = [];
 const dump = get("dump");
 const dumped: unknown[] = [];
@@ -51,7 +51,7 @@ for (const inst of instances) {
   const res = await search.search(inst.query, { limit: Number(get("limit") ?? 60), perFileCap: 5 });
   times.push(performance.now() - t);
   const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
-  scores.push({ ...s, id: inst.instance_id, repo: inst.repo });
+  scores.push({ ...s, id: inst.instance_id, repo: inst.repo, identifier: inst.identifier, multi: inst.gold_files.length > 1 });
   if (dump) {
     const files = new Map<string, number>();
     for (const r of res.results) if (!files.has(r.path)) files.set(r.path, r.score);
@@ -64,5 +64,16 @@ await stub?.stop();
 const s = summarise(scores);
 times.sort((x, y) => x - y);
 process.stdout.write(`\nn=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]?.toFixed(0)} ms max ${times[times.length - 1]?.toFixed(0)} ms\n`);
+if (scores.some((x) => x.identifier !== undefined)) {
+  // A recipe-made set (commits.ts): strict figures (every gold file among the first k), overall and by split.
+  const line = (name: string, xs: typeof scores) => {
+    const t = summarise(xs);
+    return `${name.padEnd(22)} n=${String(t.n).padEnd(4)} strict Acc@1 ${t.strict!["@1"]} @5 ${t.strict!["@5"]} @10 ${t.strict!["@10"]} MRR ${t.mrr} recall@10 ${t.recall10}\n`;
+  };
+  process.stdout.write(
+    line("all", scores) + line("names an identifier", scores.filter((x) => x.identifier)) + line("names no identifier", scores.filter((x) => !x.identifier)) +
+      line("one gold file", scores.filter((x) => !x.multi)) + line("several gold files", scores.filter((x) => x.multi)),
+  );
+}
 if (dump) fs.writeFileSync(dump, JSON.stringify(dumped));
-if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank}`).join("\n") + "\n");
+if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank} ${x.allRank}`).join("\n") + "\n");

@@ -19,13 +19,15 @@ export function searchResult(path: string, start: number, end: number, symbol: s
     why: ["lexical #1"],
     components: { rrf: score },
     snippet: lines.join("\n"),
+    match_line: start,
+    match_lines: [],
   };
 }
 
 /** A search over fixed results that records each call; `byQuery` answers specific queries differently. */
 export function fixedSearch(results: SearchResult[], byQuery: Record<string, SearchResult[]> = {}) {
-  const calls: { query: string; limit: number; filter: SearchFilter }[] = [];
-  const search = async (query: string, opts: { limit: number; filter: SearchFilter }) => {
+  const calls: { query: string; limit: number; filter: SearchFilter; snippetLines?: number }[] = [];
+  const search = async (query: string, opts: { limit: number; filter: SearchFilter; snippetLines?: number }) => {
     calls.push({ query, ...opts });
     return { results: (byQuery[query] ?? results).slice(0, opts.limit) };
   };

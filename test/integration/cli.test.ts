@@ -30,7 +30,7 @@ describe("the context-engine CLI", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.ok(Array.isArray(out.results) && out.results.length >= 1 && out.results.length <= 3);
-    const keys = ["path", "repo", "start_line", "end_line", "symbol", "language", "score", "why", "components", "snippet"];
+    const keys = ["path", "repo", "start_line", "end_line", "symbol", "language", "score", "why", "components", "snippet", "match_line", "match_lines"];
     for (const k of keys) assert.ok(k in out.results[0], `result has ${k}`);
     assert.equal(out.results[0].path, "src/session.py");
     assert.equal(typeof out.took_ms, "number");
@@ -40,7 +40,7 @@ describe("the context-engine CLI", () => {
   it("prints readable results without --json, filtered by --lang and --under", () => {
     const r = runCli(["search", "take tokens", "--root", dir, "--lang", "typescript", "--under", "src/"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^1\. src\/util\/strings\.ts:\d+-\d+/m);
+    assert.match(r.stdout, /^src\/util\/strings\.ts \(\d+ results?\)\n {2}\[1\] \d+-\d+/m);
     assert.doesNotMatch(r.stdout, /session\.py/);
   });
 

@@ -97,7 +97,13 @@ describe("MCP servers over Streamable HTTP and SSE", () => {
     const results = r.structuredContent!.results as { path: string; start_line: number; symbol_path: string }[];
     assert.equal(results[0]!.path, "src/session.py");
     assert.equal(results[0]!.symbol_path, "Session.register_hook");
-    assert.match(r.content[0]!.text, /^1\. src\/session\.py:\d+-\d+ Session\.register_hook/);
+    assert.match(r.content[0]!.text, /^src\/session\.py \(\d+ results?\)\n {2}\[1\] \d+-\d+ Session\.register_hook/);
+    // The line to open holds the name searched for, and the snippet shows it.
+    const top = results[0] as unknown as { match_line: number; snippet: string };
+    assert.match(top.snippet, new RegExp(`^\\s*${top.match_line} \\| .*register_hook`, "m"));
+    const floor = await call(c, "repo_search", { query: "register_hook", min_score: 1000 });
+    assert.deepEqual(floor.structuredContent!.results, []);
+    assert.match(floor.content[0]!.text, /scored at least 1000/);
     await c.close();
   });
 
@@ -163,6 +169,12 @@ describe("MCP servers over Streamable HTTP and SSE", () => {
     assert.ok(!answer.isError);
     assert.ok((answer.structuredContent!.citations as unknown[]).length >= 1);
     assert.match(answer.content[0]!.text, /decoder/i);
+    // `query`, like every other tool, is accepted too; neither is a tool error that says what to send.
+    const byQuery = await call(c, "context_answer", { query: "How are hooks registered on a session?" });
+    assert.deepEqual(byQuery.structuredContent!.citations, answer.structuredContent!.citations);
+    const neither = await call(c, "context_answer", {});
+    assert.ok(neither.isError);
+    assert.match(neither.content[0]!.text, /needs "query"/);
     await c.close();
   });
 
@@ -260,7 +272,8 @@ describe("MCP servers over Streamable HTTP and SSE", () => {
       });
     assert.equal(await status({ Host: "evil.example.com" }), 403);
     assert.equal(await status({ Host: `127.0.0.1:${indexer.port}`, Origin: "http://evil.example.com" }), 403);
-    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:3000` }), 200);
+    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:${indexer.port}` }), 200);
+    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:3000` }), 403);
   });
 
   it("serves /health, /readyz and /tools on the health port", async () => {

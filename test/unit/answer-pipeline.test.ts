@@ -105,7 +105,7 @@ describe("answerQuestion without a decoder", () => {
       { search, decoder: null, log: silentLogger },
       { question: "How are requests retried?", filter: { language: ["typescript"] }, limit: 5, onProgress: (p: AnswerProgress) => stages.push(p.stage) },
     );
-    assert.deepEqual(calls, [{ query: "How are requests retried?", limit: 5, filter: { language: ["typescript"] } }]);
+    assert.deepEqual(calls, [{ query: "How are requests retried?", limit: 5, filter: { language: ["typescript"] }, snippetLines: 40 }]);
     assert.match(out.answer, /No decoder is configured/);
     assert.match(out.answer, /LLAMACPP_URL/);
     assert.match(out.answer, /LLAMACPP_MODEL_PATH/);

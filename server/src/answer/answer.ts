@@ -12,6 +12,9 @@ import { AnswerError, type AnswerDeps, type AnswerRequest, type AnswerResult, ty
 
 export const ANSWER_DEFAULTS = { budget_tokens: 2000, limit: 8, max_tokens: 256, temperature: 0.1 } as const;
 
+/** Lines of each retrieved span read as context: the lines that matched and what surrounds them, up to this many. */
+const CONTEXT_LINES = 40;
+
 /** Room the chat template's role markers may take beyond the rendered prompt. */
 const TEMPLATE_MARGIN = 64;
 
@@ -41,7 +44,7 @@ export async function answerQuestion(deps: AnswerDeps, req: AnswerRequest): Prom
     }
   }
   progress("retrieving", `searching ${queries.length} quer${queries.length === 1 ? "y" : "ies"}`);
-  const lists = await Promise.all(queries.map((q) => deps.search(q, { limit, filter }).then((r) => r.results)));
+  const lists = await Promise.all(queries.map((q) => deps.search(q, { limit, filter, snippetLines: CONTEXT_LINES }).then((r) => r.results)));
   throwIfAborted(req.signal);
   const results: SearchResult[] = lists.length > 1 ? fuseResults(lists, limit) : lists[0].slice(0, limit);
   const retrieveMs = Date.now() - started - expandMs;

@@ -16,15 +16,21 @@ export interface ContextBlock {
 }
 
 const NUMBERED = /^\s*(\d+) \| ?(.*)$/;
+/** A line that stands for lines left out ("⋯", or "| ..." in older renderings): not code, and not numbered. */
+const ELIDED = /^\s*(?:⋯|\|\s*\.\.\.)\s*$/;
 
-/** A snippet's lines by number: "  12 | code" as search renders them, or raw text counted from start_line. */
+/**
+ * A snippet's lines by number: "  12 | code" as search renders them (elision lines skipped; the line numbers say what
+ * was left out), or raw text counted from start_line when no line is numbered.
+ */
 export function snippetLines(r: SearchResult): Map<number, string> {
   const raw = r.snippet.replace(/\n$/, "").split("\n");
   const out = new Map<number, string>();
-  if (raw.every((l) => NUMBERED.test(l))) {
-    for (const l of raw) {
+  const code = raw.filter((l) => !ELIDED.test(l));
+  if (code.length && code.every((l) => NUMBERED.test(l))) {
+    for (const l of code) {
       const m = NUMBERED.exec(l)!;
-      out.set(Number(m[1]), m[2]);
+      out.set(Number(m[1]), m[2]!);
     }
   } else {
     raw.forEach((l, i) => out.set(r.start_line + i, l));

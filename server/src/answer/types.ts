@@ -5,7 +5,7 @@ import type { SearchResult } from "../search/types.ts";
 import type { SearchFilter } from "../store/types.ts";
 
 /** Hybrid retrieval as repo_search runs it (same filters); injected so the pipeline has one way to search. */
-export type SearchFn = (query: string, opts: { limit: number; filter: SearchFilter }) => Promise<{ results: SearchResult[] }>;
+export type SearchFn = (query: string, opts: { limit: number; filter: SearchFilter; snippetLines?: number }) => Promise<{ results: SearchResult[] }>;
 
 export interface AnswerDeps {
   search: SearchFn;

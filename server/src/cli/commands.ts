@@ -7,7 +7,7 @@ import { openEngine, type Engine } from "../engine.ts";
 import { repoNameProblem } from "../files/index.ts";
 import { count, denseLine, readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
-import type { SearchResult } from "../search/types.ts";
+import { renderGrouped, type SearchResult } from "../search/index.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
@@ -154,24 +154,11 @@ export async function searchCommand(argv: string[], io: CliIO): Promise<number> 
     };
     const res = await engine.search.search(query, { limit, filter });
     if (values.json) io.stdout.write(JSON.stringify(res, null, 2) + "\n");
-    else io.stdout.write(renderResults(res.results, res.took_ms));
+    else io.stdout.write(renderGrouped(res.results, { tookMs: res.took_ms, why: true, ...(res.note ? { note: res.note } : {}) }) + "\n");
     return EXIT.ok;
   } finally {
     await engine.close();
   }
-}
-
-export function renderResults(results: SearchResult[], tookMs?: number): string {
-  if (!results.length) return "No results.\n";
-  const out: string[] = [];
-  results.forEach((r, i) => {
-    const sym = r.symbol_path || r.symbol;
-    out.push(`${i + 1}. ${r.path}:${r.start_line}-${r.end_line}${sym ? `  ${sym}` : ""}  (${r.score.toFixed(3)}; ${r.why.join(", ")})`);
-    out.push(r.snippet.split("\n").slice(0, 12).map((l) => "   " + l).join("\n"));
-    out.push("");
-  });
-  if (tookMs !== undefined) out.push(`${results.length} results in ${tookMs} ms`);
-  return out.join("\n") + "\n";
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {

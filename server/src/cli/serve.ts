@@ -6,13 +6,14 @@ import { createLogger } from "../log/index.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 
 export const SERVE_HELP = `Usage:
-  context-engine serve memory|indexer [--root DIR] [--transport sse|http|stdio] [--port N] [--health-port N] [--host H]
+  context-engine serve memory|indexer [--root DIR | --folder NAME=DIR ...] [--transport sse|http|stdio] [--port N] [--health-port N] [--host H]
   context-engine serve upload [--port 8004] [--repos DIR] [--host H]
 
 MCP servers: every HTTP port answers both the legacy SSE transport (/sse + /messages) and Streamable HTTP (/mcp);
 --transport picks what the port advertises (defaults: memory 8000 sse / 8002 http, indexer 8001 sse / 8003 http,
 health 18000 / 18001) or stdio for local clients. --root is the repository (or the repos folder) to serve
-(default: WATCH_ROOT or the current folder). The uploader writes synced workspaces under --repos (default /repos).`;
+(default: WATCH_ROOT or the current folder); --folder NAME=DIR, repeatable, serves named folders instead (an editor's
+multi-root workspace: each folder is repo NAME, all in one store, searched together). The uploader writes synced workspaces under --repos (default /repos).`;
 
 /** Resolves when the process is asked to stop. */
 export function untilSignal(): Promise<string> {

@@ -147,7 +147,14 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const id = isPath ? path.resolve(opts.model) : opts.model;
   const localFolder = isPath ? id : path.join(modelDir, id);
   const allowRemote = !isPath && (opts.allowRemote ?? true);
-  const { env, pipeline, LogLevel } = await import("@huggingface/transformers");
+  let lib: typeof import("@huggingface/transformers");
+  try {
+    lib = await import("@huggingface/transformers");
+  } catch (err) {
+    // Its native ONNX runtime has no binary for this platform (or was left out of a package): no model can run here.
+    throw new EmbedderUnavailableError("transformers", opts.model, [], "Semantic search needs it; lexical search works without it.", `transformers.js does not load on ${process.platform}-${process.arch}: ${reasonOf(err)}`);
+  }
+  const { env, pipeline, LogLevel } = lib;
   const remoteHost = opts.remoteHost ?? env.remoteHost;
   const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath

@@ -12,9 +12,16 @@ import { MemoryService } from "../memory/index.ts";
 import { SearchEngine } from "../search/index.ts";
 import type { Store } from "../store/types.ts";
 
+/** One folder served as one named repo (`serve --folder NAME=DIR`). */
+export interface ServedFolder {
+  repo: string;
+  root: string;
+}
+
 export interface McpContext {
   settings: Settings;
   log: Logger;
+  /** The served root: the repo, the repos folder, or the first of the served folders. */
   root: string;
   /** Repo searched by default; "*" when serving a folder of repos. */
   defaultRepo: string;
@@ -28,7 +35,7 @@ export interface McpContext {
   engineFor(repo?: string): Promise<Engine>;
   /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
   repoRoot(repo: string): string;
-  /** Repo folders under the root (multi-repo) or the root's own repo. */
+  /** Repo folders under the root (multi-repo), the served folders' repos, or the root's own repo. */
   repos(): string[];
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
   withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T>;
@@ -52,8 +59,28 @@ export function isReposFolder(root: string, settings: Settings): boolean {
   }
 }
 
+/**
+ * `--folder NAME=DIR` values as served folders: NAME a repo name (one path segment), DIR resolved against `cwd`.
+ * Several folders (a multi-root editor workspace) are served by one server as a multi-repo root.
+ */
+export function parseFolders(values: string[], cwd: string): ServedFolder[] {
+  const seen = new Set<string>();
+  return values.map((v) => {
+    const eq = v.indexOf("=");
+    const repo = v.slice(0, eq).trim();
+    const dir = v.slice(eq + 1).trim();
+    if (eq < 1 || !dir) throw new Error(`--folder "${v}": expected NAME=DIR, e.g. --folder api=/src/api`);
+    if (repo === "." || repo === ".." || /[\\/]/.test(repo) || repo === "*") throw new Error(`--folder "${v}": "${repo}" is not a repo name (one path segment)`);
+    if (seen.has(repo)) throw new Error(`--folder "${v}": the repo name "${repo}" is given twice`);
+    seen.add(repo);
+    return { repo, root: path.resolve(cwd, dir) };
+  });
+}
+
 export async function createMcpContext(opts: {
   root: string;
+  /** Serve these folders instead of `root` (each its own repo); `root` is then ignored. */
+  folders?: ServedFolder[];
   settings: Settings;
   log: Logger;
   store?: Store;
@@ -61,9 +88,10 @@ export async function createMcpContext(opts: {
   decoder?: Decoder | null;
 }): Promise<McpContext> {
   const { settings, log } = opts;
-  const root = path.resolve(opts.root);
-  const multiRepo = isReposFolder(root, settings);
-  const defaultRepo = multiRepo ? "*" : (settings.repoName ?? path.basename(root));
+  const folders = opts.folders?.length ? new Map(opts.folders.map((f) => [f.repo, path.resolve(f.root)])) : undefined;
+  const root = folders ? [...folders.values()][0]! : path.resolve(opts.root);
+  const multiRepo = folders ? folders.size > 1 : isReposFolder(root, settings);
+  const defaultRepo = folders ? (folders.size > 1 ? "*" : [...folders.keys()][0]!) : multiRepo ? "*" : (settings.repoName ?? path.basename(root));
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
   await store.ensure({ embedder: embedder.name, dimension: embedder.dimension });
@@ -73,7 +101,9 @@ export async function createMcpContext(opts: {
   const locks = new Map<string, Promise<unknown>>();
 
   const repos = () =>
-    multiRepo
+    folders
+      ? [...folders.keys()]
+      : multiRepo
       ? readdirSync(root, { withFileTypes: true })
           .filter((e) => e.isDirectory() && !e.name.startsWith("."))
           .map((e) => e.name)
@@ -81,6 +111,11 @@ export async function createMcpContext(opts: {
       : [defaultRepo];
 
   const repoRoot = (name: string): string => {
+    if (folders) {
+      const dir = folders.get(name);
+      if (!dir) throw new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`);
+      return dir;
+    }
     if (!multiRepo) {
       if (name !== defaultRepo) throw new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`);
       return root;
@@ -94,7 +129,7 @@ export async function createMcpContext(opts: {
 
   const engineFor = async (repo?: string): Promise<Engine> => {
     const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) throw new Error(`this server serves a folder of repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
+    if (!name) throw new Error(`this server serves several repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
     const repoDir = repoRoot(name);
     let e = engines.get(name);
     if (!e) {

@@ -7,7 +7,7 @@ import { loadSettings } from "../config/index.ts";
 import { createLogger } from "../log/index.ts";
 import { EXIT, UsageError, type CliIO } from "../cli/io.ts";
 import { SERVE_HELP, untilSignal } from "../cli/serve.ts";
-import { createMcpContext, type McpContext } from "./context.ts";
+import { createMcpContext, parseFolders, type McpContext } from "./context.ts";
 import { startHealthServer } from "./health.ts";
 import { startMcpHttpServer } from "./http.ts";
 import { registerIndexerTools } from "./indexer-tools.ts";
@@ -52,7 +52,7 @@ export async function serveMcpCommand(role: McpRole, argv: string[], io: CliIO):
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { root: { type: "string" }, transport: { type: "string" }, port: { type: "string" }, "health-port": { type: "string" }, host: { type: "string" } },
+      options: { root: { type: "string" }, folder: { type: "string", multiple: true }, transport: { type: "string" }, port: { type: "string" }, "health-port": { type: "string" }, host: { type: "string" } },
       strict: true,
     }));
   } catch (e) {
@@ -71,9 +71,16 @@ export async function serveMcpCommand(role: McpRole, argv: string[], io: CliIO):
   const healthPort = portArg(values["health-port"], "--health-port", defaults.health);
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr }).child({ server: `mcp-${role}` });
-  const root = path.resolve(io.cwd, values.root ?? settings.watchRoot ?? ".");
+  let folders;
+  try {
+    folders = parseFolders(values.folder ?? [], io.cwd);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (folders.length && values.root !== undefined) throw new UsageError("--root and --folder exclude each other: serve one root, or named folders");
   const host = values.host ?? settings.bindHost;
-  const ctx = await createMcpContext({ root, settings, log });
+  const ctx = await createMcpContext({ root: path.resolve(io.cwd, values.root ?? settings.watchRoot ?? "."), folders, settings, log });
+  const root = ctx.root;
   const name = `context-engine-${role}`;
 
   if (transport === "stdio") {

@@ -7,11 +7,17 @@ import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
 import { folderInside } from "../files/index.ts";
 import { denseLine, readState } from "../indexer/index.ts";
-import type { SearchResult } from "../search/types.ts";
+import { renderGrouped, type SearchResult } from "../search/index.ts";
 import type { McpContext } from "./context.ts";
-import { renderMemories, renderResults, toolResult, type ToolExtra, progressReporter } from "./render.ts";
-import { filterShape, memoryItemSchema, searchOutput, searchResultSchema, toFilter, type FilterArgs } from "./schemas.ts";
+import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
+import { filterShape, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
+
+/** The search options a tool's result-shaping arguments ask for. */
+const resultOptions = (a: ResultArgs) => ({
+  ...(a.min_score !== undefined ? { minScore: a.min_score } : {}),
+  ...(a.snippet_lines !== undefined ? { snippetLines: a.snippet_lines } : {}),
+});
 
 const limitArg = (def: number) => z.number().int().min(1).max(100).optional().describe(`How many results (default ${def})`);
 
@@ -21,16 +27,17 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     {
       title: "Search code",
       description:
-        "Hybrid (lexical + semantic) code search over the indexed repository. Returns the exact spans (path:start-end) with symbol, " +
-        "score, why it matched, and a numbered snippet. Works with identifiers (register_hook, Session.request), natural language, or a whole " +
-        "issue text. Inline filters also work in the query: 'lang:python under:src/ ...'.",
-      inputSchema: { query: z.string().min(1).describe("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...filterShape },
+        "Hybrid (lexical + semantic) code search over the indexed repository. Returns one hit per stretch of code (path, start-end, " +
+        "symbol, score, why it matched), grouped by file, each with the numbered lines that matched and match_line, the line to open. " +
+        "Works with identifiers (register_hook, Session.request), natural language, or a whole issue text. Inline filters also work in " +
+        "the query: 'lang:python under:src/ ...'. A query none of whose words occur in the closest code returns nothing and says so.",
+      inputSchema: { query: z.string().min(1).describe("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...resultShape, ...filterShape },
       outputSchema: searchOutput,
       annotations: { readOnlyHint: true },
     },
     async (args) => {
-      const res = await ctx.search.search(args.query, { limit: args.limit ?? 10, filter: toFilter(args as FilterArgs) });
-      return toolResult(renderResults(res.results, res.took_ms), { ...res });
+      const res = await ctx.search.search(args.query, { limit: args.limit ?? 10, filter: toFilter(args as FilterArgs), ...resultOptions(args) });
+      return toolResult(renderGrouped(res.results, { tookMs: res.took_ms, ...(res.note ? { note: res.note } : {}) }), { ...res });
     },
   );
 
@@ -45,9 +52,10 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         limit: limitArg(10),
         include_memories: z.boolean().optional().describe("Blend memories in (default true)"),
         memory_weight: z.number().min(0).max(10).optional().describe("Multiplier on memory scores (default 1)"),
+        ...resultShape,
         ...filterShape,
       },
-      outputSchema: { results: z.array(searchResultSchema), memories: z.array(memoryItemSchema), took_ms: z.number() },
+      outputSchema: { results: z.array(searchResultSchema), memories: z.array(memoryItemSchema), took_ms: z.number(), note: z.string().optional() },
       annotations: { readOnlyHint: true },
     },
     async (args) => {
@@ -55,14 +63,14 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       const limit = args.limit ?? 10;
       const filter = toFilter(args as FilterArgs);
       const [code, mems] = await Promise.all([
-        ctx.search.search(args.query, { limit, filter }),
+        ctx.search.search(args.query, { limit, filter, ...resultOptions(args) }),
         args.include_memories === false ? Promise.resolve([]) : ctx.memory.find(args.query, { limit: Math.max(3, Math.ceil(limit / 2)) }),
       ]);
       const weight = args.memory_weight ?? 1;
       const memories = mems.map((m) => ({ ...m, score: Math.round(m.score * weight * 10000) / 10000 })).filter((m) => m.score > 0);
       const took = Math.round(performance.now() - started);
-      const text = (memories.length ? renderMemories(memories) + "\n" : "") + renderResults(code.results, took);
-      return toolResult(text, { results: code.results, memories, took_ms: took });
+      const text = (memories.length ? renderMemories(memories) + "\n\n" : "") + renderGrouped(code.results, { tookMs: took, ...(code.note ? { note: code.note } : {}) });
+      return toolResult(text, { results: code.results, memories, took_ms: took, ...(code.note ? { note: code.note } : {}) });
     },
   );
 
@@ -74,7 +82,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "Retrieves the relevant code, then asks the configured decoder (llama.cpp) for a short answer citing [n] blocks (path:lines). " +
         "Without a decoder it returns the retrieved, cited context and says so. Says 'insufficient context' when the code does not answer.",
       inputSchema: {
-        question: z.string().min(1).describe("The question about the code"),
+        query: z.string().min(1).optional().describe("The question about the code"),
+        question: z.string().min(1).optional().describe("Same as query (either one)"),
         limit: limitArg(8),
         budget_tokens: z.number().int().min(200).max(32000).optional().describe("Token budget of the prompt (default 2000)"),
         ...(ctx.decoder ? { expand_query: z.boolean().optional().describe("Also search alternate phrasings written by the decoder") } : {}),
@@ -90,11 +99,13 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       annotations: { readOnlyHint: true },
     },
     async (args, extra: ToolExtra) => {
+      const question = args.query ?? args.question;
+      if (!question) throw new Error('context_answer needs "query": the question about the code ("question" is accepted too).');
       const progress = progressReporter(extra);
       const res = await answerQuestion(
         { search: (q, o) => ctx.search.search(q, o), decoder: ctx.decoder, log: ctx.log },
         {
-          question: args.question,
+          question,
           filter: toFilter(args as FilterArgs),
           ...(args.limit ? { limit: args.limit } : {}),
           ...(args.budget_tokens ? { budget_tokens: args.budget_tokens } : {}),
@@ -243,7 +254,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       },
       async (args) => {
         const results = await run(args as { query: string; limit?: number } & FilterArgs);
-        return toolResult(renderResults(results), { results });
+        return toolResult(renderGrouped(results), { results });
       },
     );
 

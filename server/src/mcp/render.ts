@@ -1,25 +1,12 @@
 // Compact text renderings of tool results (what fits an agent's context), next to the structured output.
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { SearchResult } from "../search/types.ts";
 import type { FoundMemory } from "../memory/index.ts";
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export function toolResult(text: string, structured: Record<string, unknown>): CallToolResult {
   return { content: [{ type: "text", text }], structuredContent: structured };
-}
-
-export function renderResults(results: SearchResult[], tookMs?: number, snippetLines = 12): string {
-  if (!results.length) return "No results. Try other words, fewer filters, or check qdrant_status that the repo is indexed.";
-  const out = results.map((r, i) => {
-    const sym = r.symbol_path || r.symbol;
-    const head = `${i + 1}. ${r.path}:${r.start_line}-${r.end_line}${sym ? ` ${sym}` : ""} (score ${r.score})`;
-    const lines = r.snippet.split("\n");
-    const body = lines.slice(0, snippetLines).join("\n") + (lines.length > snippetLines ? "\n   ..." : "");
-    return `${head}\n${body}`;
-  });
-  return out.join("\n\n") + (tookMs !== undefined ? `\n\n(${results.length} results, ${tookMs} ms)` : "");
 }
 
 export function renderMemories(memories: Pick<FoundMemory, "information" | "metadata" | "score">[]): string {

@@ -17,6 +17,14 @@ export const filterShape = {
 
 export type FilterArgs = { [K in keyof typeof filterShape]?: string };
 
+/** How results are cut: a score floor and the snippet's length. */
+export const resultShape = {
+  min_score: z.number().min(0).optional().describe("Leave out results scoring below this (scores near 1 are strong matches; default: no cut)"),
+  snippet_lines: z.number().int().min(1).max(200).optional().describe("Lines of each snippet, chosen around the lines that matched (default 12)"),
+};
+
+export type ResultArgs = { min_score?: number; snippet_lines?: number };
+
 export function toFilter(a: FilterArgs): SearchFilter {
   const list = (v?: string) => v?.split(",").map((s) => s.trim()).filter(Boolean);
   const f: SearchFilter = {};
@@ -48,12 +56,15 @@ export const searchResultSchema = z.object({
   why: z.array(z.string()),
   components: z.record(z.number()),
   snippet: z.string(),
+  match_line: z.number(),
+  match_lines: z.array(z.number()),
 });
 
 export const searchOutput = {
   results: z.array(searchResultSchema),
   query: z.object({ text: z.string(), terms: z.array(z.string()), filter: z.record(z.unknown()) }),
   took_ms: z.number(),
+  note: z.string().optional(),
 };
 
 export const memoryMetadataSchema = z

@@ -16,7 +16,7 @@ const VENDORED = /(^|\/)(vendor|vendored|third_party|thirdparty|external|externa
 const VENDORED_PY = /.\/packages\/.*\.py$/;
 /** A library copied in as one file: minified, or its version in the name (`static/jquery-3.5.1.js`, `underscore-1.13.1.js`). */
 const VENDORED_FILE = /(?:\.min|[-.]v?\d+\.\d+(?:\.\d+)*)\.(?:js|mjs|css)$/i;
-const EXAMPLES = /(^|\/)(examples?|samples?|demos?|benchmarks?|bench)\//i;
+const EXAMPLES = /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|playgrounds?|sandbox|fixtures?|e2e)\//i;
 const KIND_FACTOR = { test: 0.3, doc: 0.35, config: 0.7 } as const;
 
 export function boostFor(p: Point, q: ParsedQuery): Boost {
@@ -38,8 +38,9 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
     why.push(named.why);
   } else if (q.terms.length > 1) {
     // The file's own name among the query's terms (`skipping`, `saferepr`): the issue is probably about that module.
+    // An issue text must stress it (its title, a name); a short question names few things, each on purpose.
     const stem = lowerPath.slice(lowerPath.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
-    if (stem.length > 3 && !GENERIC_STEMS.has(stem) && q.terms.some((t) => t.term === stem && t.weight >= STEM_TERM_WEIGHT) && !namedFolder(stem, q.paths)) {
+    if (stem.length > 3 && !GENERIC_STEMS.has(stem) && q.terms.some((t) => t.term === stem && (t.weight >= STEM_TERM_WEIGHT || q.short)) && !namedFolder(stem, q.paths)) {
       factor *= STEM_FACTOR;
       why.push(`file name in query: ${stem}`);
     }
@@ -49,7 +50,8 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
       factor *= KIND_FACTOR[p.kind];
       why.push(`${p.kind} file down-ranked`);
     } else {
-      factor *= 1.6;
+      // Not down-ranked, and no more: in a short question "test" is as often the project's subject (a test runner's
+      // "retried test objects") as a request for test files, and the code stays in the running.
       why.push(`${p.kind} file asked for`);
     }
   }

@@ -5,9 +5,10 @@ import { queryVector, type Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import type { Point, ScoredPoint, SearchFilter, Store } from "../store/types.ts";
 import { boostFor } from "./boosts.ts";
-import { mergeAdjacent, renderSnippet, type Hit } from "./merge.ts";
+import { mergeAdjacent, type Hit } from "./merge.ts";
 import { parseQuery, type ParsedQuery } from "./query.ts";
 import { reciprocalRankFusion } from "./rrf.ts";
+import { shapeResults } from "./shape.ts";
 import type { SearchResult } from "./types.ts";
 
 export interface SearchOptions {
@@ -19,14 +20,18 @@ export interface SearchOptions {
   candidates?: number;
   /** Include memories (kind=memory) among the results; default code only. */
   includeMemories?: boolean;
-  /** Lines of snippet per result (default 40). */
+  /** Lines of snippet per result, chosen around the lines that matched (default 12). */
   snippetLines?: number;
+  /** Results scoring below this are left out (default: none). */
+  minScore?: number;
 }
 
 export interface SearchResponse {
   results: SearchResult[];
   query: { text: string; terms: string[]; filter: SearchFilter };
   took_ms: number;
+  /** Why nothing came back although the index had candidates: "No good match for ..." (absent otherwise). */
+  note?: string;
 }
 
 export interface SearchEngineDeps {
@@ -56,35 +61,17 @@ export class SearchEngine {
     ]);
     const hits = this.fuse(q, lexical, dense, phrase, named);
     const spans = mergeAdjacent(hits);
-    const perFile = opts.perFileCap ?? 3;
-    const count = new Map<string, number>();
-    const results: SearchResult[] = [];
-    for (const s of spans) {
-      const key = `${s.repo}\u0000${s.path}`;
-      const n = count.get(key) ?? 0;
-      if (n >= perFile) continue;
-      count.set(key, n + 1);
-      const p = s.best.point;
-      results.push({
-        path: s.path,
-        repo: s.repo,
-        start_line: s.start_line,
-        end_line: s.end_line,
-        symbol: p.symbol,
-        symbol_path: p.symbol_path,
-        language: p.language,
-        kind: p.kind,
-        score: round(s.score),
-        why: s.why,
-        components: Object.fromEntries(Object.entries(s.components).map(([k, v]) => [k, round(v)])),
-        snippet: renderSnippet(s, opts.snippetLines ?? 40),
-      });
-      if (results.length >= limit) break;
-    }
+    const { results, note } = shapeResults(spans, q, {
+      limit,
+      perFileCap: opts.perFileCap ?? 3,
+      snippetLines: opts.snippetLines ?? DEFAULT_SNIPPET_LINES,
+      ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+    });
     return {
       results,
       query: { text: q.text, terms: q.terms.map((t) => t.term), filter },
       took_ms: Math.round((performance.now() - started) * 100) / 100,
+      ...(note ? { note } : {}),
     };
   }
 
@@ -152,6 +139,9 @@ export class SearchEngine {
     return hits.sort((a, b) => b.score - a.score);
   }
 }
+
+/** Snippet lines per result unless the caller asks: the matched lines and a little context, not a whole function. */
+const DEFAULT_SNIPPET_LINES = 12;
 
 /**
  * Lexical candidates taken however few results are asked for: file evidence and tested-by links are read from the
@@ -258,6 +248,3 @@ function definedOnly(f: SearchFilter): SearchFilter {
   return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length)));
 }
 
-function round(v: number): number {
-  return Math.round(v * 10000) / 10000;
-}

@@ -1,5 +1,6 @@
-// Adjacent or overlapping hits in one file become one span, so an agent reads one coherent block, not three
-// overlapping windows.
+// One hit per stretch of code: the overlapping windows of one function, its windows further apart, and a short
+// symbol-less tail that touches it become one span, so an agent reads one coherent result, not three windows of it.
+import { CLASS_LIKE } from "../chunking/types.ts";
 import type { Point } from "../store/types.ts";
 
 export interface Hit {
@@ -22,13 +23,21 @@ export interface Span {
   lines: Map<number, string>;
 }
 
-function addLines(lines: Map<number, string>, p: Point): void {
-  const text = p.text.split("\n");
-  for (let i = 0; i < text.length; i++) if (!lines.has(p.start_line + i)) lines.set(p.start_line + i, text[i]!);
+/** Lines between two windows that still count as touching. */
+const TOUCH_GAP = 1;
+/** A symbol-less chunk this short (an `export` line, a module's tail) joins the code it touches. */
+const TINY_LINES = 3;
+/** Symbol-less windows (a file without a grammar) chain into one span up to this many lines. */
+const MAX_PLAIN_LINES = 120;
+
+interface Draft {
+  start: number;
+  end: number;
+  members: Hit[];
 }
 
-/** Merges hits of one file whose spans overlap or touch (gap <= `gap` lines), up to `maxLines` per span. */
-export function mergeAdjacent(hits: Hit[], gap = 1, maxLines = 80): Span[] {
+/** Merges hits of one file into spans (see the file comment); spans come back best first. */
+export function mergeAdjacent(hits: Hit[]): Span[] {
   const byFile = new Map<string, Hit[]>();
   for (const h of hits) {
     const key = `${h.point.repo}\u0000${h.point.path}`;
@@ -36,46 +45,73 @@ export function mergeAdjacent(hits: Hit[], gap = 1, maxLines = 80): Span[] {
   }
   const spans: Span[] = [];
   for (const group of byFile.values()) {
-    group.sort((a, b) => a.point.start_line - b.point.start_line);
-    let cur: Span | undefined;
+    group.sort((a, b) => a.point.start_line - b.point.start_line || a.point.end_line - b.point.end_line);
+    const drafts: Draft[] = [];
     for (const h of group) {
-      const p = h.point;
-      // Overlapping windows, or touching windows of one symbol, merge; a sibling symbol stays its own result.
-      const fits =
-        cur &&
-        Math.max(cur.end_line, p.end_line) - cur.start_line < maxLines &&
-        (p.start_line <= cur.end_line || (p.start_line <= cur.end_line + gap + 1 && p.symbol_path === cur.best.point.symbol_path));
-      if (cur && fits) {
-        cur.end_line = Math.max(cur.end_line, p.end_line);
-        addLines(cur.lines, p);
-        if (h.score > cur.best.score) cur.best = h;
-        cur.score = Math.max(cur.score, h.score) + 0.1 * Math.min(cur.score, h.score);
-        for (const w of h.why) if (!cur.why.includes(w)) cur.why.push(w);
-        cur.components.merged = (cur.components.merged ?? 1) + 1;
-      } else {
-        if (cur) spans.push(cur);
-        const lines = new Map<number, string>();
-        addLines(lines, p);
-        cur = {
-          repo: p.repo, path: p.path, start_line: p.start_line, end_line: p.end_line, best: h, score: h.score,
-          why: [...h.why], components: { ...h.components }, lines,
-        };
-      }
+      const into = drafts.find((d) => joins(d, h.point));
+      if (into) absorb(into, h);
+      else drafts.push({ start: h.point.start_line, end: h.point.end_line, members: [h] });
     }
-    if (cur) spans.push(cur);
+    for (const d of coalesce(drafts)) spans.push(toSpan(d));
   }
   return spans.sort((a, b) => b.score - a.score);
 }
 
-/** "  12 | code" lines; long spans show their first `maxLines` lines. */
-export function renderSnippet(span: Pick<Span, "start_line" | "end_line" | "lines">, maxLines = 40): string {
-  const width = String(span.end_line).length;
-  const out: string[] = [];
-  for (let n = span.start_line; n <= span.end_line && out.length < maxLines; n++) {
-    const line = span.lines.get(n);
-    if (line === undefined) continue;
-    out.push(`${String(n).padStart(width)} | ${line}`);
+/** A symbol's windows: a function's, wherever they lie in it; a class's in-between lines only where they touch. */
+function symbolKey(p: Point): string | undefined {
+  return p.symbol_path && !CLASS_LIKE.has(p.symbol_kind) ? p.symbol_path : undefined;
+}
+
+function joins(d: Draft, p: Point): boolean {
+  const key = symbolKey(p);
+  if (key && d.members.some((m) => symbolKey(m.point) === key)) return true;
+  if (p.start_line <= d.end) return true;
+  if (p.start_line > d.end + TOUCH_GAP + 1) return false;
+  // Touching: windows of one symbol, or a tiny symbol-less line next to code, or plain windows up to a size.
+  if (p.symbol_path && d.members.some((m) => m.point.symbol_path === p.symbol_path)) return true;
+  const tiny = (q: Point) => !q.symbol_path && q.end_line - q.start_line + 1 <= TINY_LINES;
+  if (tiny(p) || d.members.every((m) => tiny(m.point))) return true;
+  return !p.symbol_path && d.members.every((m) => !m.point.symbol_path) && Math.max(d.end, p.end_line) - d.start < MAX_PLAIN_LINES;
+}
+
+function absorb(d: Draft, h: Hit): void {
+  d.start = Math.min(d.start, h.point.start_line);
+  d.end = Math.max(d.end, h.point.end_line);
+  d.members.push(h);
+}
+
+/** A function's later window can stretch its span over a span made before it (a nested function): one span then. */
+function coalesce(drafts: Draft[]): Draft[] {
+  drafts.sort((a, b) => a.start - b.start);
+  const out: Draft[] = [];
+  for (const d of drafts) {
+    const last = out[out.length - 1];
+    if (last && d.start <= last.end) {
+      last.end = Math.max(last.end, d.end);
+      last.members.push(...d.members);
+    } else out.push(d);
   }
-  if (span.end_line - span.start_line + 1 > maxLines) out.push(`${" ".repeat(width)} | ...`);
-  return out.join("\n");
+  return out;
+}
+
+/** Rank reasons ("lexical #3") belong to the best window; another window's would read as repeats. */
+const RANK_REASON = /^(?:lexical|dense) #\d+$|^quoted message matched/;
+
+function toSpan(d: Draft): Span {
+  const members = [...d.members].sort((a, b) => a.point.start_line - b.point.start_line);
+  let best = members[0]!;
+  let score = 0;
+  const lines = new Map<number, string>();
+  for (const h of members) {
+    if (h.score > best.score) best = h;
+    // The best window's score, plus a tenth of each other window's: more of the code matches.
+    score = score === 0 ? h.score : Math.max(score, h.score) + 0.1 * Math.min(score, h.score);
+    const text = h.point.text.split("\n");
+    for (let i = 0; i < text.length; i++) if (!lines.has(h.point.start_line + i)) lines.set(h.point.start_line + i, text[i]!);
+  }
+  const why = [...best.why];
+  for (const h of members) for (const w of h.why) if (!RANK_REASON.test(w) && !why.includes(w)) why.push(w);
+  const components = { ...best.components };
+  if (members.length > 1) components.merged = members.length;
+  return { repo: best.point.repo, path: best.point.path, start_line: d.start, end_line: d.end, best, score, why, components, lines };
 }

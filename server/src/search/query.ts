@@ -2,7 +2,7 @@
 // lexical terms. Long queries (a whole issue text) are reduced to their informative terms and identifiers.
 import { CHUNK_KINDS, type ChunkKind } from "../chunking/types.ts";
 import type { SearchFilter } from "../store/types.ts";
-import { splitIdentifier, STOPWORDS, tokenizeCode } from "../text/index.ts";
+import { splitIdentifier, STOPWORDS, tokenizeCode, withWordForms } from "../text/index.ts";
 
 export interface ParsedQuery {
   /** The query text without its inline filters. */
@@ -29,6 +29,8 @@ export interface ParsedQuery {
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
   wants: Set<ChunkKind>;
+  /** A short question (at most SHORT_QUERY_WORDS words), not an issue text or a log. */
+  short: boolean;
 }
 
 const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"]*"|\S+)/gi;
@@ -97,6 +99,7 @@ export function parseQuery(raw: string): ParsedQuery {
     memberOf: classMembers(scan),
     phrases: messagePhrases(scan),
     wants: wantedKinds(scan),
+    short: scan.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS,
   };
 }
 
@@ -191,7 +194,8 @@ function wantedKinds(text: string): Set<ChunkKind> {
   if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return wants;
   if (/\b(tests?|spec|specs|unittest|pytest|fixtures?)\b/i.test(text)) wants.add("test");
   if (/\b(docs?|documentation|readme|guide|tutorial)\b/i.test(text)) wants.add("doc");
-  if (/\b(config|configuration|settings|yaml|json|toml|env)\b/i.test(text)) wants.add("config");
+  // "JSON bodies", "YAML output" are what code does; only the words for settings ask for config files.
+  if (/\b(config|configuration|settings)\b/i.test(text)) wants.add("config");
   return wants;
 }
 
@@ -376,5 +380,8 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     terms.sort((a, b) => b.weight - a.weight || a.term.localeCompare(b.term));
     terms = terms.slice(0, MAX_TERMS);
   }
+  // A question's words in other forms (`deploying` also finds `deploy`); an issue text already holds its words in
+  // several forms, and its terms are capped.
+  if (!long) terms = withWordForms(terms, text);
   return { terms, identifiers: [...identifiers], paths: [...paths], title };
 }

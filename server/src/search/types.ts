@@ -13,6 +13,13 @@ export interface SearchResult {
   why: string[];
   /** Score parts: dense, lexical, rrf, boosts... */
   components: Record<string, number>;
-  /** The span's text with line numbers ("  12 | code"). */
+  /**
+   * The lines of the span that matched the query, with a little context, numbered ("  12 | code"); pieces that do not
+   * touch are separated by a "⋯" line. The whole span when it is short.
+   */
   snippet: string;
+  /** The best matching line: where a client opens the file (the span's first code line when no query word matched). */
+  match_line: number;
+  /** Every line of the span holding a query word, in order (at most 50). */
+  match_lines: number[];
 }

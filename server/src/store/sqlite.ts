@@ -89,7 +89,8 @@ const TERM_STATS_TTL_MS = 30_000;
  */
 export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
   if (total === 0) return terms;
-  if (terms.length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
+  // Terms no chunk holds (a word form the index lacks, a name that is not there) do not make a query long.
+  if (terms.filter((t) => (df.get(t.term) ?? 0) > 0).length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
   const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
   return terms
     .filter((t) => {
