@@ -58,6 +58,8 @@ export async function fillDense(o: DenseFillOptions): Promise<DenseFillReport> {
     // Search requests queued behind this batch run now.
     await new Promise((resolve) => setImmediate(resolve));
   }
+  // Vectors of text no chunk has any more (a branch switched away) are kept for a while, then the oldest go.
+  if (report.complete && (report.embedded || report.reused)) await backlog.pruneDense();
   report.ms = Date.now() - started;
   return report;
 }

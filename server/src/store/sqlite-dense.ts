@@ -78,8 +78,9 @@ export class SqliteDense implements DenseBacklog {
    * Nearest chunks by the sign bits, then rescored by cosine with their int8 vectors; `keep` applies the caller's
    * filter to the candidate rowids. Best first, at most `limit`.
    */
-  search(vector: Float32Array, repo: string | undefined, k: number, keep: (rowids: number[]) => Set<number>): { rowid: number; score: number }[] {
-    const bitsK = Math.min(MAX_K, k * OVERSAMPLE);
+  search(vector: Float32Array, repo: string | undefined, k: number, keep: (rowids: number[]) => Set<number>, overFetched = false): { rowid: number; score: number }[] {
+    // A k already raised for a selective filter holds enough candidates to rescore; raising it again costs scan time.
+    const bitsK = Math.min(MAX_K, overFetched ? k : k * OVERSAMPLE);
     const bits = toBits(vector);
     const knn = (repo
       ? this.stmt("SELECT rowid FROM chunks_vec WHERE embedding MATCH vec_bit(?) AND k = ? AND repo = ?").all(bits, bitsK, repo)
@@ -134,7 +135,7 @@ export class SqliteDense implements DenseBacklog {
   }
 
   /** Drops cached vectors no chunk uses beyond SPARE_CACHE (or as many as are in use), least recently used first. */
-  async pruneCache(): Promise<number> {
+  async pruneDense(): Promise<number> {
     const used = (this.stmt("SELECT COUNT(*) AS n FROM chunk_dense").get() as { n: number }).n;
     const all = (this.stmt("SELECT COUNT(*) AS n FROM dense_cache").get() as { n: number }).n;
     const spare = Number(all) - Number(used);

@@ -187,10 +187,6 @@ export class SqliteStore implements Store {
     return this.hasVectors() ? this.vectors : undefined;
   }
 
-  /** Drops cached vectors no chunk uses, past a budget (after a fill, or a checkout that replaced many chunks). */
-  pruneDenseCache(): Promise<number> {
-    return this.vectors.pruneCache();
-  }
 
   private createBaseTables(): void {
     this.db.exec(`
@@ -424,7 +420,7 @@ export class SqliteStore implements Store {
     const hits = this.vectors.search(vector, repo, k, (rowids) => {
       for (const r of this.rowsById(rowids, compiled)) rows.set(Number(r.rowid), r);
       return new Set(rows.keys());
-    });
+    }, compiled.selective);
     return hits.slice(0, limit).map((h) => ({ point: toPoint(rows.get(h.rowid)!), score: h.score }));
   }
 

@@ -110,6 +110,8 @@ export interface DenseBacklog {
   cachedDense(keys: string[]): Promise<Map<string, Float32Array>>;
   /** How far the fill has come, for one repo or all. */
   denseProgress(repo?: string): Promise<DenseProgress>;
+  /** Drops cached vectors no point uses, past a budget (after a fill); returns how many went. */
+  pruneDense(): Promise<number>;
 }
 
 export interface Store {
