@@ -106,6 +106,7 @@ async function main() {
       const full = per.filter((p) => p.repo === repo).length === 0;
       const t0 = performance.now();
       const rep = await engine.index();
+      await engine.fillDense();
       const indexS = (performance.now() - t0) / 1000;
       await baseline.sync(store, name);
       await codeBaseline.sync(store, name);

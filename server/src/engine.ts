@@ -5,7 +5,7 @@ import path from "node:path";
 import { loadSettings, repoNameFor, statePathFor, storePathFor, type Settings } from "./config/index.ts";
 import { createEmbedder, EmbedderUnavailableError, noneEmbedder } from "./embedding/index.ts";
 import type { Embedder } from "./embedding/types.ts";
-import type { Indexer, IndexReport, RunOptions, StateFile } from "./indexer/index.ts";
+import type { DenseBackground, DenseFillReport, Indexer, IndexReport, RunOptions, StateFile } from "./indexer/index.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { SearchEngine } from "./search/index.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
@@ -37,6 +37,10 @@ export interface Engine extends Searcher {
   readonly state: StateFile;
   /** Full or incremental index of the root, with state.json kept up to date. */
   index(opts?: RunOptions): Promise<IndexReport>;
+  /** The dense phase: embeds the chunks still without a vector (all of them after a first index), state kept up to date. */
+  fillDense(opts?: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void }): Promise<DenseFillReport>;
+  /** The dense phase run in the background (watchers, servers): kick() after indexing; stopped by close(). */
+  readonly denseBackground: DenseBackground;
   close(): Promise<void>;
 }
 
@@ -97,7 +101,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   const repo = opts.repo ?? repoNameFor(settings, root);
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
-  const { Indexer, IndexCancelled, StateFile } = await import("./indexer/index.ts");
+  const { DenseBackground, fillDense, Indexer, IndexCancelled, StateFile } = await import("./indexer/index.ts");
   const indexer = new Indexer({
     root, repo, store, embedder, log,
     microChunks: settings.indexMicroChunks,
@@ -133,9 +137,31 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     }
   };
 
+  const fillDenseNow = async (run: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void } = {}): Promise<DenseFillReport> => {
+    if (!store.dense || embedder.dimension === 0) return { embedded: 0, reused: 0, ms: 0, done: 0, total: 0, complete: true };
+    const put = (status: "filling" | "complete" | "stopped" | "error", p: { done: number; total: number }, error?: string) =>
+      state.update({ dense: { status, done: p.done, total: p.total, ...(error ? { error } : {}) } }, status !== "filling");
+    try {
+      const report = await fillDense({
+        store, embedder, log, repo, signal: run.signal,
+        onProgress: (p) => {
+          put("filling", p);
+          run.onProgress?.(p);
+        },
+      });
+      put(report.complete ? "complete" : "stopped", report);
+      return report;
+    } catch (e) {
+      put("error", state.current.dense ?? { done: 0, total: 0 }, (e as Error).message);
+      throw e;
+    }
+  };
+  const denseBackground = new DenseBackground((signal) => fillDenseNow({ signal }), log);
+
   return {
-    root, repo, settings, log, store, embedder, indexer, search, state, index,
+    root, repo, settings, log, store, embedder, indexer, search, state, index, fillDense: fillDenseNow, denseBackground,
     async close() {
+      await denseBackground.stop();
       await indexer.close();
       await embedder.close?.();
       await store.close();

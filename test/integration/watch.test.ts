@@ -86,10 +86,12 @@ describe("the watcher", () => {
     writeTree(dir, { "src/before_rename.py": "def renamed_thing_marker():\n    return 3\n" });
     await waitFor(async () => (await engine.store.listFiles(engine.repo)).has("src/before_rename.py"), "file indexed");
     await watcher.idle();
+    await engine.denseBackground.idle();
     const texts = counter.texts;
     renameSync(path.join(dir, "src/before_rename.py"), path.join(dir, "src/after_rename.py"));
     await waitFor(async () => (await engine.store.listFiles(engine.repo)).has("src/after_rename.py"), "renamed file recorded");
     await watcher.idle();
+    await engine.denseBackground.idle();
     assert.equal(counter.texts, texts, "no text was embedded for the rename");
     assert.equal(await topPath(engine, "renamed_thing_marker"), "src/after_rename.py");
     assert.ok(!(await engine.store.listFiles(engine.repo)).has("src/before_rename.py"));

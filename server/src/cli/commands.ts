@@ -1,21 +1,24 @@
 // The engine commands index and status (search has its own file: it must start without the indexer).
 import { existsSync } from "node:fs";
 import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config/index.ts";
-import { openEngine, openStore } from "../engine.ts";
-import { readState } from "../indexer/index.ts";
+import { openEngine, openStore, type Engine } from "../engine.ts";
+import { count, denseLine, readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
 import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
 export const HELP = {
-  index: `Usage: context-engine index [DIR] [--repo NAME] [--json]
+  index: `Usage: context-engine index [DIR] [--repo NAME] [--no-dense] [--json]
 
 Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db, or the file STORE_PATH
 names), or into Qdrant when QDRANT_URL is set. The first run indexes everything; later runs only what changed.
+Search works as soon as the lexical index is stored; with an embedding model, dense vectors are then filled in
+(progress shown; Ctrl-C stops it safely, and the next index, watch or serve carries on where it stopped).
 
 Options:
   --repo NAME   tag points with this repo name (default: REPO_NAME or the folder's name)
+  --no-dense    stop after the lexical index; dense vectors are filled in later by watch or serve
   --json        print the report as JSON
   -h, --help    show this help`,
   status: `Usage: context-engine status [DIR] [--json]
@@ -25,7 +28,7 @@ Shows the index state of DIR (default: the current folder): status, files, chunk
 
 export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return printHelp(io, HELP.index);
-  const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
+  const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" }, "no-dense": { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
   repoArg(values.repo);
   const root = dirArg(io, positionals[0]);
@@ -53,9 +56,31 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
           `Store: ${engine.store.location} · embedder: ${engine.embedder.name}${report.rebuilt ? " (embedder changed: index rebuilt)" : ""}\n`,
       );
     }
+    if (!values["no-dense"]) await fillDenseWithProgress(engine, io, Boolean(values.json));
     return EXIT.ok;
   } finally {
     await engine.close();
+  }
+}
+
+/** The dense phase in the foreground, after the lexical index is searchable; Ctrl-C stops it after the batch in hand. */
+async function fillDenseWithProgress(engine: Engine, io: CliIO, json: boolean): Promise<void> {
+  if (!engine.store.dense || engine.embedder.dimension === 0) return;
+  const backlog = await engine.store.dense.denseProgress(engine.repo);
+  if (backlog.done >= backlog.total) return;
+  const progress = createProgress(io, "dense vectors");
+  io.stderr.write(`Search is ready (lexical). Filling dense vectors: ${count(backlog.done)} / ${count(backlog.total)}; Ctrl-C stops (the next run carries on).\n`);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once("SIGINT", stop);
+  try {
+    const r = await engine.fillDense({ signal: ac.signal, onProgress: (p) => progress.update(p.done, p.total) });
+    progress.done();
+    const line = `dense: ${count(r.done)} / ${count(r.total)} (${r.embedded} embedded, ${r.reused} reused from the cache, ${(r.ms / 1000).toFixed(1)} s)${r.complete ? "" : "; stopped, carries on next run"}`;
+    if (json) io.stdout.write(JSON.stringify({ dense: r }) + "\n");
+    else io.stdout.write(line + "\n");
+  } finally {
+    process.off("SIGINT", stop);
   }
 }
 
@@ -75,7 +100,8 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   try {
     const repo = state?.repo ?? repoNameFor(settings, root);
     const stats = (await store.stats()).find((s) => s.repo === repo);
-    const out = { root, repo, store: store.location, ...(store.driver ? { driver: store.driver } : {}), state: state ?? null, stats: stats ?? null };
+    const dense = store.dense ? await store.dense.denseProgress(repo) : undefined;
+    const out = { root, repo, store: store.location, ...(store.driver ? { driver: store.driver } : {}), state: state ?? null, stats: stats ?? null, dense: dense ?? null };
     if (values.json) io.stdout.write(JSON.stringify(out, null, 2) + "\n");
     else {
       io.stdout.write(
@@ -87,6 +113,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
           `Embedder:  ${state?.embedder ?? "unknown"}`,
           `Files:     ${stats?.files ?? 0}`,
           `Chunks:    ${stats?.points ?? 0}`,
+          `Dense:     ${denseLine(dense, state?.dense?.status)}`,
           `Memories:  ${stats?.memories ?? 0}`,
           `Last run:  ${state?.last_run ? `${state.last_run.finished_at}: ${state.last_run.files} files indexed, ${state.last_run.removed} removed in ${(state.last_run.ms / 1000).toFixed(1)} s` : "never"}`,
         ].join("\n") + "\n",

@@ -18,6 +18,7 @@ export interface Settings {
   embeddingProvider: EmbeddingProvider;
   embeddingModel: string;
   embeddingQueryPrefix: string | undefined;
+  embeddingThreads: number;
   modelDir: string;
   indexMicroChunks: boolean;
   maxMicroChunksPerFile: number;
@@ -166,6 +167,7 @@ export const SETTINGS_SPEC = {
   embeddingProvider: { key: "EMBEDDING_PROVIDER", default: "transformers", description: "transformers | model2vec | none (lexical only)", parse: oneOf<EmbeddingProvider>("transformers", "model2vec", "none") },
   embeddingModel: { key: "EMBEDDING_MODEL", default: "BAAI/bge-base-en-v1.5", description: "model id or local folder", parse: text },
   embeddingQueryPrefix: { key: "EMBEDDING_QUERY_PREFIX", default: undefined, description: "text put before a search query for the dense model (default: the model's own instruction, e.g. BGE's; `none` for none)", parse: (r: string) => (r.trim() === "" ? undefined : r.trim() === "none" ? "" : r) },
+  embeddingThreads: { key: "EMBEDDING_THREADS", default: 1, description: "CPU threads of the transformer embedder (1 keeps a core free while dense vectors fill in behind search)", parse: integer(1, 256) },
   modelDir: { key: "MODEL_DIR", default: path.join(os.homedir(), ".cache", "context-engine", "models"), description: "where models are looked for / downloaded", parse: (r: string) => expandHome(r.trim()) },
   indexMicroChunks: { key: "INDEX_MICRO_CHUNKS", default: true, description: "micro-chunks (5-50 line windows) inside large symbols", parse: flag },
   maxMicroChunksPerFile: { key: "MAX_MICRO_CHUNKS_PER_FILE", default: 200, description: "cap per file; windows widen above it", parse: integer(1, 100_000) },

@@ -26,7 +26,7 @@ export async function createEmbedder(settings: Settings, log: Logger, overrides:
     case "model2vec":
       return createModel2Vec(settings, log, overrides);
     case "transformers":
-      return createTransformersEmbedder({ model, modelDir: settings.modelDir, queryPrefix: settings.embeddingQueryPrefix, ...overrides }, log);
+      return createTransformersEmbedder({ model, modelDir: settings.modelDir, queryPrefix: settings.embeddingQueryPrefix, threads: settings.embeddingThreads, ...overrides }, log);
   }
 }
 

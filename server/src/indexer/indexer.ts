@@ -3,15 +3,15 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
 import { createChunker, type Chunker } from "../chunking/index.ts";
-import type { Chunk } from "../chunking/types.ts";
 import type { Embedder } from "../embedding/types.ts";
 import { discoverFiles, IgnoreRules, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { FileRecord, Point, Store } from "../store/types.ts";
 import { gitCommit, readFileHistory } from "./history.ts";
+import { embeddingText } from "./embedding-text.ts";
 import { fromWire, idOf, prepareFile, type PrepareJob, type PreparedFile } from "./prepare-file.ts";
 
-export { idOf };
+export { idOf, embeddingText };
 
 export interface IndexerOptions {
   root: string;
@@ -78,11 +78,6 @@ interface PendingFile {
 }
 
 
-/** What the dense embedder sees: where the chunk lives and what it is, then the code. */
-export function embeddingText(c: Pick<Chunk, "path" | "symbol_path" | "text">): string {
-  const head = c.symbol_path ? `${c.path} ${c.symbol_path}` : c.path;
-  return `${head}\n${c.text}`.slice(0, 2000);
-}
 
 export class Indexer {
   readonly rules: IgnoreRules;
@@ -292,7 +287,9 @@ export class Indexer {
         points,
       });
       pendingChunks += points.length;
-      if (this.o.embedder.dimension > 0) {
+      // A store with a dense backlog takes the points without vectors: the dense phase (dense-fill.ts) embeds them
+      // after the lexical index is searchable.
+      if (this.o.embedder.dimension > 0 && !this.o.store.dense) {
         for (const p of points) unembedded.push(p);
         if (unembedded.length >= EMBED_BATCH) await embed();
       }

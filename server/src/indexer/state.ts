@@ -17,6 +17,8 @@ export interface IndexState {
   embedder: string;
   store: string;
   error?: string;
+  /** The dense phase: chunks with a vector of all chunks, while it fills and after. Absent without an embedder. */
+  dense?: { status: "filling" | "complete" | "stopped" | "error"; done: number; total: number; error?: string };
   last_run?: { files: number; chunks: number; removed: number; skipped: number; ms: number; finished_at: string };
 }
 

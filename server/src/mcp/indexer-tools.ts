@@ -7,7 +7,7 @@ import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
 import { statePathFor } from "../config/index.ts";
 import { folderInside } from "../files/index.ts";
-import { readState } from "../indexer/index.ts";
+import { denseLine, readState } from "../indexer/index.ts";
 import { renderGrouped, type SearchResult } from "../search/index.ts";
 import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
@@ -134,13 +134,18 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
       const states = Object.fromEntries(repos.map((r) => [r, readState(statePathFor(ctx.settings, ctx.repoRoot(r), r)) ?? null]));
+      const shown = stats.filter((s) => !args.repo || args.repo === "*" || s.repo === args.repo);
+      const dense = ctx.store.dense;
+      const denseByRepo = Object.fromEntries(await Promise.all(shown.map(async (s) => [s.repo, dense ? await dense.denseProgress(s.repo) : null] as const)));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,
-        repos: stats.filter((s) => !args.repo || args.repo === "*" || s.repo === args.repo), states,
+        repos: shown, states, dense: denseByRepo,
         decoder: ctx.decoder?.name ?? "none",
       };
-      const lines = out.repos.map((s) => `${s.repo}: ${s.files} files, ${s.points} chunks, ${s.memories} memories, status ${states[s.repo]?.status ?? "unknown"}`);
+      const lines = out.repos.map(
+        (s) => `${s.repo}: ${s.files} files, ${s.points} chunks, ${s.memories} memories, status ${states[s.repo]?.status ?? "unknown"}, dense: ${denseLine(denseByRepo[s.repo] ?? undefined, states[s.repo]?.dense?.status)}`,
+      );
       return toolResult(`Store ${out.store} (${out.location}), collection ${out.collection}, embedder ${out.embedder}\n${lines.join("\n") || "nothing indexed yet"}`, out);
     },
   );
@@ -175,6 +180,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         ...(under ? { under } : {}),
         onProgress: (p) => p.phase === "indexing" && progress(`${p.done}/${p.total} ${p.current ?? ""}`, p.done, p.total),
       });
+      // Searchable now; dense vectors fill in behind (status shows how far).
+      engine.denseBackground.kick();
       const out = { repo: engine.repo, root: engine.root, ...report, skipped: report.skipped.length, skipped_files: report.skipped.slice(0, 50) };
       return toolResult(
         `Indexed ${engine.repo}${under ? ` under ${under}` : ""}: ${report.indexed} files indexed, ${report.unchanged} unchanged, ${report.removed} removed, ${report.chunks} chunks in ${report.ms} ms`,

@@ -7,9 +7,11 @@ import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import { ftsColumns, joinFields } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
+import { DENSE_FORMAT, SqliteDense } from "./sqlite-dense.ts";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
 import { SqliteFileHistory } from "./sqlite-history.ts";
 import type {
+  DenseBacklog,
   FileRecord,
   IndexSchema,
   LexicalQuery,
@@ -181,6 +183,7 @@ export class SqliteStore implements Store {
   private termStatsAt = 0;
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly history: SqliteFileHistory;
+  private readonly vectors: SqliteDense;
 
   constructor(
     readonly location: string,
@@ -208,7 +211,14 @@ export class SqliteStore implements Store {
     this.rebuildDriftingLexicalIndex();
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
+    this.vectors = new SqliteDense(this.db, (sql) => this.stmt(sql), CHUNK_COLUMNS, toPoint as (row: never) => Point);
   }
+
+  /** The backlog of points waiting for their dense vector, when this index has vectors at all. */
+  get dense(): DenseBacklog | undefined {
+    return this.hasVectors() ? this.vectors : undefined;
+  }
+
 
   private createBaseTables(): void {
     this.db.exec(`
@@ -227,6 +237,7 @@ export class SqliteStore implements Store {
       CREATE INDEX IF NOT EXISTS chunks_symbol_path ON chunks (symbol_path) WHERE symbol_path != '';
       CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(${FTS_COLUMNS});
     `);
+    SqliteDense.createCache(this.db);
   }
 
   /**
@@ -279,7 +290,9 @@ export class SqliteStore implements Store {
       return { status: "created" };
     }
     const stored = { embedder, dimension: Number(this.meta("dimension")) };
-    if (stored.embedder !== schema.embedder || stored.dimension !== schema.dimension) {
+    // An index written with float vectors (before they were kept quantized) is rebuilt once.
+    const oldFormat = stored.dimension > 0 && this.meta("dense_format") !== DENSE_FORMAT;
+    if (stored.embedder !== schema.embedder || stored.dimension !== schema.dimension || oldFormat) {
       return { status: "mismatch", stored, wanted: schema };
     }
     return { status: "ok" };
@@ -292,14 +305,11 @@ export class SqliteStore implements Store {
 
   private createSchema(schema: IndexSchema): void {
     this.db.transaction(() => {
-      if (schema.dimension > 0) {
-        this.db.exec(
-          `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING vec0(embedding float[${schema.dimension}] distance_metric=cosine, repo text partition key)`,
-        );
-      }
+      if (schema.dimension > 0) SqliteDense.createTables(this.db, schema.dimension);
       const put = this.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
       put.run("embedder", schema.embedder);
       put.run("dimension", String(schema.dimension));
+      put.run("dense_format", DENSE_FORMAT);
     }).immediate();
     this.dimension = schema.dimension;
   }
@@ -308,8 +318,8 @@ export class SqliteStore implements Store {
     this.statements.clear();
     this.log.warn("rebuilding the embedded index", { store: this.location, embedder: schema.embedder, dimension: schema.dimension });
     this.db.transaction(() => {
-      this.db.exec(`DROP TABLE IF EXISTS chunks_vec; DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;
-        DROP TABLE IF EXISTS files; DELETE FROM meta;`);
+      SqliteDense.dropTables(this.db);
+      this.db.exec(`DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS files; DELETE FROM meta;`);
       this.createBaseTables();
     }).immediate();
     this.dimension = 0;
@@ -320,11 +330,11 @@ export class SqliteStore implements Store {
     this.forgetTermStats();
     const delChunk = this.stmt("DELETE FROM chunks WHERE rowid = ?");
     const delFts = this.stmt("DELETE FROM chunks_fts WHERE rowid = ?");
-    const delVec = this.hasVectors() ? this.stmt("DELETE FROM chunks_vec WHERE rowid = ?") : null;
+    const vectors = this.hasVectors();
     for (const r of rowids) {
       delChunk.run(r);
       delFts.run(r);
-      delVec?.run(BigInt(r));
+      if (vectors) this.vectors.removed(r);
     }
   }
 
@@ -345,7 +355,7 @@ export class SqliteStore implements Store {
     const ins = this.stmt(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
       symbol_path, kind, text, file_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insFts = this.stmt("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
-    const insVec = this.hasVectors() ? this.stmt("INSERT INTO chunks_vec (rowid, embedding, repo) VALUES (?, ?, ?)") : null;
+    const vectors = this.hasVectors();
     for (const p of points) {
       const info = ins.run(
         p.id, p.repo, p.path, extOf(p.path), p.language, p.start_line, p.end_line, p.symbol, p.symbol_kind, p.symbol_path,
@@ -354,11 +364,11 @@ export class SqliteStore implements Store {
       const rowid = Number(info.lastInsertRowid);
       const fts = ftsColumns(p.lexical);
       insFts.run(rowid, fts.symbol, fts.path, fts.body);
-      if (insVec && p.vector) {
-        if (p.vector.length !== this.dimension) {
+      if (vectors) {
+        if (p.vector && p.vector.length !== this.dimension) {
           throw new Error(`vector of ${p.vector.length} dimensions for an index of ${this.dimension}: rebuild the index`);
         }
-        insVec.run(BigInt(rowid), p.vector, p.repo);
+        this.vectors.added(rowid, p);
       }
     }
   }
@@ -461,19 +471,16 @@ export class SqliteStore implements Store {
     if (!this.hasVectors() || vector.length !== this.dimension) return [];
     const compiled = compileFilter(filter, "c");
     const repo = filter.repo && filter.repo !== "*" ? filter.repo : undefined;
-    // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows (a few more when
-    // they drop only a handful, such as the memories code search leaves out).
-    const k = Math.min(4096, compiled.selective ? limit * 20 : limit + DENSE_MARGIN);
-    const knn = repo
-      ? this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
-      : this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
-    const hits = knn as { rowid: number; distance: number }[];
-    if (!hits.length) return [];
-    const byRow = new Map(hits.map((h) => [Number(h.rowid), h.distance]));
-    return this.rowsById([...byRow.keys()], compiled)
-      .map((r) => ({ point: toPoint(r), score: 1 - byRow.get(r.rowid)! }))
-      .sort(bestFirstByContent)
-      .slice(0, limit);
+    // The scan is exhaustive; extra filters are applied after it, so fetch more when they may drop rows (a few more
+    // when they drop only a handful, such as the memories code search leaves out).
+    const k = compiled.selective ? limit * 20 : limit + DENSE_MARGIN;
+    const rows = new Map<number, ChunkRow>();
+    const hits = this.vectors.search(vector, repo, k, (rowids) => {
+      for (const r of this.rowsById(rowids, compiled)) rows.set(Number(r.rowid), r);
+      return new Set(rows.keys());
+    }, compiled.selective);
+    // Equal scores in content order, as lexical ranks are: however the index was built, the same content ranks the same.
+    return hits.map((h) => ({ point: toPoint(rows.get(h.rowid)!), score: h.score })).sort(bestFirstByContent).slice(0, limit);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 
 export interface WatcherOptions {
-  engine: Pick<Engine, "root" | "repo" | "indexer" | "state" | "index" | "store">;
+  engine: Pick<Engine, "root" | "repo" | "indexer" | "state" | "index" | "store" | "denseBackground">;
   log: Logger;
   debounceMs: number;
   /** A batch never waits longer than this under a continuous stream of events. */
@@ -66,6 +66,8 @@ export class Watcher {
       this.running = undefined;
     }
     this.o.engine.state.update({ status: "watching", current_file: null }, true);
+    // Search already works (lexical); dense vectors fill in behind it, on one core, between batches.
+    this.o.engine.denseBackground.kick();
     if (this.pending) this.schedule();
     if (this.o.reconcileMs) {
       this.reconcileTimer = setInterval(() => this.requestRescan("reconcile"), this.o.reconcileMs);
@@ -222,6 +224,7 @@ export class Watcher {
       this.failures = 0;
       engine.state.update({ status: "watching", current_file: null }, true);
       log.info("batch indexed", { ...report });
+      engine.denseBackground.kick();
       for (const fn of this.listeners) fn(report);
     } catch (e) {
       // Keep the work: the same paths go back into the queue and are retried with backoff.
