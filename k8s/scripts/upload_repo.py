@@ -86,8 +86,8 @@ def scan(root):
     return files
 
 
-def post(url, body, content_type, token):
-    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+def post(url, body, content_type, token, headers=None):
+    req = urllib.request.Request(url, data=body, method="POST", headers=dict({"Content-Type": content_type}, **(headers or {})))
     if token:
         req.add_header("Authorization", "Bearer " + token)
     try:
@@ -140,7 +140,9 @@ def main():
             info.size = len(data)
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
-    result = post("%s/sync/%s/upload" % (base, repo), buf.getvalue(), "application/gzip", args.token)
+    # The upload delivers this manifest's answer: the uploader writes only what that answer asked for.
+    result = post("%s/sync/%s/upload" % (base, repo), buf.getvalue(), "application/gzip", args.token,
+                  {"X-Upload-Id": plan.get("upload_id", "")})
     print("%s: %d files written, %d deleted, %d bytes (of %d files)" % (repo, result.get("written", 0), result.get("deleted", 0), result.get("bytes", 0), len(files)))
 
 

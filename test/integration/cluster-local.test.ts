@@ -50,9 +50,14 @@ function upload(dir: string, port: number): void {
 
 /** The watcher's own signal that it watches: its state file says so (written after the file watcher is up). */
 async function watcherWatching(workDir: string, cluster: LocalCluster): Promise<void> {
-  const stateFile = path.join(workDir, "volumes", "repos-storage", "demo", ".codebase", "state.json");
-  await pollUntil(() => `watcher-demo reports "watching" in ${stateFile}\n${cluster.get("watcher-demo").tail()}`, 60_000, async () =>
-    existsSync(stateFile) && JSON.parse(readFileSync(stateFile, "utf8")).status === "watching" ? true : undefined,
+  // With STORE_PATH set (the manifests set it) the state sits beside the store; without, in the repo's .codebase/.
+  const candidates = [
+    path.join(workDir, "store", "index.db.demo.state.json"),
+    path.join(workDir, "volumes", "repos-storage", "demo", ".codebase", "state.json"),
+  ];
+  const watching = (f: string) => existsSync(f) && JSON.parse(readFileSync(f, "utf8")).status === "watching";
+  await pollUntil(() => `watcher-demo reports "watching" in ${candidates.join(" or ")}\n${cluster.get("watcher-demo").tail()}`, 60_000, async () =>
+    candidates.some(watching) ? true : undefined,
   );
 }
 

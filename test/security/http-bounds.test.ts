@@ -18,15 +18,16 @@ describe("loopback servers answer only to loopback names on their own port", () 
     for (const bad of ["127.0.0.1.evil.com", "127.attacker.example", "127.0.0.256", "127.0.0", "127.00.0.1", "localhost.evil", "evil.localhost", "0.0.0.0", "[::1].evil", "128.0.0.1"]) assert.ok(!isLoopbackHost(bad), bad);
   });
 
-  it("Host and Origin must name a loopback address and this server's port", () => {
+  it("Host must name a loopback address (any port: tunnels arrive on theirs), Origin one on this server's port", () => {
     const ok = (host: string, origin?: string) => loopbackRequestProblem({ host, ...(origin ? { origin } : {}) }, "127.0.0.1", 8003) === undefined;
     assert.ok(ok("127.0.0.1:8003"));
     assert.ok(ok("localhost:8003", "http://localhost:8003"));
     assert.ok(ok("[::1]:8003", "http://127.0.0.1:8003"));
     assert.ok(!ok("127.0.0.1.evil.com:8003"));
     assert.ok(!ok("127.attacker.example:8003"));
-    assert.ok(!ok("127.0.0.1:8004"));
-    assert.ok(!ok("127.0.0.1"), "no port means 80");
+    assert.ok(ok("127.0.0.1:18004"), "a port-forward's local port");
+    assert.ok(ok("localhost"), "no port");
+    assert.ok(!ok("localhost.evil:8003"));
     assert.ok(!ok("localhost:8003", "http://localhost:3000"));
     assert.ok(!ok("localhost:8003", "http://127.0.0.1.evil.com:8003"));
     assert.ok(!ok("localhost:8003", "https://localhost:8003"));

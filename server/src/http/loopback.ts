@@ -1,6 +1,9 @@
 // DNS rebinding and cross-site requests against servers bound to loopback: a page of another site can make a browser
 // send requests to 127.0.0.1, but it cannot make the Host header name a loopback address, nor the Origin a loopback
 // origin on this server's own port. Only exact loopback names pass (no "127.0.0.1.evil.example").
+// The Host's port is not compared: a page cannot choose it (a rebinding page's Host is its own name), and a tunnel
+// (kubectl port-forward, ssh -L) legitimately arrives with the local port it listens on. The Origin's port is: a page
+// served on another loopback port (another local app) is another site.
 
 const IPV4_LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -27,7 +30,6 @@ export function loopbackRequestProblem(headers: { host?: string; origin?: string
   if (!isLoopbackHost(bindHost)) return undefined;
   const host = parseHostHeader(headers.host ?? "");
   if (!host || !isLoopbackHost(host.hostname)) return `Host "${headers.host ?? ""}" is not a loopback address; this server answers only to localhost, 127.0.0.1 or [::1]`;
-  if (host.port !== port) return `Host "${headers.host}" does not name this server's port ${port}`;
   const origin = Array.isArray(headers.origin) ? headers.origin.join(",") : headers.origin;
   if (origin === undefined) return undefined;
   let o: URL;
