@@ -47,6 +47,7 @@ export function shapeResults(spans: Span[], q: Pick<ParsedQuery, "text" | "terms
       end_line: s.end_line,
       symbol: p.symbol,
       symbol_path: p.symbol_path,
+      symbol_kind: p.symbol_kind,
       language: p.language,
       kind: p.kind,
       score: round(s.score),
