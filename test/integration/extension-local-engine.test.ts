@@ -53,7 +53,7 @@ describe("local engine (real server CLI)", () => {
     try {
       const tools = await client.listTools();
       assert.ok(tools.includes("repo_search") && tools.includes("qdrant_status"), tools.join(", "));
-      const results = await client.search("retryRequest", { limit: 5 });
+      const { results } = await client.search("retryRequest", { limit: 5 });
       assert.equal(results[0]?.path, "src/retry.ts");
       assert.equal(results[0].start_line, 1);
       const status = await client.status();
