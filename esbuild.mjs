@@ -1,31 +1,111 @@
-// Bundles the server's entry points (ESM, dependencies external: native modules and wasm stay in node_modules)
-// and the VS Code extension (CJS, `vscode` external). `node esbuild.mjs [--watch]`.
+// Bundles the server (ESM, code-split so that each command loads only what it uses) and the VS Code extension
+// (CJS, `vscode` external). `node esbuild.mjs [--watch] [--server]`.
+//
+// server/dist is the server as it runs anywhere: cli.js (the entry), chunk-worker.js (the chunker's worker thread),
+// chunk-*.js (code shared by commands, loaded on demand), web-tree-sitter.wasm and grammars/*.wasm. Pure-JS
+// dependencies are bundled in; only packages with native or platform files stay outside, resolved from node_modules
+// at run time (SERVER_EXTERNALS; see server/package.json).
 import * as esbuild from "esbuild";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { renderManifests } from "./extension/scripts/render-manifests.mjs";
 
 const watch = process.argv.includes("--watch");
+const require = createRequire(import.meta.url);
 
-const server = {
+/** Packages left to node_modules: native binaries, platform packages, or loaded only by optional features. */
+export const SERVER_EXTERNALS = [
+  "sqlite-vec", // its loadable extension comes from the platform package (sqlite-vec-linux-x64, ...)
+  "better-sqlite3", // optional: a native addon built for one Node ABI
+  "@huggingface/transformers", // optional: the transformers embedder (onnxruntime-node inside)
+  "node-llama-cpp", // optional: the embedded decoder
+];
+
+/** The tree-sitter grammars the chunker uses (server/src/chunking/grammars.ts), copied into dist/grammars. */
+const GRAMMARS = ["typescript", "tsx", "javascript", "python", "go", "rust", "java", "c-sharp", "cpp", "ruby", "php", "bash"];
+
+function copyWasm() {
+  const dist = "server/dist";
+  copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), path.join(dist, "web-tree-sitter.wasm"));
+  const from = path.join(path.dirname(require.resolve("@vscode/tree-sitter-wasm/package.json")), "wasm");
+  mkdirSync(path.join(dist, "grammars"), { recursive: true });
+  for (const g of GRAMMARS) copyFileSync(path.join(from, `tree-sitter-${g}.wasm`), path.join(dist, "grammars", `tree-sitter-${g}.wasm`));
+}
+
+/** The server bundle's esbuild options (tests and benches build from the same). */
+export const serverBuild = {
   // chunk-worker.js sits beside cli.js: the chunker starts its worker threads from it.
   entryPoints: { cli: "server/src/cli/main.ts", "chunk-worker": "server/src/chunking/worker.ts" },
   outdir: "server/dist",
   bundle: true,
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   platform: "node",
   target: "node20",
   format: "esm",
-  packages: "external",
-  sourcemap: true,
-  banner: { js: "#!/usr/bin/env node" },
+  external: SERVER_EXTERNALS,
+  // Bundled CommonJS packages call require(); an ES module has none of its own.
+  banner: { js: '#!/usr/bin/env node\nimport { createRequire as __ceCreateRequire } from "node:module";\nconst require = __ceCreateRequire(import.meta.url);' },
+  legalComments: "none",
+  sourcemap: "linked",
+  metafile: true,
   logLevel: "info",
 };
 
-const builds = [server];
-if (existsSync("extension/src/extension.ts")) {
+/** The licence of every package bundled into server/dist, in one file beside the code (MIT and alike ask for it). */
+function writeNotices(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) packages.set(m[1], input.slice(0, m.index + m[0].length));
+  }
+  // Copied, not bundled: the grammars.
+  packages.set("@vscode/tree-sitter-wasm", path.dirname(require.resolve("@vscode/tree-sitter-wasm/package.json")) + "/");
+  const parts = [];
+  for (const [name, dir] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+    const file = readdirSync(dir).find((f) => /^(licen[sc]e|copying)(\.|$)/i.test(f));
+    const text = file ? readFileSync(path.join(dir, file), "utf8").trim() : `License: ${pkg.license ?? "see the package"}`;
+    parts.push(`${name}@${pkg.version} (${pkg.license ?? "unknown"})\n\n${text}\n`);
+  }
+  writeFileSync(path.join(serverBuild.outdir, "THIRD-PARTY-NOTICES.txt"),
+    `Packages bundled into this folder, with their licences.\n\n${parts.join(`\n${"-".repeat(78)}\n\n`)}`);
+}
+
+/**
+ * server/dist/packages.json: the packages the bundle loads from node_modules at run time (whoever ships the bundle,
+ * a .vsix or an image, ships these); bundled code's own require() calls are not among them.
+ */
+function writePackageList(metafile) {
+  // SERVER_EXTERNALS also names what the code require()s by name (better-sqlite3), which no import statement shows.
+  const external = new Set(SERVER_EXTERNALS);
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports) {
+      if (!imp.external || imp.path.startsWith("node:") || builtinModules.includes(imp.path)) continue;
+      external.add(imp.path.startsWith("@") ? imp.path.split("/").slice(0, 2).join("/") : imp.path.split("/")[0]);
+    }
+  }
+  writeFileSync(path.join(serverBuild.outdir, "packages.json"), JSON.stringify({ external: [...external].sort() }, null, 2) + "\n");
+}
+
+/** Builds server/dist from scratch: the code, the wasm files it loads, the notices, the list of packages it loads. */
+export async function buildServer(overrides = {}) {
+  // Stale chunks of an earlier build would ship with the package.
+  rmSync(serverBuild.outdir, { recursive: true, force: true });
+  const result = await esbuild.build({ ...serverBuild, ...overrides });
+  copyWasm();
+  writeNotices(result.metafile);
+  writePackageList(result.metafile);
+  return result;
+}
+
+function extensionBuild() {
   // The k8s/ base, rendered once here and shipped inside the extension (Deploy Context Engine applies it).
   const manifests = renderManifests(process.cwd(), "extension/dist/manifests.json");
   console.log(`extension/dist/manifests.json: ${manifests.objects.length} objects + watcher template`);
-  builds.push({
+  return {
     // cluster.cjs (the Kubernetes client) is loaded only when a cluster is used: local mode never pays for it.
     entryPoints: { extension: "extension/src/extension.ts", cluster: "extension/src/cluster/index.ts" },
     outdir: "extension/dist",
@@ -38,11 +118,16 @@ if (existsSync("extension/src/extension.ts")) {
     sourcemap: true,
     minify: !watch,
     logLevel: "info",
-  });
+  };
 }
 
-if (watch) {
-  for (const b of builds) await (await esbuild.context(b)).watch();
-} else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  // --server: the server alone (server/package.json's prepack).
+  const extension = !process.argv.includes("--server") && existsSync("extension/src/extension.ts") ? extensionBuild() : undefined;
+  if (watch) {
+    await buildServer();
+    for (const b of [serverBuild, ...(extension ? [extension] : [])]) await (await esbuild.context(b)).watch();
+  } else {
+    await Promise.all([buildServer(), ...(extension ? [esbuild.build(extension)] : [])]);
+  }
 }

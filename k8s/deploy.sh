@@ -11,8 +11,8 @@ usage() {
   cat <<'EOF'
 Usage: ./deploy.sh [options]
   --use-kustomize        render with Kustomize (recommended); without it the plain YAML files are applied
-  --registry NAME        image name without tag (default: context-engine)
-  --tag TAG              image tag (default: latest)
+  --registry NAME        image name without tag (default: the released ghcr.io/context-engine/context-engine)
+  --tag TAG              image tag (default: the released version)
   --deploy-ingress       also deploy the NGINX ingress routes
   --skip-llamacpp        leave out the llama.cpp decoder (context_answer then reports no decoder)
   --namespace NS         target namespace (default: context-engine)
@@ -31,8 +31,12 @@ die() {
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 USE_KUSTOMIZE=0
-REGISTRY="context-engine"
-TAG="latest"
+# The released image (k8s/components/image; the release workflow keeps both in step with package.json).
+RELEASED_IMAGE="ghcr.io/context-engine/context-engine"
+REGISTRY="$RELEASED_IMAGE"
+TAG="0.1.0"
+# Without --registry/--tag the overlay's own image stands (the prod overlay pins it by digest).
+IMAGE_SET=0
 DEPLOY_INGRESS=0
 SKIP_LLAMACPP=0
 NAMESPACE="context-engine"
@@ -44,10 +48,10 @@ RENDER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --use-kustomize) USE_KUSTOMIZE=1 ;;
-    --registry) [ $# -ge 2 ] || die "--registry needs a value"; REGISTRY="$2"; shift ;;
-    --registry=*) REGISTRY="${1#*=}" ;;
-    --tag) [ $# -ge 2 ] || die "--tag needs a value"; TAG="$2"; shift ;;
-    --tag=*) TAG="${1#*=}" ;;
+    --registry) [ $# -ge 2 ] || die "--registry needs a value"; REGISTRY="$2"; IMAGE_SET=1; shift ;;
+    --registry=*) REGISTRY="${1#*=}"; IMAGE_SET=1 ;;
+    --tag) [ $# -ge 2 ] || die "--tag needs a value"; TAG="$2"; IMAGE_SET=1; shift ;;
+    --tag=*) TAG="${1#*=}"; IMAGE_SET=1 ;;
     --deploy-ingress) DEPLOY_INGRESS=1 ;;
     --skip-llamacpp) SKIP_LLAMACPP=1 ;;
     --namespace | -n) [ $# -ge 2 ] || die "--namespace needs a value"; NAMESPACE="$2"; shift ;;
@@ -80,9 +84,9 @@ CORE_DEPLOYMENTS=(mcp-memory mcp-memory-http mcp-indexer mcp-indexer-http upload
 FOUNDATION_FILES=(namespace.yaml configmap.yaml rbac.yaml pvc.yaml networkpolicy.yaml)
 STORE_FILES=(qdrant.yaml)
 INIT_FILES=(init-collection-job.yaml)
-CORE_FILES=(mcp-memory.yaml mcp-memory-http.yaml mcp-indexer.yaml mcp-indexer-http.yaml hpa.yaml uploader.yaml)
+CORE_FILES=(mcp-memory.yaml mcp-memory-http.yaml mcp-indexer.yaml mcp-indexer-http.yaml hpa.yaml uploader.yaml watchers.yaml pdb.yaml)
 DECODER_FILES=(llamacpp.yaml)
-INGRESS_FILES=(ingress.yaml ingress-sse.yaml)
+INGRESS_FILES=(ingress.yaml ingress-sse.yaml ingress-qdrant.yaml)
 DECODER_INGRESS_FILES=(ingress-llamacpp.yaml)
 
 # One word as the shell reads it: bare when safe, else in single quotes.
@@ -117,19 +121,66 @@ say() {
   echo "==> $*"
 }
 
+# ---- What every mode shares -----------------------------------------------------------------------------
+
+# Qdrant's API key: created once, with a random value, when the Secret context-engine-secrets has none (the
+# prod overlay requires it; elsewhere Qdrant and its clients use it when present). An existing key is never
+# changed, and the value is never printed.
+ensure_qdrant_key() {
+  local ns=(-n "$NAMESPACE") key
+  say "Qdrant API key (Secret context-engine-secrets, created only when it has none)"
+  echo "+ kubectl $(qall "${ns[@]}") get secret context-engine-secrets -o jsonpath={.data.QDRANT_API_KEY}"
+  local create="kubectl $(qall "${ns[@]}") create secret generic context-engine-secrets --from-literal=QDRANT_API_KEY=<generated> --dry-run=client -o yaml | kubectl apply -f -"
+  if [ "$DRY_RUN" = 1 ]; then
+    echo "+ $create   # only when the key is missing"
+    return
+  fi
+  if [ -n "$(kubectl "${ns[@]}" get secret context-engine-secrets -o jsonpath='{.data.QDRANT_API_KEY}' 2>/dev/null || true)" ]; then
+    return
+  fi
+  key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  echo "+ $create"
+  # One after the other (the manifest held in a variable, never in a file): apply merges the key into an
+  # existing Secret and keeps its other keys.
+  local secret
+  secret="$(kubectl "${ns[@]}" create secret generic context-engine-secrets --from-literal=QDRANT_API_KEY="$key" --dry-run=client -o yaml)"
+  printf '%s\n' "$secret" | kubectl apply -f -
+}
+
+# What an earlier deploy made and this one leaves out (--skip-llamacpp, no --deploy-ingress) is removed, so the
+# cluster matches the flags of the last run. Watchers, claims and the Secret are never touched here.
+remove_left_out() {
+  local ns=(-n "$NAMESPACE")
+  if [ "$SKIP_LLAMACPP" = 1 ]; then
+    say "removing llama.cpp if an earlier deploy made it"
+    run kubectl "${ns[@]}" delete deployment,service,ingress -l app.kubernetes.io/name=llamacpp,app.kubernetes.io/part-of=context-engine --ignore-not-found
+  fi
+  if [ "$DEPLOY_INGRESS" = 0 ]; then
+    say "removing the ingress routes if an earlier deploy made them"
+    run kubectl "${ns[@]}" delete ingress -l app.kubernetes.io/part-of=context-engine --ignore-not-found
+  fi
+}
+
 # ---- Kustomize: one rendered file, applied stage by stage with label selectors --------------------------
 
 overlay_dir() {
   case "$OVERLAY" in
-    base) echo "$HERE/base" ;;
+    base) echo "$HERE" ;;   # the base with the released image (kustomization.yaml beside this script)
     dev | prod | networkpolicy-strict) echo "$HERE/overlays/$OVERLAY" ;;
     *) [ -f "$OVERLAY/kustomization.yaml" ] || die "--overlay '$OVERLAY': no kustomization.yaml there"
        (cd "$OVERLAY" && pwd) ;;
   esac
 }
 
+# sha256 (16 hex) of the rendered context-engine-config ConfigMap: a pod-template annotation, so that a changed
+# ConfigMap rolls the pods that read it (they read their env only at start).
+config_hash() {
+  awk 'function check() { if (doc ~ /(^|\n)kind: ConfigMap\n/ && doc ~ /\n  name: context-engine-config\n/) printf "%s", doc; doc = "" }
+       /^---$/ { check(); next } { doc = doc $0 "\n" } END { check() }' "$1" | sha256sum | cut -c1-16
+}
+
 write_kustomization() {
-  local dir="$1" target rel
+  local dir="$1" hash="${2:-}" target rel
   target="$(overlay_dir)"
   rel="$(realpath --relative-to="$dir" "$target")"
   {
@@ -139,10 +190,19 @@ write_kustomization() {
     echo "resources:"
     echo "  - $rel"
     [ "$NAMESPACE" = context-engine ] || echo "namespace: $NAMESPACE"
-    echo "images:"
-    echo "  - name: context-engine"
-    echo "    newName: $REGISTRY"
-    echo "    newTag: \"$TAG\""
+    if [ "$IMAGE_SET" = 1 ]; then
+      # Both names: the base's placeholder, and the released name the overlays' components/image gave it.
+      echo "images:"
+      for name in context-engine "$RELEASED_IMAGE"; do
+        echo "  - name: $name"
+        echo "    newName: $REGISTRY"
+        echo "    newTag: \"$TAG\""
+      done
+    fi
+    if [ -n "$hash" ]; then
+      echo "commonAnnotations:"
+      echo "  context-engine/config-hash: \"$hash\""
+    fi
     if [ "$SKIP_LLAMACPP" = 1 ] || [ "$DEPLOY_INGRESS" = 0 ]; then
       echo "patches:"
     fi
@@ -199,8 +259,11 @@ deploy_kustomize() {
   else
     trap 'rm -rf "$WORK_DIR"' EXIT
   fi
-  write_kustomization "$work"
   manifests="$work/manifests.yaml"
+  # Rendered once to hash the ConfigMap, then with the hash on every pod template.
+  write_kustomization "$work"
+  kubectl kustomize "$work" >"$manifests"
+  write_kustomization "$work" "$(config_hash "$manifests")"
   if [ "$RENDER" = 1 ]; then
     kubectl kustomize "$work"
     return
@@ -212,6 +275,7 @@ deploy_kustomize() {
 
   say "foundation: namespace, config, RBAC, volumes, network policy"
   run kubectl apply -f "$manifests" -l context-engine/stage=foundation
+  ensure_qdrant_key
   say "Qdrant"
   run kubectl apply -f "$manifests" -l context-engine/stage=store
   run kubectl "${ns[@]}" rollout status statefulset/qdrant --timeout="$TIMEOUT"
@@ -257,6 +321,7 @@ deploy_plain() {
   local ns=(-n "$NAMESPACE") f d
   say "foundation: namespace, config, RBAC, volumes, network policy"
   for f in "${FOUNDATION_FILES[@]}"; do apply_file "$f"; done
+  ensure_qdrant_key
   say "Qdrant"
   for f in "${STORE_FILES[@]}"; do apply_file "$f"; done
   run kubectl "${ns[@]}" rollout status statefulset/qdrant --timeout="$TIMEOUT"
@@ -289,4 +354,5 @@ if [ "$USE_KUSTOMIZE" = 1 ]; then
 else
   deploy_plain
 fi
+[ "$RENDER" = 1 ] || remove_left_out
 [ "$RENDER" = 1 ] || say "done. Pods: kubectl get pods -n $NAMESPACE   Access: make port-forward (see README.md)"

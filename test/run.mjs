@@ -1,4 +1,4 @@
-// Runs the test suites with node's test runner (TypeScript through tsx). `node test/run.mjs [unit|integration|e2e ...]`.
+// Runs the test suites with node's test runner (TypeScript through tsx). `node test/run.mjs [unit|integration|security|e2e ...]`.
 // Node 20 does not expand globs for --test, so the files are listed here.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const extra = process.argv.slice(2).filter((a) => a.startsWith("-"));
-const chosen = suites.length ? suites : ["unit", "integration", "e2e"];
+const chosen = suites.length ? suites : ["unit", "integration", "security", "e2e"];
 
 function collect(dir) {
   let out = [];

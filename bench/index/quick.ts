@@ -18,6 +18,7 @@ const engine = await openEngine({ root: corpus, repo: "quick", settings, log: si
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const report = await engine.index();
+await engine.fillDense();
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const cpuS = (cpu.user + cpu.system) / 1e6;

@@ -40,6 +40,9 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const report = await engine.index();
+  // Searchable (lexically) from here; the dense phase follows, and the full index counts both.
+  const searchableMs = performance.now() - t0;
+  await engine.fillDense();
   const fullMs = performance.now() - t0;
   // All threads of this process (the chunking workers too): steadier than wall time on a shared, loaded machine.
   const cpu = process.cpuUsage(cpu0);
@@ -76,7 +79,7 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
   const rss = process.resourceUsage().maxRSS / 1024;
   const out = {
     mode, embedder: engine.embedder.name, files: report.indexed, skipped: report.skipped.length, chunks: stats.points,
-    mb: round(bytes / 1e6), full_s: round(fullMs / 1000), files_per_s: round(report.indexed / (fullMs / 1000), 0),
+    mb: round(bytes / 1e6), searchable_s: round(searchableMs / 1000), full_s: round(fullMs / 1000), files_per_s: round(report.indexed / (fullMs / 1000), 0),
     mb_per_s: round(bytes / 1e6 / (fullMs / 1000)), full_cpu_s: round(cpuS), mb_per_cpu_s: round(bytes / 1e6 / cpuS),
     load_during_index: round(os.loadavg()[0]), peak_rss_mb: round(rss, 0), index_mb: round(dbBytes / 1e6, 1),
     one_file_update_ms_p50: round(percentile(oneFile, 50), 1), one_file_update_ms_max: round(Math.max(...oneFile), 1),

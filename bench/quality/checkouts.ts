@@ -15,6 +15,8 @@ export interface Instance {
   query: string;
   gold_files: string[];
   gold_spans: Record<string, string[]>;
+  /** Made by a recipe (commits.ts): whether the query names an identifier. Its records publish ranks, not the data. */
+  identifier?: boolean;
 }
 
 export interface LeftOut {
@@ -40,12 +42,16 @@ export function cloneDir(reposDir: string, repo: string): string {
   return path.join(reposDir, repo.split("/")[1]!);
 }
 
-/** Instances we can run, grouped by repository and ordered by commit date (small moves between checkouts). */
+/**
+ * Instances we can run, grouped by repository and ordered by commit date (small moves between checkouts). SWE-bench's
+ * repositories other than the nine are left out (too large to clone here); any other data set's repositories run when
+ * a clone of them is in `reposDir` (the commit-subject set's).
+ */
 export function selectInstances(all: Instance[], reposDir: string): { run: Instance[]; leftOut: LeftOut[] } {
   const leftOut: LeftOut[] = [];
   const byRepo = new Map<string, { inst: Instance; time: number }[]>();
   for (const inst of all) {
-    if (!SMALL_REPOS.includes(inst.repo)) {
+    if (inst.instance_id.includes("__") && !SMALL_REPOS.includes(inst.repo)) {
       leftOut.push({ instance_id: inst.instance_id, repo: inst.repo, reason: "repository history too large to clone here (600-900 MB); not among the nine benchmarked" });
       continue;
     }
@@ -64,7 +70,8 @@ export function selectInstances(all: Instance[], reposDir: string): { run: Insta
     (byRepo.get(inst.repo) ?? byRepo.set(inst.repo, []).get(inst.repo)!).push({ inst, time });
   }
   const run: Instance[] = [];
-  for (const repo of SMALL_REPOS) for (const x of (byRepo.get(repo) ?? []).sort((a, b) => a.time - b.time)) run.push(x.inst);
+  const order = [...SMALL_REPOS.filter((r) => byRepo.has(r)), ...[...byRepo.keys()].filter((r) => !SMALL_REPOS.includes(r))];
+  for (const repo of order) for (const x of byRepo.get(repo)!.sort((a, b) => a.time - b.time)) run.push(x.inst);
   return { run, leftOut };
 }
 

@@ -3,6 +3,8 @@
 // Run: node --import tsx bench/quality/replay.ts --snapshots DIR [--data FILE: the instances run.ts indexed] [--only sympy]
 //      [--verbose] [--embedder model2vec] [--ranks]
 //      [--limit N: rank as a client asking for N results] [--dump FILE: each instance's ranked files and scores, as JSON]
+//      [--repos DIR: the clones run.ts checked out; a snapshot made before the index read git history gets it from the
+//       clone at the instance's commit, as an index of that checkout would]
 //      [--store qdrant-stub: the same chunks served by the Qdrant store from the loopback stub that models Qdrant's
 //       scoring (lexical only): the cluster's ranking path, as far as the model goes; its search times are the stub's]
 import fs from "node:fs";
@@ -10,13 +12,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSettings } from "../../server/src/config/index.ts";
 import { embedderFor } from "../../server/src/engine.ts";
+import { readFileHistory } from "../../server/src/indexer/history.ts";
 import { createLogger } from "../../server/src/log/index.ts";
 import { SearchEngine } from "../../server/src/search/index.ts";
 import { openSqliteStore } from "../../server/src/store/sqlite.ts";
 import type { Store } from "../../server/src/store/types.ts";
 import { QdrantStub } from "../../test/helpers/store-qdrant-stub.ts";
 import { qdrantStubStore } from "./stub-store.ts";
-import { LITE_DATA, loadInstances } from "./checkouts.ts";
+import { cloneDir, LITE_DATA, loadInstances } from "./checkouts.ts";
 import { missReport } from "./report.ts";
 import { goldFunctions, scoreInstance, summarise, type InstanceScore } from "./score.ts";
 
@@ -37,7 +40,7 @@ if (storeKind === "qdrant-stub" && embedderName !== "none") throw new Error("--s
 const stub = storeKind === "qdrant-stub" ? new QdrantStub() : undefined;
 await stub?.start();
 const instances = loadInstances(get("data") ? path.resolve(get("data")!) : LITE_DATA);
-const scores: (InstanceScore & { id: string; repo: string })[] = [];
+const scores: (InstanceScore & { id: string; repo: string; identifier?: boolean; multi: boolean })[] = [];
 const times: number[] = [];
 const dump = get("dump");
 const dumped: unknown[] = [];
@@ -46,12 +49,18 @@ for (const inst of instances) {
   const file = path.join(snaps, `${inst.instance_id}-${embedderName}.db`);
   if (!fs.existsSync(file)) continue;
   const store: Store = stub ? qdrantStubStore(file, stub, log) : openSqliteStore(file, log);
-  const search = new SearchEngine({ store, embedder, log, defaultRepo: inst.repo.split("/")[1]! });
+  const repoName = inst.repo.split("/")[1]!;
+  if (get("repos") && store.replaceFileHistory && (await store.fileHistoryHead?.(repoName)) !== inst.base_commit) {
+    const indexed = await store.listFiles(repoName);
+    const h = await readFileHistory(cloneDir(path.resolve(get("repos")!), inst.repo), (p) => indexed.has(p), inst.base_commit);
+    if (h) await store.replaceFileHistory(repoName, h.head, h.words);
+  }
+  const search = new SearchEngine({ store, embedder, log, defaultRepo: repoName });
   const t = performance.now();
   const res = await search.search(inst.query, { limit: Number(get("limit") ?? 60), perFileCap: 5 });
   times.push(performance.now() - t);
   const s = scoreInstance(res.results.map((r) => r.path), res.results, inst.gold_files, goldFunctions(inst.gold_spans));
-  scores.push({ ...s, id: inst.instance_id, repo: inst.repo });
+  scores.push({ ...s, id: inst.instance_id, repo: inst.repo, identifier: inst.identifier, multi: inst.gold_files.length > 1 });
   if (dump) {
     const files = new Map<string, number>();
     for (const r of res.results) if (!files.has(r.path)) files.set(r.path, r.score);
@@ -64,5 +73,16 @@ await stub?.stop();
 const s = summarise(scores);
 times.sort((x, y) => x - y);
 process.stdout.write(`\nn=${s.n} Acc@1 ${s.acc["@1"]} @3 ${s.acc["@3"]} @5 ${s.acc["@5"]} @10 ${s.acc["@10"]} MRR ${s.mrr} fn@5 ${s.funcAcc["@5"]} fn@10 ${s.funcAcc["@10"]}  search p50 ${times[times.length >> 1]?.toFixed(0)} ms max ${times[times.length - 1]?.toFixed(0)} ms\n`);
+if (scores.some((x) => x.identifier !== undefined)) {
+  // A recipe-made set (commits.ts): strict figures (every gold file among the first k), overall and by split.
+  const line = (name: string, xs: typeof scores) => {
+    const t = summarise(xs);
+    return `${name.padEnd(22)} n=${String(t.n).padEnd(4)} strict Acc@1 ${t.strict!["@1"]} @5 ${t.strict!["@5"]} @10 ${t.strict!["@10"]} MRR ${t.mrr} recall@10 ${t.recall10}\n`;
+  };
+  process.stdout.write(
+    line("all", scores) + line("names an identifier", scores.filter((x) => x.identifier)) + line("names no identifier", scores.filter((x) => !x.identifier)) +
+      line("one gold file", scores.filter((x) => !x.multi)) + line("several gold files", scores.filter((x) => x.multi)),
+  );
+}
 if (dump) fs.writeFileSync(dump, JSON.stringify(dumped));
-if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank}`).join("\n") + "\n");
+if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank} ${x.allRank}`).join("\n") + "\n");

@@ -31,6 +31,8 @@ export interface RunRecord {
   leftOut: { instance_id: string; repo: string; reason: string }[];
   searchMsP50: number;
   searchMsMax: number;
+  /** A recipe-made set's splits (commits.ts), scored strictly: absent for SWE-bench sets. */
+  groups?: RepoRow[];
   perInstance: unknown[];
 }
 
@@ -63,8 +65,27 @@ function table(head: string[], rows: string[][]): string {
 }
 
 const HEAD = ["", "n", "Acc@1", "Acc@3", "Acc@5", "Acc@10", "MRR", "fn Acc@5", "fn Acc@10"];
+const STRICT_HEAD = ["", "n", "Acc@1", "Acc@3", "Acc@5", "Acc@10", "MRR", "recall@10"];
+
+/** Strict file-level cells: every gold file among the first k; MRR of the first gold file; share of gold in the top 10. */
+function strictCells(name: string, s: Summary): string[] {
+  const st = s.strict ?? s.acc;
+  return [name, String(s.n), f1(st["@1"]!), f1(st["@3"]!), f1(st["@5"]!), f1(st["@10"]!), s.mrr.toFixed(3), (s.recall10 ?? 0).toFixed(3)];
+}
+
+/** The strict table of a recipe-made set: all questions, then each split, the engine's row above the baselines'. */
+export function strictTable(r: RunRecord): string {
+  const rows: string[][] = [];
+  for (const g of [{ ...r.overall, repo: "all" }, ...(r.groups ?? []), ...r.repos]) {
+    rows.push(strictCells(`${g.repo} — ${r.label}`, g.engine));
+    rows.push(strictCells(`${g.repo} — BM25 baseline`, g.bm25));
+    if (g.bm25Code) rows.push(strictCells(`${g.repo} — BM25 baseline, code files only`, g.bm25Code));
+  }
+  return table(STRICT_HEAD, rows);
+}
 
 export function runMarkdown(r: RunRecord): string {
+  if (r.groups?.length) return strictMarkdown(r);
   const rows: string[][] = [];
   for (const x of [...r.repos, r.overall]) {
     const name = x === r.overall ? "**all**" : x.repo;
@@ -96,6 +117,23 @@ export function runMarkdown(r: RunRecord): string {
   ].join("\n");
 }
 
+/** A recipe-made set's run: strict file-level figures by split and by repository, then the speed table. */
+function strictMarkdown(r: RunRecord): string {
+  return [
+    `## ${r.label} (${r.instances} questions${r.sample ? ", a sample" : ""})`,
+    "",
+    `\`${r.command}\` — ${r.date}, ${r.machine}`,
+    "",
+    "Strict file-level Acc@k (%): every gold file among the first k distinct files; MRR of the first gold file; recall@10: mean",
+    "share of the gold files among the first 10.",
+    "",
+    strictTable(r),
+    "",
+    `Search time per question: p50 ${r.searchMsP50.toFixed(0)} ms, max ${r.searchMsMax.toFixed(0)} ms.`,
+    "",
+  ].join("\n");
+}
+
 /** RESULTS.md: the headline rows of every run on record, then each run's full tables. */
 export function writeResults(resultsDir: string, out: string, dataset: string): void {
   const runs = fs
@@ -104,22 +142,35 @@ export function writeResults(resultsDir: string, out: string, dataset: string): 
     .map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), "utf8")) as RunRecord)
     .sort((a, b) => (a.embedder === "none" ? -1 : b.embedder === "none" ? 1 : a.label.localeCompare(b.label)));
   if (!runs.length) return;
-  const head: string[][] = [];
-  for (const r of runs) head.push(rowCells(`${r.label}`, r.overall.engine.n, r.overall.engine));
   const base = runs[0]!;
-  head.push(rowCells("BM25 baseline (whole files, FTS5 default tokenizer, issue words OR-ed)", base.overall.bm25.n, base.overall.bm25));
-  if (base.overall.bm25Code) head.push(rowCells("BM25 baseline, code files only (tests, docs, config left out)", base.overall.bm25Code.n, base.overall.bm25Code));
+  const strict = !!base.groups?.length;
+  const cells = (name: string, x: Summary) => (strict ? strictCells(name, x) : rowCells(name, x.n, x));
+  const head: string[][] = runs.map((r) => cells(r.label, r.overall.engine));
+  head.push(cells(`BM25 baseline (whole files, FTS5 default tokenizer, ${strict ? "question" : "issue"} words OR-ed)`, base.overall.bm25));
+  if (base.overall.bm25Code) head.push(cells("BM25 baseline, code files only (tests, docs, config left out)", base.overall.bm25Code));
   const left = new Map<string, number>();
   for (const l of base.leftOut) left.set(`${l.repo}: ${l.reason}`, (left.get(`${l.repo}: ${l.reason}`) ?? 0) + 1);
+  const how = strict
+    ? [
+        "Each question: a commit's subject (conventional prefix, pull-request numbers and tags taken off), asked of the",
+        "repository checked out at the commit's parent (one checkout per repository moved from commit to commit and",
+        "re-indexed incrementally); its gold files are the product's source files the commit changed. Strict file-level",
+        "Acc@k: every gold file among the first k distinct files (a file ranks by its best result); MRR of the first gold",
+        "file; recall@10: the mean share of gold files among the first 10. Recipe: bench/quality/commits.ts and",
+        "bench/quality/commit-repos.json; the questions themselves are not published.",
+      ]
+    : [
+        "Each instance: the repository checked out at `base_commit`, indexed by the engine (one checkout per repository moved",
+        "from commit to commit and re-indexed incrementally), searched with the issue text. File-level Acc@k: the gold file",
+        "among the first k distinct files (a file ranks by its best result); MRR over files; function-level Acc@k: every gold",
+        "function of the instance among the first k distinct functions (`imports` spans left out).",
+      ];
   const text = [
     `# Retrieval quality on ${dataset}`,
     "",
-    "Each instance: the repository checked out at `base_commit`, indexed by the engine (one checkout per repository moved",
-    "from commit to commit and re-indexed incrementally), searched with the issue text. File-level Acc@k: the gold file",
-    "among the first k distinct files (a file ranks by its best result); MRR over files; function-level Acc@k: every gold",
-    "function of the instance among the first k distinct functions (`imports` spans left out).",
+    ...how,
     "",
-    table(HEAD, head),
+    table(strict ? STRICT_HEAD : HEAD, head),
     "",
     `Left out: ${[...left].map(([k, n]) => `${n} × ${k}`).join("; ") || "none"}.`,
     "",

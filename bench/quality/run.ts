@@ -68,6 +68,9 @@ interface PerInstance {
   searchMs: number;
   bm25SearchMs: number;
   top: string[];
+  /** Recipe-made sets (commits.ts): the question's splits. */
+  identifier?: boolean;
+  multi?: boolean;
 }
 
 async function main() {
@@ -103,6 +106,7 @@ async function main() {
       const full = per.filter((p) => p.repo === repo).length === 0;
       const t0 = performance.now();
       const rep = await engine.index();
+      await engine.fillDense();
       const indexS = (performance.now() - t0) / 1000;
       await baseline.sync(store, name);
       await codeBaseline.sync(store, name);
@@ -121,7 +125,8 @@ async function main() {
       const bm25Score = scoreInstance(b.files, b.functions, inst.gold_files, goldFuncs);
       const bm25Code = scoreInstance(bc.files, bc.functions, inst.gold_files, goldFuncs);
       const top = [...new Set(res.results.map((r) => r.path))].slice(0, 5);
-      per.push({ instance_id: inst.instance_id, repo, gold: inst.gold_files, engine: engineScore, bm25: bm25Score, bm25Code, indexS, reindexed: rep.indexed, full, searchMs, bm25SearchMs, top });
+      const splits = inst.identifier === undefined ? {} : { identifier: inst.identifier, multi: inst.gold_files.length > 1 };
+      per.push({ instance_id: inst.instance_id, repo, gold: inst.gold_files, engine: engineScore, bm25: bm25Score, bm25Code, indexS, reindexed: rep.indexed, full, searchMs, bm25SearchMs, top, ...splits });
       process.stdout.write(
         `${inst.instance_id.padEnd(34)} file #${String(engineScore.fileRank || "-").padEnd(3)} fn #${String(engineScore.funcRank ?? "·").padEnd(3)} | bm25 #${String(bm25Score.fileRank || "-").padEnd(3)} fn #${String(bm25Score.funcRank ?? "·").padEnd(3)} | index ${indexS.toFixed(1)} s (${rep.indexed} files) search ${searchMs.toFixed(0)} ms\n`,
       );
@@ -163,7 +168,9 @@ async function main() {
     leftOut: selected.leftOut,
     searchMsP50: times[Math.floor(times.length / 2)] ?? 0,
     searchMsMax: times[times.length - 1] ?? 0,
-    perInstance: per,
+    groups: splitRows(per, rowOf),
+    // A recipe-made set publishes its recipe, not its data: ranks only, no queries, gold or result paths.
+    perInstance: per.map((p) => (p.identifier === undefined ? p : { ...p, gold: undefined, top: undefined })),
   };
   const md = runMarkdown(record);
   process.stdout.write("\n" + md + "\n");
@@ -180,9 +187,22 @@ async function main() {
     const slug = label.replace(/[^\w+.-]+/g, "_").replace(/\+/g, "-");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.json`), JSON.stringify(record, null, 1) + "\n");
     fs.writeFileSync(path.join(resultsDir, `quality-${slug}.md`), md);
-    writeResults(resultsDir, summary, lite ? "SWE-bench Lite (the nine small repositories)" : `${dataset} (bench/quality/heldout.ts makes the held-out set)`);
+    const maker = record.groups?.length ? "bench/quality/commits.ts makes the commit-subject set" : "bench/quality/heldout.ts makes the held-out set";
+    writeResults(resultsDir, summary, lite ? "SWE-bench Lite (the nine small repositories)" : `${dataset} (${maker})`);
     process.stdout.write(`wrote ${path.relative(projectRoot, resultsDir) || "bench/results"}/quality-${slug}.{json,md} and ${path.relative(projectRoot, summary)}\n`);
   }
+}
+
+/** Rows of a recipe-made set's splits: questions that name an identifier or not, one gold file or several. */
+function splitRows(per: PerInstance[], rowOf: (name: string, xs: PerInstance[]) => RepoRow): RepoRow[] {
+  if (!per.some((p) => p.identifier !== undefined)) return [];
+  const splits: [string, (p: PerInstance) => boolean][] = [
+    ["names an identifier", (p) => p.identifier === true],
+    ["names no identifier", (p) => p.identifier === false],
+    ["one gold file", (p) => p.multi === false],
+    ["several gold files", (p) => p.multi === true],
+  ];
+  return splits.map(([name, keep]) => rowOf(name, per.filter(keep))).filter((r) => r.engine.n > 0);
 }
 
 /** A consistent copy of the store as it is now (VACUUM INTO reads the committed state, WAL included). */

@@ -1,4 +1,5 @@
-// Scoring: file-level Acc@k and MRR (a file's rank is its best result), function-level Acc@k (every gold function of
+// Scoring: file-level Acc@k and MRR (a file's rank is its best result), strict file-level Acc@k (every gold file among
+// the first k distinct files) and recall of the gold files in the top 10, function-level Acc@k (every gold function of
 // the instance among the first k distinct functions).
 
 export const FILE_KS = [1, 3, 5, 10] as const;
@@ -7,6 +8,10 @@ export const FUNC_KS = [5, 10] as const;
 export interface InstanceScore {
   /** 1-based rank of the first gold file among distinct files; 0 = not found. */
   fileRank: number;
+  /** Rank at which every gold file has appeared among distinct files; 0 = not all found. Equals fileRank for one file. */
+  allRank?: number;
+  /** Share of the gold files among the first 10 distinct files. */
+  recall10?: number;
   /** Rank at which every gold function has appeared among distinct functions; 0 = not all found; null = no function gold. */
   funcRank: number | null;
 }
@@ -32,6 +37,9 @@ export function scoreInstance(
 ): InstanceScore {
   const f = distinct(files, (x) => x);
   const idx = f.findIndex((p) => goldFiles.includes(p));
+  const at = goldFiles.map((g) => f.indexOf(g));
+  const allRank = at.some((i) => i < 0) ? 0 : Math.max(...at) + 1;
+  const recall10 = goldFiles.length ? at.filter((i) => i >= 0 && i < 10).length / goldFiles.length : 0;
   let funcRank: number | null = null;
   if (goldFuncs.length) {
     const units = distinct(functions.filter((u) => u.symbol_path), (u) => `${u.path}\u0000${u.symbol_path}`);
@@ -46,12 +54,16 @@ export function scoreInstance(
     }
     funcRank = worst;
   }
-  return { fileRank: idx < 0 ? 0 : idx + 1, funcRank };
+  return { fileRank: idx < 0 ? 0 : idx + 1, allRank, recall10, funcRank };
 }
 
 export interface Summary {
   n: number;
   acc: Record<string, number>;
+  /** Strict Acc@k: every gold file among the first k (the same as acc when each instance has one gold file). */
+  strict?: Record<string, number>;
+  /** Mean share of the gold files in the top 10. */
+  recall10?: number;
   mrr: number;
   funcN: number;
   funcAcc: Record<string, number>;
@@ -62,9 +74,12 @@ const pct = (x: number, n: number) => (n ? Math.round((1000 * x) / n) / 10 : 0);
 export function summarise(scores: InstanceScore[]): Summary {
   const acc: Record<string, number> = {};
   for (const k of FILE_KS) acc[`@${k}`] = pct(scores.filter((s) => s.fileRank > 0 && s.fileRank <= k).length, scores.length);
+  const strict: Record<string, number> = {};
+  for (const k of FILE_KS) strict[`@${k}`] = pct(scores.filter((s) => (s.allRank ?? s.fileRank) > 0 && (s.allRank ?? s.fileRank) <= k).length, scores.length);
+  const recall10 = scores.length ? Math.round((1000 * scores.reduce((a, s) => a + (s.recall10 ?? (s.fileRank && s.fileRank <= 10 ? 1 : 0)), 0)) / scores.length) / 1000 : 0;
   const mrr = scores.length ? scores.reduce((a, s) => a + (s.fileRank ? 1 / s.fileRank : 0), 0) / scores.length : 0;
   const withFuncs = scores.filter((s) => s.funcRank !== null);
   const funcAcc: Record<string, number> = {};
   for (const k of FUNC_KS) funcAcc[`@${k}`] = pct(withFuncs.filter((s) => s.funcRank! > 0 && s.funcRank! <= k).length, withFuncs.length);
-  return { n: scores.length, acc, mrr: Math.round(mrr * 1000) / 1000, funcN: withFuncs.length, funcAcc };
+  return { n: scores.length, acc, strict, recall10, mrr: Math.round(mrr * 1000) / 1000, funcN: withFuncs.length, funcAcc };
 }

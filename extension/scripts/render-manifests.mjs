@@ -30,6 +30,16 @@ export function renderManifests(repoRoot, outFile) {
     ? parseAllDocuments(readFileSync(templateFile, "utf8")).map((d) => d.toJS()).find((o) => o && o.kind === "Deployment") ?? null
     : null;
   if (!watcherTemplate) throw new Error(`render-manifests: ${templateFile} (the watcher template) is missing or has no Deployment.`);
+  // The template is not rendered by Kustomize: give it the released image the rendered base carries
+  // (k8s/components/image), so a watcher never runs the placeholder `context-engine:latest`.
+  const released = objects
+    .flatMap((o) => [...(o.spec?.template?.spec?.initContainers ?? []), ...(o.spec?.template?.spec?.containers ?? [])])
+    .map((c) => c.image)
+    .find((i) => typeof i === "string" && /(^|\/)context-engine[:@]/.test(i) && !i.startsWith("context-engine:"));
+  if (!released) throw new Error("render-manifests: the rendered k8s/ base names no released context-engine image (k8s/components/image)");
+  for (const key of ["initContainers", "containers"]) {
+    for (const c of watcherTemplate.spec?.template?.spec?.[key] ?? []) if (/^context-engine(:|$)/.test(c.image)) c.image = released;
+  }
   mkdirSync(path.dirname(outFile), { recursive: true });
   const bundle = { source: "kubectl kustomize k8s/", objects, watcherTemplate };
   writeFileSync(outFile, JSON.stringify(bundle));

@@ -15,6 +15,10 @@ export interface ConnectionState {
   /** Why search is lexical-only (the model is missing), when it is. */
   lexicalOnly?: string;
   index?: { status: string; done: number; total: number; points?: number };
+  /** Local mode: what runs the engine ("the editor's runtime (…, Node 24.21.0, node:sqlite, SQLite 3.53.4)"). */
+  runtime?: string;
+  /** Local mode: the index file (in the editor's storage for the workspace). */
+  store?: string;
   lastSync?: { at: string; uploaded: number; deleted: number };
 }
 

@@ -104,7 +104,14 @@ export class ClusterCommands implements vscode.Disposable {
   }
 
   private async removeRepository(): Promise<void> {
-    const repo = this.connection.repoName();
+    const repos = this.connection.repos().map((r) => r.repo);
+    if (!repos.length) throw new Error("Open a folder first: there is no repository to remove.");
+    // A multi-root workspace: which of its folders.
+    const repo =
+      repos.length === 1
+        ? repos[0]
+        : (await vscode.window.showQuickPick(repos, { title: "Remove which repository from the cluster?", placeHolder: "One folder of this workspace" }));
+    if (!repo) return;
     const pick = await vscode.window.showWarningMessage(
       `Remove "${repo}" from the cluster?`,
       { modal: true, detail: `Its synced files, its points in the index and its watcher (watcher-${repo}) are deleted. Your local files are not touched.` },
@@ -112,7 +119,7 @@ export class ClusterCommands implements vscode.Disposable {
     );
     if (pick !== "Remove") return;
     const backend = this.connection.clusterBackend ?? this.connection.clusterForCommands();
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Context Engine: removing ${repo}` }, () => backend.removeRepository());
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Context Engine: removing ${repo}` }, () => backend.removeRepository(repo));
     void vscode.window.showInformationMessage(`Context Engine: removed ${repo} from the cluster (${r.files} file(s) deleted, watcher ${r.watcher ? "deleted" : "was not there"}).`);
   }
 

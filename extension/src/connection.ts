@@ -1,14 +1,14 @@
 // Which engine the editor talks to (local child processes or a cluster), its state, and search through it.
 import path from "node:path";
 import * as vscode from "vscode";
-import { toRepoName } from "../../server/src/sync/protocol.ts";
 import type { SearchResult } from "../../server/src/search/types.ts";
 import type { Backend, ConnectionState, ModeName } from "./backend.ts";
 import { ClusterBackend } from "./cluster-mode.ts";
 import { IndexerClient, type SearchFilters, type SearchPage } from "./engine/indexer-client.ts";
 import { CancelledError } from "./log.ts";
 import { LocalBackend } from "./local/local-mode.ts";
-import { readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./settings.ts";
+import { folderRepoSetting, readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./settings.ts";
+import { workspaceRepos, type WorkspaceRepo } from "./workspace-repos.ts";
 
 const RETRY_DELAYS_S = [10, 30, 60, 120, 300];
 
@@ -45,12 +45,15 @@ export class Connection implements vscode.Disposable {
     return this.state;
   }
 
-  get folder(): vscode.WorkspaceFolder | undefined {
-    return vscode.workspace.workspaceFolders?.[0];
+  /** Every folder of the workspace as a repo (local mode serves them all, cluster mode syncs them all). */
+  repos(): WorkspaceRepo[] {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    return workspaceRepos(folders.map((f) => ({ name: f.name, root: f.uri.fsPath, repoSetting: folderRepoSetting(f) })));
   }
 
-  repoName(settings: Settings = readSettings()): string {
-    return settings.repoName || toRepoName(this.folder?.name ?? "workspace");
+  /** The editor's storage for this workspace: local mode's index lives there, not in the folders. */
+  private storageDir(): string {
+    return this.ctx.storageUri?.fsPath ?? path.join(this.ctx.globalStorageUri.fsPath, "no-workspace");
   }
 
   /** auto: the cluster once one was chosen (Deploy, Use Cluster) or direct URLs are set; otherwise local. */
@@ -83,7 +86,7 @@ export class Connection implements vscode.Disposable {
     if (!isRetry) this.retries = 0;
     const settings = readSettings();
     const mode = this.effectiveMode(settings);
-    const folder = this.folder;
+    const repos = this.repos();
     const ac = new AbortController();
     this.abort = ac;
     this.state = { mode, phase: "starting", detail: "Starting" };
@@ -95,7 +98,7 @@ export class Connection implements vscode.Disposable {
       return;
     }
     try {
-      if (mode === "local" && !folder) {
+      if (mode === "local" && !repos.length) {
         this.update({ phase: "stopped", detail: "Open a folder to index it locally." });
         return;
       }
@@ -103,8 +106,8 @@ export class Connection implements vscode.Disposable {
       if (ac.signal.aborted) return;
       const backend: Backend =
         mode === "local"
-          ? new LocalBackend(folder!.uri.fsPath, this.repoName(settings), settings, this.ctx.extensionPath, this.log)
-          : new ClusterBackend(folder?.uri.fsPath, this.repoName(settings), settings, token, this.ctx.extensionPath, this.log);
+          ? new LocalBackend(repos, settings, this.ctx.extensionPath, this.storageDir(), this.log)
+          : new ClusterBackend(repos, settings, token, this.ctx.extensionPath, this.log);
       this.backend = backend;
       await backend.start((p) => !ac.signal.aborted && this.update(p), ac.signal);
       // A newer start() (settings changed, Reconnect) owns the connection now.
@@ -152,7 +155,7 @@ export class Connection implements vscode.Disposable {
   clusterForCommands(): ClusterBackend {
     if (this.clusterBackend) return this.clusterBackend;
     const settings = readSettings();
-    return new ClusterBackend(this.folder?.uri.fsPath, this.repoName(settings), settings, undefined, this.ctx.extensionPath, this.log);
+    return new ClusterBackend(this.repos(), settings, undefined, this.ctx.extensionPath, this.log);
   }
 
   /** Local mode starts its memory server only when VS Code (an agent) first connects to it. */
@@ -175,12 +178,11 @@ export class Connection implements vscode.Disposable {
 
   /** The workspace file a result points at (the folder whose repo name matches, else the first). */
   resolveResult(r: Pick<SearchResult, "path" | "repo">): vscode.Uri | undefined {
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    const settings = readSettings();
-    const match = folders.find((f) => toRepoName(f.name) === r.repo || (settings.repoName && settings.repoName === r.repo)) ?? folders[0];
+    const repos = this.repos();
+    const match = repos.find((x) => x.repo === r.repo) ?? repos[0];
     if (!match) return undefined;
     if (path.isAbsolute(r.path)) return vscode.Uri.file(r.path);
-    return vscode.Uri.joinPath(match.uri, ...r.path.split("/"));
+    return vscode.Uri.joinPath(vscode.Uri.file(match.root), ...r.path.split("/"));
   }
 
   stop(): void {

@@ -1,17 +1,17 @@
 // The extension's settings (contextEngine.*), read in one place into a typed object.
 import * as vscode from "vscode";
 import type { ClusterSettings } from "./cluster/index.ts";
+import type { RuntimeChoice } from "./local/runtime.ts";
 
 export type Mode = "auto" | "local" | "cluster" | "off";
 
 export interface Settings {
   mode: Mode;
   cluster: ClusterSettings;
-  repoName: string;
   syncOnOpen: boolean;
   syncExclude: string[];
   urls: { indexer: string; memory: string; uploader: string };
-  local: { serverPath: string; nodePath: string; embeddingProvider: string };
+  local: { serverPath: string; runtime: RuntimeChoice; nodePath: string; embeddingProvider: string };
   maxResults: number;
 }
 
@@ -33,13 +33,22 @@ export function readSettings(): Settings {
       deployIngress: c.get<boolean>("deployIngress") ?? false,
       rolloutTimeoutSeconds: c.get<number>("rolloutTimeoutSeconds") ?? 600,
     },
-    repoName: str("repoName"),
     syncOnOpen: c.get<boolean>("syncOnOpen") ?? true,
     syncExclude: c.get<string[]>("sync.exclude") ?? [],
     urls: { indexer: str("urls.indexer"), memory: str("urls.memory"), uploader: str("urls.uploader") },
-    local: { serverPath: str("local.serverPath"), nodePath: str("local.nodePath", "node") || "node", embeddingProvider: str("local.embeddingProvider") },
+    local: {
+      serverPath: str("local.serverPath"),
+      runtime: (["auto", "editor", "node"].includes(str("local.runtime")) ? str("local.runtime") : "auto") as RuntimeChoice,
+      nodePath: str("local.nodePath", "node") || "node",
+      embeddingProvider: str("local.embeddingProvider"),
+    },
     maxResults: c.get<number>("search.maxResults") ?? 20,
   };
+}
+
+/** The repo name of one workspace folder: its own contextEngine.repoName (a folder setting), else from its name. */
+export function folderRepoSetting(folder: vscode.WorkspaceFolder): string {
+  return (vscode.workspace.getConfiguration(SECTION, folder.uri).get<string>("repoName") ?? "").trim();
 }
 
 /** The direct URLs replace port-forwarding when the indexer URL is set. */

@@ -35,6 +35,8 @@ export function statusText(s: ConnectionState): { text: string; tooltip: string;
   if (idx) lines.push(`Index: ${idx.status}${idx.total ? `, ${idx.done}/${idx.total} files` : ""}${idx.points !== undefined ? `, ${idx.points} points` : ""}`);
   if (s.lastSync) lines.push(`Last sync: ${s.lastSync.at} (${s.lastSync.uploaded} sent, ${s.lastSync.deleted} deleted)`);
   if (s.lexicalOnly) lines.push(`Lexical-only: ${s.lexicalOnly}`);
+  if (s.runtime) lines.push(`Runtime: ${s.runtime}`);
+  if (s.store) lines.push(`Store: ${s.store}`);
   if (s.indexer) lines.push(`MCP: ${s.indexer.url}`);
   lines.push("Click for status and actions");
   return { text, tooltip: lines.filter(Boolean).join("\n"), error: s.phase === "error" };

@@ -52,11 +52,11 @@ export function localWorkloads(objects: K8sObject[]): K8sObject[] {
 }
 
 /** Kubernetes' $(VAR) expansion: defined names are replaced, $$ escapes, unknown references stay as written. */
-function expand(value: string, env: Record<string, string>): string {
+export function expand(value: string, env: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => (name === undefined ? "$" : (env[name] ?? m)));
 }
 
-function resolveEnv(obj: K8sObject, c: Container, objects: K8sObject[], secrets: Record<string, string>): Record<string, string> {
+export function resolveEnv(obj: K8sObject, c: Container, objects: K8sObject[], secrets: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   const where = `Deployment ${obj.metadata.name} container ${c.name}`;
   for (const src of c.envFrom ?? []) {
@@ -150,6 +150,18 @@ function rewriteServiceUrls(env: Record<string, string>, services: Map<string, M
   }
 }
 
+/**
+ * WATCHER_URL names each repo's watcher pod (watcher-{repo}.watchers:8005) in the cluster. One machine has no such
+ * names, and a template can point at one port only: with one watcher it points there (its control port, with the
+ * /{repo} check), with several it is dropped and local file events do the job (the MCP servers index themselves).
+ */
+function localWatcherUrl(planned: LocalProcess[], envs: Map<LocalProcess, Record<string, string>>): string | undefined {
+  const watchers = planned.filter((p) => p.component === "watcher");
+  if (watchers.length !== 1) return undefined;
+  const port = envs.get(watchers[0])?.WATCH_CONTROL_PORT;
+  return port ? `http://127.0.0.1:${port}/{repo}` : undefined;
+}
+
 export function planLocalProcesses(opts: LayoutOptions): LocalProcess[] {
   const workloads = localWorkloads(opts.objects);
   const byName = new Map(workloads.map((w) => [w.metadata.name, w]));
@@ -168,6 +180,8 @@ export function planLocalProcesses(opts: LayoutOptions): LocalProcess[] {
       return asPort !== undefined ? String(asPort) : remapPath(expanded, mounts);
     });
     for (const k of Object.keys(env)) env[k] = remapPath(env[k], mounts);
+    // A setting naming one of the container's own ports (WATCH_CONTROL_PORT) follows that port.
+    for (const k of Object.keys(env)) if (/^\d+$/.test(env[k]) && ports.has(Number(env[k])) && /_PORT$/.test(k)) env[k] = String(ports.get(Number(env[k])));
     const probe = c.readinessProbe?.httpGet ?? c.livenessProbe?.httpGet;
     let readyUrl: string | undefined;
     if (probe) {
@@ -194,9 +208,14 @@ export function planLocalProcesses(opts: LayoutOptions): LocalProcess[] {
   }
   const services = serviceMap(opts.objects, planned, byName);
   const allServices = new Set(opts.objects.filter((o) => o.kind === "Service").map((o) => o.metadata.name));
+  const watcherUrl = localWatcherUrl(planned, envs);
   for (const proc of planned) {
     const env = envs.get(proc)!;
     rewriteServiceUrls(env, services, allServices);
+    if ("WATCHER_URL" in env) {
+      if (watcherUrl) env.WATCHER_URL = watcherUrl;
+      else delete env.WATCHER_URL;
+    }
     for (const k of CLUSTER_ONLY_ENV) delete env[k];
     env.STORE_PATH = storePath;
     if ("BIND_HOST" in env) env.BIND_HOST = "127.0.0.1";

@@ -1,9 +1,11 @@
-// The one factory: builds the engine's parts from settings, so everything else receives them ready-made.
+// The one factory: builds the engine's parts from settings, so everything else receives them ready-made. A search
+// needs only the store, the embedder and the search engine (openSearcher); the indexer, its chunker and grammars are
+// loaded by openEngine alone, so that a one-shot search starts fast.
 import path from "node:path";
-import { loadSettings, repoNameFor, storePathFor, type Settings } from "./config/index.ts";
-import { createEmbedder, EmbedderUnavailableError } from "./embedding/index.ts";
+import { loadSettings, repoNameFor, statePathFor, storePathFor, type Settings } from "./config/index.ts";
+import { createEmbedder, EmbedderUnavailableError, noneEmbedder } from "./embedding/index.ts";
 import type { Embedder } from "./embedding/types.ts";
-import { IndexCancelled, Indexer, StateFile, type IndexReport, type RunOptions } from "./indexer/index.ts";
+import type { DenseBackground, DenseFillReport, Indexer, IndexReport, RunOptions, StateFile } from "./indexer/index.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { SearchEngine } from "./search/index.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
@@ -18,18 +20,27 @@ export interface EngineOptions {
   store?: Store;
 }
 
-export interface Engine {
+/** What searching an index needs: its store, the embedder of its queries, the search engine. */
+export interface Searcher {
   readonly root: string;
   readonly repo: string;
   readonly settings: Settings;
   readonly log: Logger;
   readonly store: Store;
   readonly embedder: Embedder;
-  readonly indexer: Indexer;
   readonly search: SearchEngine;
+  close(): Promise<void>;
+}
+
+export interface Engine extends Searcher {
+  readonly indexer: Indexer;
   readonly state: StateFile;
   /** Full or incremental index of the root, with state.json kept up to date. */
   index(opts?: RunOptions): Promise<IndexReport>;
+  /** The dense phase: embeds the chunks still without a vector (all of them after a first index), state kept up to date. */
+  fillDense(opts?: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void }): Promise<DenseFillReport>;
+  /** The dense phase run in the background (watchers, servers): kick() after indexing; stopped by close(). */
+  readonly denseBackground: DenseBackground;
   close(): Promise<void>;
 }
 
@@ -53,7 +64,34 @@ export async function openStore(settings: Settings, root: string, log: Logger): 
     const { openQdrantStore } = await import("./store/qdrant/index.ts");
     return openQdrantStore(settings, log);
   }
-  return openSqliteStore(storePathFor(settings, root), log);
+  return openSqliteStore(storePathFor(settings, root), log, { driver: settings.sqliteDriver });
+}
+
+/**
+ * Opens an index for searching. An index built without dense vectors is searched without an embedder: loading a
+ * model (or trying to fetch one) would only slow every search down to find nothing.
+ */
+export async function openSearcher(opts: EngineOptions): Promise<Searcher> {
+  const settings = opts.settings ?? loadSettings();
+  const log = opts.log ?? createLogger({ level: settings.logLevel });
+  const root = path.resolve(opts.root);
+  const repo = opts.repo ?? repoNameFor(settings, root);
+  const store = opts.store ?? (await openStore(settings, root, log));
+  try {
+    const built = opts.embedder ? undefined : await store.schema?.();
+    const embedder = opts.embedder ?? (built?.dimension === 0 ? noneEmbedder : await embedderFor(settings, log));
+    const search = new SearchEngine({ store, embedder, log, defaultRepo: repo });
+    return {
+      root, repo, settings, log, store, embedder, search,
+      async close() {
+        await embedder.close?.();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    if (!opts.store) await store.close();
+    throw e;
+  }
 }
 
 export async function openEngine(opts: EngineOptions): Promise<Engine> {
@@ -63,6 +101,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   const repo = opts.repo ?? repoNameFor(settings, root);
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
+  const { DenseBackground, fillDense, Indexer, IndexCancelled, StateFile } = await import("./indexer/index.ts");
   const indexer = new Indexer({
     root, repo, store, embedder, log,
     microChunks: settings.indexMicroChunks,
@@ -70,7 +109,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     maxFileBytes: settings.maxFileBytes,
   });
   const search = new SearchEngine({ store, embedder, log, defaultRepo: repo });
-  const state = new StateFile(root, {
+  const state = new StateFile(statePathFor(settings, root, repo), {
     collection: settings.collectionName, repo, status: "idle", files_done: 0, files_total: 0, current_file: null,
     config_hash: configHash(settings, embedder), embedder: embedder.name, store: store.location,
   });
@@ -98,9 +137,31 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     }
   };
 
+  const fillDenseNow = async (run: { signal?: AbortSignal; onProgress?: (p: DenseFillReport) => void } = {}): Promise<DenseFillReport> => {
+    if (!store.dense || embedder.dimension === 0) return { embedded: 0, reused: 0, ms: 0, done: 0, total: 0, complete: true };
+    const put = (status: "filling" | "complete" | "stopped" | "error", p: { done: number; total: number }, error?: string) =>
+      state.update({ dense: { status, done: p.done, total: p.total, ...(error ? { error } : {}) } }, status !== "filling");
+    try {
+      const report = await fillDense({
+        store, embedder, log, repo, signal: run.signal,
+        onProgress: (p) => {
+          put("filling", p);
+          run.onProgress?.(p);
+        },
+      });
+      put(report.complete ? "complete" : "stopped", report);
+      return report;
+    } catch (e) {
+      put("error", state.current.dense ?? { done: 0, total: 0 }, (e as Error).message);
+      throw e;
+    }
+  };
+  const denseBackground = new DenseBackground((signal) => fillDenseNow({ signal }), log);
+
   return {
-    root, repo, settings, log, store, embedder, indexer, search, state, index,
+    root, repo, settings, log, store, embedder, indexer, search, state, index, fillDense: fillDenseNow, denseBackground,
     async close() {
+      await denseBackground.stop();
       await indexer.close();
       await embedder.close?.();
       await store.close();

@@ -92,7 +92,6 @@ async function packedVsix(): Promise<string> {
 describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 * 60_000 }, () => {
   let session: Session;
   let wb: { page: Page };
-  let workspace = "";
   const step = <T>(name: string, fn: () => Promise<T>) => session.step(name, fn);
 
   before(async () => {
@@ -109,7 +108,6 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
     });
     session.timings.package = packMs;
     wb = session.wb;
-    workspace = session.workspace;
   });
 
   after(async () => {
@@ -124,9 +122,12 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
       await statusItem(wb.page).waitFor({ timeout: 60_000 });
       await waitForLocalReady(wb.page);
       session.timings.indexing = Date.now() - t;
-      const state = JSON.parse(readFileSync(path.join(workspace, ".codebase/state.json"), "utf8")) as { status: string; files_total: number };
-      assert.equal(state.status, "watching");
-      assert.ok(state.files_total > 100, `only ${state.files_total} files indexed`);
+      // The index lives in the editor's storage: its state is what the extension reports.
+      const { lines } = await statusLines(wb.page);
+      const index = lines.map((l) => /Index: (\w+), (\d+)\/(\d+) files/.exec(l)).find(Boolean);
+      assert.ok(index, `the status shows no index line: ${lines.join(" | ")}`);
+      assert.equal(index[1], "watching");
+      assert.ok(Number(index[3]) > 100, `only ${index[3]} files indexed`);
     });
   });
 
@@ -277,7 +278,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
         // The editor holds frame.js from the quick pick's check: its first line, selected, is searched in the panel.
         const q = webviewFrame(page, extensionId).locator("#query");
         await q.fill("");
-        const first = readFileSync(path.join(workspace, EXPECTED_FILE), "utf8").split("\n")[0]!.trim();
+        const first = readFileSync(path.join(session.workspace, EXPECTED_FILE), "utf8").split("\n")[0]!.trim();
         await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
         await page.keyboard.press("Control+Home");
         await page.keyboard.press("Shift+End");

@@ -28,5 +28,24 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
   }
 }
 
+/**
+ * Polls `fn` until it returns something other than undefined; a throw counts as "not yet" and its message ends
+ * the timeout's error. `what` may be a function, so that the error can carry logs read at that moment.
+ */
+export async function pollUntil<T>(what: string | (() => string), timeoutMs: number, fn: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`${typeof what === "string" ? what : what()}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** The shared fixtures folder (../shared from the project root). */
 export const FIXTURES = path.resolve(import.meta.dirname, "..", "..", "..", "shared", "fixtures");

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCli } from "../helpers/cli.ts";
+import { runCli, startCli } from "../helpers/cli.ts";
 import { SAMPLE_REPO } from "../helpers/engine.ts";
-import { tempDir, writeTree } from "../helpers/tmp.ts";
+import { tempDir, waitFor, writeTree } from "../helpers/tmp.ts";
 
 describe("the context-engine CLI", () => {
   let dir: string;
@@ -73,5 +75,67 @@ describe("the context-engine CLI", () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split("\n").length, 1);
     assert.match(r.stderr, /MAX_MICRO_CHUNKS_PER_FILE="lots".*integer/);
+  });
+});
+
+/** Every entry under a folder with its size and modification time: what "nothing was written" is checked against. */
+function snapshot(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const st = statSync(p);
+      out.push(`${path.relative(root, p)} ${e.isDirectory() ? "dir" : st.size} ${st.mtimeMs}`);
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+describe("the CLI with STORE_PATH set", () => {
+  let repo: string;
+  let store: string;
+  let cleanups: (() => void)[] = [];
+  let before_: string[];
+  before(() => {
+    const a = tempDir("ce-storepath-repo-");
+    const b = tempDir("ce-storepath-store-");
+    cleanups = [a.cleanup, b.cleanup];
+    repo = a.dir;
+    store = path.join(b.dir, "indexes", "index.db");
+    writeTree(repo, SAMPLE_REPO);
+    before_ = snapshot(repo);
+  });
+  after(() => cleanups.forEach((c) => c()));
+
+  const env = () => ({ STORE_PATH: store });
+  const stateFile = () => `${store}.${path.basename(repo)}.state.json`;
+
+  it("index, search and status write nothing into the indexed folder; the state lives beside the store", () => {
+    const r = runCli(["index", repo], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Store: ${store.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.equal(runCli(["search", "register_hook", "--root", repo], { env: env() }).code, 0);
+    const status = runCli(["status", repo, "--json"], { env: env() });
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout);
+    assert.equal(s.store, store);
+    assert.equal(s.state.status, "idle");
+    assert.equal(s.stats.files, 5);
+    assert.equal(JSON.parse(readFileSync(stateFile(), "utf8")).repo, path.basename(repo));
+    assert.deepEqual(snapshot(repo), before_);
+    assert.ok(!existsSync(path.join(repo, ".codebase")));
+  });
+
+  it("a watcher keeps its state beside the store too, and writes nothing into the folder", async () => {
+    const child = startCli(["watch", "--root", repo], { env: env() });
+    try {
+      await waitFor(() => existsSync(stateFile()) && JSON.parse(readFileSync(stateFile(), "utf8")).status === "watching", "the watcher's state", 60_000);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+    assert.deepEqual(snapshot(repo), before_);
   });
 });

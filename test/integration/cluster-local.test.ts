@@ -15,6 +15,7 @@ import { startLocalCluster, type LocalCluster } from "../../k8s/local/cluster.ts
 import { planLocalProcesses, type LocalProcess } from "../../k8s/local/layout.ts";
 import { get, type K8sObject } from "../../k8s/local/manifests.ts";
 import { REPO_ROOT, deploymentObjects, portChooser, sourceCli } from "../../k8s/local/run.ts";
+import { pollUntil } from "../helpers/tmp.ts";
 
 const NEEDED = ["server/src/cli/main.ts", "server/src/mcp/index.ts", "server/src/watch/index.ts", "server/src/sync/index.ts"];
 const missing = NEEDED.filter((f) => !existsSync(path.join(REPO_ROOT, f)));
@@ -30,20 +31,6 @@ const LOCAL_ENV: Record<string, string> = existsSync(MODEL2VEC)
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
 type Hit = { path: string; repo: string; symbol: string; start_line: number; end_line: number };
 
-async function poll<T>(what: string | (() => string), timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${typeof what === "string" ? what : what()}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function localPort(plan: LocalProcess[], name: string, containerPort: number): number {
   const p = plan.find((x) => x.name === name)?.ports.get(containerPort);
@@ -64,7 +51,7 @@ function upload(dir: string, port: number): void {
 /** The watcher's own signal that it watches: its state file says so (written after the file watcher is up). */
 async function watcherWatching(workDir: string, cluster: LocalCluster): Promise<void> {
   const stateFile = path.join(workDir, "volumes", "repos-storage", "demo", ".codebase", "state.json");
-  await poll(() => `watcher-demo reports "watching" in ${stateFile}\n${cluster.get("watcher-demo").tail()}`, 60_000, async () =>
+  await pollUntil(() => `watcher-demo reports "watching" in ${stateFile}\n${cluster.get("watcher-demo").tail()}`, 60_000, async () =>
     existsSync(stateFile) && JSON.parse(readFileSync(stateFile, "utf8")).status === "watching" ? true : undefined,
   );
 }
@@ -122,7 +109,7 @@ describe("cluster:local: the deployment's processes on one machine", { skip }, (
     assert.ok(existsSync(path.join(workDir, "volumes", "repos-storage", "demo", "src", "billing.ts")), "the uploader wrote under the repos volume");
     const http = await connect(`http://127.0.0.1:${localPort(plan, "mcp-indexer-http", 8003)}/mcp`, "http");
     clients.push(http);
-    const hits = await poll(() => `the watcher indexes the upload\n${cluster!.get("watcher-demo").tail()}`, 90_000, async () => {
+    const hits = await pollUntil(() => `the watcher indexes the upload\n${cluster!.get("watcher-demo").tail()}`, 90_000, async () => {
       const r = await search(http, "computeInvoiceTotal");
       return r.some((h) => h.path === "src/billing.ts") ? r : undefined;
     });
@@ -141,7 +128,7 @@ describe("cluster:local: the deployment's processes on one machine", { skip }, (
     upload(workspace, localPort(plan, "uploader", 8004));
     const http = await connect(`http://127.0.0.1:${localPort(plan, "mcp-indexer-http", 8003)}/mcp`, "http");
     clients.push(http);
-    await poll("the watcher indexes the new file", 60_000, async () => ((await search(http, "refundInvoice")).some((h) => h.path === "src/refunds.ts") ? true : undefined));
+    await pollUntil("the watcher indexes the new file", 60_000, async () => ((await search(http, "refundInvoice")).some((h) => h.path === "src/refunds.ts") ? true : undefined));
   });
 
   test("a memory stored through mcp-memory (SSE) is found through mcp-memory-http", async () => {
@@ -150,7 +137,7 @@ describe("cluster:local: the deployment's processes on one machine", { skip }, (
     clients.push(sse, http);
     const stored = (await sse.callTool({ name: "memory_store", arguments: { information: "Invoice totals are computed in cents, never floats.", metadata: { kind: "convention", topic: "billing" } } })) as ToolResult;
     assert.ok(!stored.isError, stored.content[0]?.text);
-    const found = await poll("the memory is visible", 20_000, async () => {
+    const found = await pollUntil("the memory is visible", 20_000, async () => {
       const r = (await http.callTool({ name: "memory_find", arguments: { query: "invoice cents" } })) as ToolResult;
       return JSON.stringify(r.structuredContent ?? r.content).includes("never floats") ? r : undefined;
     });
@@ -200,7 +187,7 @@ describe("cluster:local catches manifest mistakes", { skip }, () => {
     }, "watcher-demo");
     try {
       const p = cluster.get("watcher-demo");
-      const code = await poll("the watcher exits", 60_000, async () => (p.child.exitCode !== null ? p.child.exitCode : undefined));
+      const code = await pollUntil("the watcher exits", 60_000, async () => (p.child.exitCode !== null ? p.child.exitCode : undefined));
       assert.notEqual(code, 0);
       assert.match(p.tail(), /WATCH_DEBOUNCE_SECS/);
     } finally {

@@ -43,16 +43,16 @@ describe("crash safety", () => {
   });
   after(() => cleanup());
 
-  it("an indexer killed with SIGKILL mid-run, then rerun, gives exactly the index of a clean run", async () => {
+  it("an indexer killed with SIGKILL mid-run, then rerun, gives exactly the index and the answers of a clean run", async () => {
     const child = startCli(["index", dir]);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await waitFor(() => {
-      const s = readState(dir);
+      const s = readState(path.join(dir, ".codebase", "state.json"));
       return s?.status === "indexing" && s.files_done >= 60;
     }, "the indexer to be part-way through", 60_000);
     child.kill("SIGKILL");
     await exited;
-    const partial = readState(dir)!;
+    const partial = readState(path.join(dir, ".codebase", "state.json"))!;
     assert.ok(partial.files_done < partial.files_total, "killed before the end");
 
     const rerun = runCli(["index", dir]);
@@ -62,5 +62,17 @@ describe("crash safety", () => {
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.ok(existsSync(clean));
     assert.equal(dump(path.join(dir, ".codebase", "index.db")), dump(clean));
+    // And it answers as the clean index does: same results, same scores, same order.
+    for (const query of ["handle request retries", "Handler12x3.handle_12_3", "value_3 key_5_2_3 request get"]) {
+      const ranked = (env: Record<string, string>) => {
+        const r = runCli(["search", query, "--root", dir, "--json", "--limit", "20"], { env });
+        assert.equal(r.code, 0, r.stderr);
+        return (JSON.parse(r.stdout) as { results: { path: string; start_line: number; end_line: number; score: number }[] }).results
+          .map((x) => [x.path, x.start_line, x.end_line, x.score]);
+      };
+      const recovered = ranked({});
+      assert.ok(recovered.length > 0, query);
+      assert.deepEqual(recovered, ranked({ STORE_PATH: clean }), query);
+    }
   });
 });

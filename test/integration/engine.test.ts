@@ -64,7 +64,7 @@ describe("indexing and searching a repository (embedded store, lexical only)", (
   });
 
   it("records its state in .codebase/state.json and keeps .codebase out of git", () => {
-    const state = readState(dir)!;
+    const state = readState(path.join(dir, ".codebase", "state.json"))!;
     assert.equal(state.status, "idle");
     assert.equal(state.repo, path.basename(dir));
     assert.equal(state.files_total, 5);
@@ -82,6 +82,13 @@ describe("incremental runs", () => {
   });
   after(() => cleanup());
 
+  /** The lexical index, then the dense phase: what `context-engine index` runs. */
+  async function indexed(e: Engine) {
+    const r = await e.index();
+    await e.fillDense();
+    return r;
+  }
+
   async function withEngine<T>(fn: (e: Engine, counter: ReturnType<typeof countingEmbedder>) => Promise<T>): Promise<T> {
     const settings = loadSettings({ EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: MODEL2VEC_FIXTURE });
     const counter = countingEmbedder(await createEmbedder(settings, silentLogger));
@@ -94,10 +101,10 @@ describe("incremental runs", () => {
   }
 
   it("indexes everything the first time and nothing the second time", async () => {
-    const first = await withEngine((e) => e.index());
+    const first = await withEngine((e) => indexed(e));
     assert.equal(first.indexed, 5);
     const second = await withEngine(async (e, c) => {
-      const r = await e.index();
+      const r = await indexed(e);
       assert.equal(c.texts, 0, "nothing re-embedded");
       return r;
     });
@@ -110,7 +117,7 @@ describe("incremental runs", () => {
     appendFileSync(path.join(dir, "src/util/strings.ts"), "\nexport function freshlyAddedHelper() { return 1; }\n");
     rmSync(path.join(dir, "config/settings.yaml"));
     await withEngine(async (e) => {
-      const r = await e.index();
+      const r = await indexed(e);
       assert.equal(r.indexed, 2);
       assert.equal(r.removed, 1);
       assert.equal((await e.search.search("brand_new_function")).results[0]?.path, "src/new_module.py");
@@ -123,7 +130,7 @@ describe("incremental runs", () => {
   it("moves the points of a renamed file without re-embedding it", async () => {
     renameSync(path.join(dir, "src/new_module.py"), path.join(dir, "src/renamed_module.py"));
     await withEngine(async (e, c) => {
-      const r = await e.index();
+      const r = await indexed(e);
       assert.equal(r.moved, 1);
       assert.equal(r.indexed, 0);
       assert.equal(c.texts, 0, "the embedder was not called");
@@ -135,13 +142,13 @@ describe("incremental runs", () => {
   it("removes files newly ignored by an edited .contextignore and adds them back when un-ignored", async () => {
     writeFileSync(path.join(dir, ".contextignore"), "docs/\n");
     await withEngine(async (e) => {
-      const r = await e.index();
+      const r = await indexed(e);
       assert.equal(r.removed, 1);
       assert.equal((await e.search.search("kind:doc cookies persist")).results.length, 0);
     });
     writeFileSync(path.join(dir, ".contextignore"), "");
     await withEngine(async (e) => {
-      await e.index();
+      await indexed(e);
       assert.equal((await e.search.search("kind:doc cookies persist")).results[0]?.path, "docs/guide.md");
     });
   });
@@ -152,7 +159,7 @@ describe("incremental runs", () => {
       const r = await engine.index();
       assert.equal(r.rebuilt, true);
       assert.equal(r.indexed, r.scanned);
-      const state = readState(dir)!;
+      const state = readState(path.join(dir, ".codebase", "state.json"))!;
       assert.equal(state.embedder, "none");
     } finally {
       await engine.close();

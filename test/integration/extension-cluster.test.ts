@@ -217,10 +217,32 @@ describe("Deploy Context Engine", () => {
     ];
     await assert.rejects(deploy(api, bundle, opts, fast), (e: Error) => {
       assert.match(e.message, /StatefulSet qdrant cannot roll out/);
-      assert.match(e.message, /cannot pull image qdrant\/qdrant:v1\.15\.0 \(ImagePullBackOff/);
-      assert.match(e.message, /contextEngine\.image\.registry/);
+      assert.match(e.message, /the cluster cannot pull qdrant\/qdrant:v1\.15\.0: push it to a registry the cluster can reach and set contextEngine\.image\.registry/i);
+      assert.match(e.message, /ImagePullBackOff: Back-off pulling image/);
       return true;
     });
+  });
+
+  test("the project's image that no node can pull is named in words, not left to the timeout", async () => {
+    const pulled = `registry.example.com/team/context-engine:1.2.3`;
+    stub.pods = [
+      {
+        metadata: { name: "mcp-indexer-http-7d9f-abc", namespace: NS, labels: { app: "mcp-indexer-http" } },
+        status: {
+          phase: "Pending",
+          containerStatuses: [{ name: "main", image: pulled, restartCount: 0, ready: false, imageID: "", state: { waiting: { reason: "ErrImagePull", message: `rpc error: failed to pull and unpack image "${pulled}": not found` } } }],
+        },
+      },
+    ];
+    await assert.rejects(deploy(api, bundle, opts, fast), (e: Error) => {
+      assert.match(e.message, /Deployment mcp-indexer-http cannot roll out/);
+      assert.doesNotMatch(e.message, /did not roll out within/, "said on the pod's state, not after the rollout timeout");
+      assert.ok(e.message.toLowerCase().includes(`the cluster cannot pull ${pulled}: push it to a registry the cluster can reach and set contextengine.image.registry`), e.message);
+      return true;
+    });
+    // The apply went out with the configured registry and tag: that is the image the nodes tried.
+    const applied = stub.writes().find((w) => w.path.endsWith("/deployments/mcp-indexer-http"))!.body as KubeObject;
+    assert.equal((applied.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0].image, pulled);
   });
 
   test("a rollout that never completes times out with the state it was stuck in", async () => {

@@ -44,6 +44,7 @@ const DISCOVERY: Record<string, Resource[]> = {
   ],
   "/apis/batch/v1": [{ kind: "Job", name: "jobs", namespaced: true }],
   "/apis/autoscaling/v2": [{ kind: "HorizontalPodAutoscaler", name: "horizontalpodautoscalers", namespaced: true }],
+  "/apis/policy/v1": [{ kind: "PodDisruptionBudget", name: "poddisruptionbudgets", namespaced: true }],
 };
 
 type Obj = { apiVersion: string; kind: string; metadata: Record<string, unknown> & { name: string; namespace?: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> };

@@ -272,7 +272,8 @@ describe("MCP servers over Streamable HTTP and SSE", () => {
       });
     assert.equal(await status({ Host: "evil.example.com" }), 403);
     assert.equal(await status({ Host: `127.0.0.1:${indexer.port}`, Origin: "http://evil.example.com" }), 403);
-    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:3000` }), 200);
+    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:${indexer.port}` }), 200);
+    assert.equal(await status({ Host: `localhost:${indexer.port}`, Origin: `http://localhost:3000` }), 403);
   });
 
   it("serves /health, /readyz and /tools on the health port", async () => {

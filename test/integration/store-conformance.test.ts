@@ -32,11 +32,11 @@ let counter = 0;
 
 const backends: Backend[] = [
   {
-    name: "sqlite",
+    name: `sqlite (SQLITE_DRIVER=${settings.sqliteDriver})`,
     skip: false,
     async open() {
       const { dir, cleanup } = tempDir("ce-conformance-");
-      const store = openSqliteStore(path.join(dir, "index.db"), silentLogger);
+      const store = openSqliteStore(path.join(dir, "index.db"), silentLogger, { driver: settings.sqliteDriver });
       return { store, dispose: async () => { await store.close(); cleanup(); } };
     },
   },
@@ -446,6 +446,68 @@ for (const backend of backends) {
       });
     });
 
+    describe("dense vectors filled in behind, kept quantized (stores with a dense backlog)", () => {
+      const DIM = 48;
+      /** A deterministic unit vector per seed, spread over all 48 dimensions. */
+      const vec = (seed: number) => {
+        const v = Float32Array.from({ length: DIM }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 43758.5453 % 1);
+        const n = Math.hypot(...v);
+        return v.map((x) => x / n);
+      };
+      const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+      const bare = (s: ChunkSpec): Point => {
+        const { vector: _v, ...p } = chunk(s);
+        return p;
+      };
+      const files = Array.from({ length: 30 }, (_, i) => bare({ path: `m${i}.py`, text: `def f${i}():\n    return ${i}`, symbol: `f${i}` }));
+      before(async () => {
+        await dispose?.();
+        ({ store, dispose } = await backend.open());
+        await store.ensure({ embedder: "conformance:dense-48", dimension: DIM });
+      });
+      it("keeps points stored without a vector in the backlog, searchable lexically, not densely", async (t) => {
+        if (!store.dense) return t.skip("this store takes vectors inline (no dense backlog)");
+        await indexFiles(store, files);
+        assert.deepEqual(await store.dense.denseProgress("alpha"), { done: 0, total: 30 });
+        assert.equal((await store.dense.pendingDense(100)).length, 30);
+        assert.deepEqual(await store.searchDense(vec(3), {}, 5), []);
+        assert.equal((await store.searchLexical({ terms: [{ term: "f3", weight: 1 }] }, {}, 5))[0]?.point.path, "m3.py");
+      });
+      it("stores vectors by id and ranks by their quantized cosine, close to the float one", async (t) => {
+        if (!store.dense) return t.skip("this store takes vectors inline (no dense backlog)");
+        const pending = await store.dense.pendingDense(100);
+        const seedOf = (p: Point) => Number(p.symbol.slice(1));
+        assert.equal(await store.dense.putDense(pending.map((p) => ({ id: p.id, key: `key-${seedOf(p)}`, vector: vec(seedOf(p)) }))), 30);
+        assert.deepEqual(await store.dense.denseProgress("alpha"), { done: 30, total: 30 });
+        assert.deepEqual(await store.dense.pendingDense(100), []);
+        const query = vec(7);
+        const exact = files.map((f) => ({ path: f.path, score: cos(query, vec(Number(f.symbol.slice(1)))) })).sort((a, b) => b.score - a.score);
+        const hits = await store.searchDense(query, {}, 5);
+        assert.equal(hits[0]?.point.path, "m7.py");
+        assert.ok(Math.abs(hits[0]!.score - 1) < 0.01, `self-similarity ${hits[0]!.score}`);
+        for (const h of hits) {
+          const want = exact.find((e) => e.path === h.point.path)!.score;
+          assert.ok(Math.abs(h.score - want) < 0.01, `${h.point.path}: ${h.score} vs ${want}`);
+        }
+        const cached = await store.dense.cachedDense(["key-7", "key-unknown"]);
+        assert.deepEqual([...cached.keys()], ["key-7"]);
+        assert.ok(cos(cached.get("key-7")!, vec(7)) > 0.999);
+      });
+      it("drops a replaced point's vector (back to the backlog), skips vectors for ids gone, keeps the cache through a rebuild", async (t) => {
+        if (!store.dense) return t.skip("this store takes vectors inline (no dense backlog)");
+        const changed = bare({ path: "m7.py", text: "def f7():\n    return 'changed'", symbol: "f7", hash: "hash-2" });
+        await store.replaceFile(record([changed], "hash-2"), [changed]);
+        assert.deepEqual((await store.dense.pendingDense(10)).map((p) => p.path), ["m7.py"]);
+        assert.ok(!(await store.searchDense(vec(7), {}, 30)).some((h) => h.point.path === "m7.py"));
+        assert.equal(await store.dense.putDense([{ id: "no-such-point", key: "key-x", vector: vec(99) }]), 0);
+        await store.removeFiles("alpha", ["m7.py"]);
+        assert.deepEqual(await store.dense.pendingDense(10), []);
+        assert.deepEqual(await store.dense.denseProgress("alpha"), { done: 29, total: 29 });
+        await store.recreate({ embedder: "conformance:dense-48", dimension: DIM });
+        assert.ok((await store.dense!.cachedDense(["key-3"])).has("key-3"), "the cache outlives the rebuild");
+      });
+    });
+
     describe("hybrid search through the engine", () => {
       let cleanupRoot: () => void;
       let root: string;
@@ -460,6 +522,7 @@ for (const backend of backends) {
         await store.recreate({ embedder: embedder.name, dimension: embedder.dimension });
         const engine = await openEngine({ root, repo: "sample", settings: loadSettings({}), log: silentLogger, embedder, store });
         await engine.index();
+        await engine.fillDense();
         const { results } = await engine.search.search("register_hook");
         assert.equal(results[0]?.path, "src/session.py");
         assert.equal(results[0]!.symbol_path, "Session.register_hook");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Header } from "tar";
 import { silentLogger } from "../../server/src/log/index.ts";
-import type { ManifestEntry, SyncLimits } from "../../server/src/sync/protocol.ts";
+import { UPLOAD_ID_HEADER, type ManifestEntry, type SyncLimits } from "../../server/src/sync/protocol.ts";
 import { startUploadServer, type UploadServer } from "../../server/src/sync/server.ts";
 
 export interface Harness {
@@ -74,12 +74,18 @@ export async function post(url: string, route: string, body: Buffer | string, he
   return { status: res.status, body: (await res.json()) as RawAnswer["body"] };
 }
 
-export function postManifest(url: string, repo: string, files: ManifestEntry[], headers: Record<string, string> = {}): Promise<RawAnswer> {
-  return post(url, `/sync/${repo}/manifest`, JSON.stringify({ files }), { "content-type": "application/json", ...headers });
+/** The upload id of the last manifest answer per uploader and repo: raw uploads deliver it unless told otherwise. */
+const lastUploadId = new Map<string, string>();
+
+export async function postManifest(url: string, repo: string, files: ManifestEntry[], headers: Record<string, string> = {}, extra: { complete?: boolean; deleted?: string[] } = {}): Promise<RawAnswer> {
+  const r = await post(url, `/sync/${repo}/manifest`, JSON.stringify({ files, ...extra }), { "content-type": "application/json", ...headers });
+  if (typeof r.body.upload_id === "string") lastUploadId.set(`${url} ${repo}`, r.body.upload_id);
+  return r;
 }
 
 export function postUpload(url: string, repo: string, archive: Buffer, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  return post(url, `/sync/${repo}/upload`, archive, { "content-type": "application/gzip", ...headers });
+  const id = lastUploadId.get(`${url} ${repo}`);
+  return post(url, `/sync/${repo}/upload`, archive, { "content-type": "application/gzip", ...(id ? { [UPLOAD_ID_HEADER]: id } : {}), ...headers });
 }
 
 /** One raw tar entry: a header block built with tar's Header (any type, any path), then the padded body. */

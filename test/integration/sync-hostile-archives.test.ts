@@ -132,7 +132,7 @@ describe("hostile archives are rejected whole and write nothing", () => {
   it("a path the last manifest did not ask for", async () => {
     await primed();
     const body = Buffer.from("sneaky\n");
-    await expectRejected(rawTarGz(goodEntry(), rawEntry({ path: "keep/b.txt", type: "File", size: body.length }, body)), /"keep\/b.txt" was not asked for by the last manifest/);
+    await expectRejected(rawTarGz(goodEntry(), rawEntry({ path: "keep/b.txt", type: "File", size: body.length }, body)), /"keep\/b.txt" was not asked for by this upload's manifest/);
     await expectRejected(rawTarGz(goodEntry(), rawEntry({ path: "new.txt", type: "File", size: body.length }, body)), /not asked for/);
   });
 
@@ -149,11 +149,12 @@ describe("hostile archives are rejected whole and write nothing", () => {
       const body = Buffer.from(typeof value === "string" ? value : JSON.stringify(value));
       return rawEntry({ path: ".context-engine-deletions.json", type: "File", size: body.length }, body);
     };
-    await expectRejected(rawTarGz(goodEntry(), dels(["keep/b.txt", "../../repos-victim.txt"])), /deletion "\.\.\/\.\.\/repos-victim\.txt"/);
+    await expectRejected(rawTarGz(goodEntry(), dels(["../../repos-victim.txt"])), /deletion "\.\.\/\.\.\/repos-victim\.txt"/);
+    await expectRejected(rawTarGz(goodEntry(), dels(["keep/b.txt"])), /"keep\/b.txt" was not listed for deletion by this upload's manifest/);
     await expectRejected(rawTarGz(goodEntry(), dels(["/etc/passwd"])), /absolute/);
     await expectRejected(rawTarGz(goodEntry(), dels("{not json")), /not valid JSON/);
     await expectRejected(rawTarGz(goodEntry(), dels({ path: "keep/b.txt" })), /JSON array/);
-    await expectRejected(rawTarGz(goodEntry(), dels(["a.txt"])), /both sent and listed for deletion/);
+    await expectRejected(rawTarGz(goodEntry(), dels(["a.txt"])), /"a.txt" was not listed for deletion/);
   });
 
   it("a duplicated entry", async () => {
@@ -182,11 +183,16 @@ describe("hostile archives are rejected whole and write nothing", () => {
     const body = Buffer.from("x");
     const write = await postUpload(h!.url, "demo", rawTarGz(rawEntry({ path: "out/new.txt", type: "File", size: 1 }, body)));
     assert.equal(write.status, 409);
-    assert.match(write.body.error ?? "", /leads outside the repo/);
+    assert.match(write.body.error ?? "", /out on the server is a symbolic link/);
+    // Asked through the link, the server neither deletes nor tells what lies outside.
+    const asked = await postManifest(h!.url, "demo", [entryFor("out/victim.txt", "precious\n")], {}, { complete: false, deleted: ["out/gone.txt"] });
+    assert.equal(asked.status, 200);
+    assert.deepEqual(asked.body.need, ["out/victim.txt"]);
+    const m = await postManifest(h!.url, "demo", [], {}, { complete: false, deleted: ["out/victim.txt"] });
+    assert.deepEqual(m.body.delete, []);
     const dels = Buffer.from(JSON.stringify(["out/victim.txt"]));
     const del = await postUpload(h!.url, "demo", rawTarGz(rawEntry({ path: ".context-engine-deletions.json", type: "File", size: dels.length }, dels)));
-    assert.equal(del.status, 200);
-    assert.equal(del.body.deleted, 0);
+    assert.equal(del.status, 409, JSON.stringify(del.body)); // nothing was listed: the manifest opened no upload
     assert.deepEqual(await snapshot(outside), { "victim.txt": "precious\n" });
   });
 

@@ -237,7 +237,7 @@ describe("uploader request checks", () => {
 
   it("a chunked upload body (no Content-Length) is cut off with 413 once it passes the limit", async () => {
     h = await startHarness({ limits: { maxArchiveBytes: 64 * 1024 } });
-    await postManifest(h.url, "demo", [entryFor("a.txt", "a")]);
+    const m = await postManifest(h.url, "demo", [entryFor("a.txt", "a")]);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -246,7 +246,7 @@ describe("uploader request checks", () => {
         controller.enqueue(randomBytes(16 * 1024));
       },
     });
-    const res = await fetch(`${h.url}/sync/demo/upload`, { method: "POST", body, headers: { "content-type": "application/gzip" }, duplex: "half" } as RequestInit);
+    const res = await fetch(`${h.url}/sync/demo/upload`, { method: "POST", body, headers: { "content-type": "application/gzip", "x-upload-id": String(m.body.upload_id) }, duplex: "half" } as RequestInit);
     assert.equal(res.status, 413);
     assert.match(((await res.json()) as { error: string }).error, /larger than 65536 bytes/);
     assert.deepEqual(await snapshot(h.reposDir), {});

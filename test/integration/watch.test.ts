@@ -70,7 +70,7 @@ describe("the watcher", () => {
   });
 
   it("reports watching in state.json after the startup scan", () => {
-    assert.equal(readState(dir)!.status, "watching");
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "watching");
   });
 
   it("indexes a created file, a changed file and forgets a deleted one", async () => {
@@ -86,10 +86,12 @@ describe("the watcher", () => {
     writeTree(dir, { "src/before_rename.py": "def renamed_thing_marker():\n    return 3\n" });
     await waitFor(async () => (await engine.store.listFiles(engine.repo)).has("src/before_rename.py"), "file indexed");
     await watcher.idle();
+    await engine.denseBackground.idle();
     const texts = counter.texts;
     renameSync(path.join(dir, "src/before_rename.py"), path.join(dir, "src/after_rename.py"));
     await waitFor(async () => (await engine.store.listFiles(engine.repo)).has("src/after_rename.py"), "renamed file recorded");
     await watcher.idle();
+    await engine.denseBackground.idle();
     assert.equal(counter.texts, texts, "no text was embedded for the rename");
     assert.equal(await topPath(engine, "renamed_thing_marker"), "src/after_rename.py");
     assert.ok(!(await engine.store.listFiles(engine.repo)).has("src/before_rename.py"));
@@ -116,12 +118,12 @@ describe("the watcher", () => {
     store.failing = true;
     writeTree(dir, { "src/during_outage.py": "def written_during_outage():\n    return 4\n" });
     await waitFor(() => store.failures >= 2, "retries while failing");
-    assert.equal(readState(dir)!.status, "error");
-    assert.match(readState(dir)!.error ?? "", /unreachable/);
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "error");
+    assert.match(readState(path.join(dir, ".codebase", "state.json"))!.error ?? "", /unreachable/);
     store.failing = false;
     await waitFor(async () => (await topPath(engine, "written_during_outage")) === "src/during_outage.py", "recovered");
     await watcher.idle();
-    assert.equal(readState(dir)!.status, "watching");
+    assert.equal(readState(path.join(dir, ".codebase", "state.json"))!.status, "watching");
   });
 
   it("takes a burst of 10,000 new files as a few batches", async () => {

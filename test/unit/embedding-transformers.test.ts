@@ -246,10 +246,10 @@ describe("transformers embedder: embedding with a tiny real ONNX encoder", () =>
     close(v!, unit(Array.from({ length: DIM }, (_, c) => tableValue(first, c))), "CLS row");
   });
 
-  test("texts are embedded in batches, in order: 40 texts give the vectors each gets alone", async () => {
+  test("texts are embedded in batches grouped by length, returned in input order: 40 texts give the vectors each gets alone (one thread)", async () => {
     const folder = path.join(tempDir("onnx-"), "tiny-encoder");
     writeTinyOnnxModel(folder, WORDPIECE, DIM);
-    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-"), batchSize: 16 }, silentLogger);
+    const e = await createTransformersEmbedder({ model: folder, modelDir: tempDir("models-"), batchSize: 16, threads: 1 }, silentLogger);
     const texts = Array.from({ length: 40 }, (_, i) => `function f${i}(x) { return x * ${i}; } ${"y ".repeat(i % 7)}`);
     const all = await e.embed(texts);
     assert.equal(all.length, 40);

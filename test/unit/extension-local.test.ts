@@ -4,57 +4,73 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { classifyFailure, locateServer, ServerNotFoundError, type ServerCommand } from "../../extension/src/local/server-locator.ts";
+import { bundledServer, classifyFailure, locateServer, ServerNotFoundError, type ServerCommand } from "../../extension/src/local/server-locator.ts";
+import type { Runtime } from "../../extension/src/local/runtime.ts";
 
 function tree(): string {
   return mkdtempSync(path.join(os.tmpdir(), "ce-locate-"));
 }
 
-const cmd: ServerCommand = { command: "node", prefix: ["/x/cli.js"], origin: "test" };
+function touch(file: string, text = ""): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+const server: ServerCommand = { scriptArgs: ["/x/cli.js"], serverDir: "/x", origin: "test" };
+const editor: Runtime = { kind: "editor", command: "/opt/code/code", env: { ELECTRON_RUN_AS_NODE: "1" }, label: "the editor's runtime (/opt/code/code, Node 22.19.0)", probe: {} };
 
 describe("locating the server", () => {
-  test("the setting wins: a cli.js runs with the configured node, an executable runs itself", () => {
+  test("the extension's own server is the default, before any checkout", () => {
+    const ext = path.join(tree(), "extension");
+    const own = touch(bundledServer(ext));
+    touch(path.join(ext, "..", "server", "dist", "cli.js"));
+    const found = locateServer({ extensionPath: ext, env: { PATH: "/usr/bin" } });
+    assert.deepEqual([found.scriptArgs, found.executable, found.serverDir], [[own], undefined, path.dirname(own)]);
+    assert.match(found.origin, /the extension's own server/);
+  });
+
+  test("the setting wins: a cli.js runs on the chosen runtime, an executable runs itself", () => {
     const dir = tree();
-    writeFileSync(path.join(dir, "cli.js"), "");
-    writeFileSync(path.join(dir, "context-engine"), "#!/bin/sh\n");
-    chmodSync(path.join(dir, "context-engine"), 0o755);
-    const js = locateServer({ serverPath: path.join(dir, "cli.js"), nodePath: "/opt/node20/bin/node", extensionPath: dir, env: {} });
-    assert.deepEqual([js.command, js.prefix], ["/opt/node20/bin/node", [path.join(dir, "cli.js")]]);
-    const exe = locateServer({ serverPath: path.join(dir, "context-engine"), nodePath: "node", extensionPath: dir, env: {} });
-    assert.deepEqual([exe.command, exe.prefix], [path.join(dir, "context-engine"), []]);
+    const js = touch(path.join(dir, "cli.js"));
+    const exe = touch(path.join(dir, "context-engine"), "#!/bin/sh\n");
+    chmodSync(exe, 0o755);
+    const ext = path.join(tree(), "extension");
+    touch(bundledServer(ext));
+    assert.deepEqual(locateServer({ serverPath: js, extensionPath: ext, env: {} }).scriptArgs, [js]);
+    const found = locateServer({ serverPath: exe, extensionPath: ext, env: {} });
+    assert.deepEqual([found.executable, found.scriptArgs], [exe, []]);
   });
 
   test("a checkout's server folder given as the setting finds dist/cli.js", () => {
     const dir = tree();
-    mkdirSync(path.join(dir, "server/dist"), { recursive: true });
-    writeFileSync(path.join(dir, "server/dist/cli.js"), "");
-    assert.deepEqual(locateServer({ serverPath: dir, nodePath: "node", extensionPath: "/nowhere", env: {} }).prefix, [path.join(dir, "server/dist/cli.js")]);
+    const cli = touch(path.join(dir, "server/dist/cli.js"));
+    assert.deepEqual(locateServer({ serverPath: dir, extensionPath: "/nowhere", env: {} }).scriptArgs, [cli]);
   });
 
-  test("a setting that points nowhere is an error naming it", () => {
-    assert.throws(() => locateServer({ serverPath: "/no/such/cli.js", nodePath: "node", extensionPath: "/nowhere", env: {} }), /contextEngine\.local\.serverPath = \/no\/such\/cli\.js \(no such file\)/);
+  test("a setting that points nowhere is an error naming it, not a silent fallback", () => {
+    const ext = path.join(tree(), "extension");
+    touch(bundledServer(ext));
+    assert.throws(() => locateServer({ serverPath: "/no/such/cli.js", extensionPath: ext, env: {} }), /"contextEngine\.local\.serverPath" is \/no\/such\/cli\.js, and there is no server there.*Clear the setting/);
   });
 
-  test("then context-engine on PATH, then the source checkout the extension runs from", () => {
-    const bin = tree();
-    writeFileSync(path.join(bin, "context-engine"), "#!/bin/sh\n");
-    assert.equal(locateServer({ nodePath: "node", extensionPath: "/nowhere/extension", env: { PATH: `/usr/bin${path.delimiter}${bin}` } }).command, path.join(bin, "context-engine"));
+  test("an extension run from a source checkout uses the checkout's build", () => {
     const checkout = tree();
-    mkdirSync(path.join(checkout, "extension"));
-    mkdirSync(path.join(checkout, "server/dist"), { recursive: true });
-    writeFileSync(path.join(checkout, "server/dist/cli.js"), "");
-    const found = locateServer({ nodePath: "node", extensionPath: path.join(checkout, "extension"), env: { PATH: "/usr/bin" } });
-    assert.deepEqual(found.prefix, [path.join(checkout, "server/dist/cli.js")]);
+    const cli = touch(path.join(checkout, "server/dist/cli.js"));
+    const found = locateServer({ extensionPath: path.join(checkout, "extension"), env: {} });
+    assert.deepEqual(found.scriptArgs, [cli]);
     assert.match(found.origin, /source checkout/);
   });
 
-  test("nothing found: the error lists what was tried and what to do", () => {
+  test("nothing found: the extension is incomplete, and the error says to reinstall it for this platform", () => {
+    const ext = path.join(tree(), "extension");
     assert.throws(
-      () => locateServer({ nodePath: "node", extensionPath: path.join(tree(), "extension"), env: { PATH: "/nonexistent" } }),
+      () => locateServer({ extensionPath: ext, env: { PATH: "/nonexistent" } }),
       (e: Error) => {
         assert.ok(e instanceof ServerNotFoundError);
-        assert.match(e.message, /not set.*context-engine on PATH \(not found\).*server\/dist\/cli\.js \(not built\)/);
-        assert.match(e.message, /set "contextEngine\.local\.serverPath"/);
+        assert.ok(e.message.includes(bundledServer(ext)), e.message);
+        assert.match(e.message, new RegExp(`Reinstall Context Engine .*${process.platform}-${process.arch}`));
+        assert.doesNotMatch(e.message, /npm install/);
         return true;
       },
     );
@@ -62,35 +78,72 @@ describe("locating the server", () => {
 });
 
 describe("start failures", () => {
-  test("native modules built for another Node.js", () => {
+  test("a native part built for another runtime or platform", () => {
     const f = classifyFailure(
       "Error: The module '/srv/node_modules/better-sqlite3/build/Release/better_sqlite3.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 127. This version of Node.js requires\nNODE_MODULE_VERSION 115.",
-      cmd,
-      "node",
+      server,
+      editor,
     );
     assert.equal(f.kind, "native-module");
-    assert.match(f.message, /npm rebuild better-sqlite3/);
+    assert.match(f.message, /does not load in the editor's runtime/);
+    assert.match(f.message, new RegExp(`built for this platform \\(${process.platform}-${process.arch}\\)`));
     assert.equal(f.lexicalFallback, false);
   });
 
   test("a missing model asks for lexical-only fallback", () => {
-    const f = classifyFailure('context-engine serve: The transformers embedding model "BAAI/bge-base-en-v1.5" is not available (offline). Looked in: /m. Or set EMBEDDING_PROVIDER=none for lexical-only search.', cmd, "node");
+    const f = classifyFailure('context-engine serve: The transformers embedding model "BAAI/bge-base-en-v1.5" is not available (offline). Looked in: /m. Or set EMBEDDING_PROVIDER=none for lexical-only search.', server, editor);
     assert.equal(f.kind, "model-missing");
     assert.equal(f.lexicalFallback, true);
     assert.match(f.message, /lexical-only/);
   });
 
-  test("no node executable", () => {
+  test("a runtime that is not there", () => {
     const err = Object.assign(new Error("spawn node ENOENT"), { code: "ENOENT" }) as NodeJS.ErrnoException;
-    const f = classifyFailure("", cmd, "node", err);
-    assert.equal(f.kind, "no-node");
-    assert.match(f.message, /Install Node\.js 20 or newer/);
+    const node: Runtime = { ...editor, kind: "node", command: "/gone/node", label: "Node.js (/gone/node)" };
+    const f = classifyFailure("", server, node, err);
+    assert.equal(f.kind, "no-runtime");
+    assert.match(f.message, /could not run Node\.js \(\/gone\/node\): not found.*"contextEngine\.local\.runtime" to "auto"/);
   });
 
   test("anything else quotes the server's own error line", () => {
-    const f = classifyFailure("starting\ncontext-engine serve: STORE_PATH /ro/index.db is not writable\n    at foo (x.js:1:1)", cmd, "node");
+    const f = classifyFailure("starting\ncontext-engine serve: STORE_PATH /ro/index.db is not writable\n    at foo (x.js:1:1)", server, editor);
     assert.equal(f.kind, "other");
     assert.match(f.message, /STORE_PATH \/ro\/index\.db is not writable/);
+  });
+});
+
+describe("workspace folders as repos", () => {
+  test("each folder is a repo named by its setting or its folder; a taken name gets a number", async () => {
+    const { workspaceRepos } = await import("../../extension/src/workspace-repos.ts");
+    const repos = workspaceRepos([
+      { name: "API", root: "/w/api", repoSetting: "" },
+      { name: "web", root: "/w/web", repoSetting: "Storefront" },
+      { name: "api", root: "/x/api", repoSetting: "" },
+      { name: "api", root: "/y/api", repoSetting: "" },
+    ]);
+    assert.deepEqual(repos, [
+      { repo: "api", root: "/w/api" },
+      { repo: "storefront", root: "/w/web" },
+      { repo: "api-2", root: "/x/api" },
+      { repo: "api-3", root: "/y/api" },
+    ]);
+  });
+});
+
+describe("local indexing progress", () => {
+  test("folders' states summed: indexing until every folder is watched, an error in one is an error", async () => {
+    const { statesOf, summarize } = await import("../../extension/src/local/index-progress.ts");
+    const repos = ["api", "web"];
+    const starting = summarize(statesOf({ states: { api: null, web: null } }), repos);
+    assert.deepEqual([starting.phase, starting.detail], ["indexing", "Indexing 2 folders (api, web) (starting)"]);
+    const busy = summarize(statesOf({ states: { api: { status: "watching", files_done: 3, files_total: 3 }, web: { status: "indexing", files_done: 1, files_total: 5, current_file: "a.ts" } } }), repos);
+    assert.deepEqual([busy.phase, busy.index, busy.detail], ["indexing", { status: "indexing", done: 4, total: 8 }, "Indexing 2 folders (api, web): 4/8 files (a.ts)"]);
+    const ready = summarize(statesOf({ states: { api: { status: "watching", files_done: 3, files_total: 3 }, web: { status: "watching", files_done: 5, files_total: 5 } } }), repos, true);
+    assert.deepEqual([ready.phase, ready.detail], ["ready", "Local index of 2 folders (api, web): 8 files (lexical-only)"]);
+    const failed = summarize(statesOf({ states: { api: { status: "error", error: "disk full" }, web: { status: "watching" } } }), repos);
+    assert.deepEqual([failed.phase, failed.error], ["error", "api: disk full"]);
+    const one = summarize(statesOf({ states: { undici: { status: "watching", files_done: 176, files_total: 176 } } }), ["undici"]);
+    assert.equal(one.detail, "Local index of undici: 176 files");
   });
 });
 
@@ -103,18 +156,5 @@ describe("server log lines", () => {
     logServerLine(log, "indexer", '{"time":"t","level":"warn","msg":"slow","ms":900}');
     logServerLine(log, "indexer", "plain text");
     assert.deepEqual(got, ["info [watcher] watching  root=/x debounce_s=1.5", "warn [indexer] slow  ms=900", "info [indexer] plain text"]);
-  });
-});
-
-describe("the Node.js that runs the server", () => {
-  test("20 or newer passes; an older one is named with what to do", async () => {
-    const { checkNode } = await import("../../extension/src/local/local-engine.ts");
-    await checkNode(process.execPath, { command: process.execPath, prefix: [], origin: "t" });
-    const dir = tree();
-    const old = path.join(dir, "node");
-    writeFileSync(old, "#!/bin/sh\necho v18.19.1\n");
-    chmodSync(old, 0o755);
-    await assert.rejects(checkNode(old, { command: old, prefix: [], origin: "t" }), /needs Node\.js 20 or newer; ".*node" is v18\.19\.1.*contextEngine\.local\.nodePath/);
-    await assert.rejects(checkNode(path.join(dir, "absent"), { command: path.join(dir, "absent"), prefix: [], origin: "t" }), /Install Node\.js 20 or newer/);
   });
 });

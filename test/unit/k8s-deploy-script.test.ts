@@ -31,6 +31,13 @@ function deploy(...args: string[]) {
 }
 
 const B = path.join(K8S_DIR, "base");
+/** deploy.sh's Qdrant API key step: read the key; create the Secret only when it has none (never printed). */
+const qdrantKey = (ns: string) => [
+  `kubectl -n ${ns} get secret context-engine-secrets -o jsonpath={.data.QDRANT_API_KEY}`,
+  `kubectl -n ${ns} create secret generic context-engine-secrets --from-literal=QDRANT_API_KEY=<generated> --dry-run=client -o yaml | kubectl apply -f -   # only when the key is missing`,
+];
+const dropLlama = (ns: string) => `kubectl -n ${ns} delete deployment,service,ingress -l app.kubernetes.io/name=llamacpp,app.kubernetes.io/part-of=context-engine --ignore-not-found`;
+const dropIngress = (ns: string) => `kubectl -n ${ns} delete ingress -l app.kubernetes.io/part-of=context-engine --ignore-not-found`;
 const waitCore = (ns: string) => ["mcp-memory", "mcp-memory-http", "mcp-indexer", "mcp-indexer-http", "uploader"].map((d) => `kubectl -n ${ns} rollout status deployment/${d} --timeout=600s`);
 
 describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () => {
@@ -41,6 +48,7 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
     assert.deepEqual(r.commands, [
       "kubectl kustomize $WORK > $WORK/manifests.yaml",
       apply("foundation"),
+      ...qdrantKey("context-engine"),
       apply("store"),
       "kubectl -n context-engine rollout status statefulset/qdrant --timeout=600s",
       "kubectl -n context-engine delete job init-collection --ignore-not-found",
@@ -50,6 +58,7 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
       apply("decoder"),
       ...waitCore("context-engine"),
       "kubectl -n context-engine rollout status deployment/llamacpp --timeout=600s",
+      dropIngress("context-engine"),
     ]);
   });
 
@@ -60,6 +69,7 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
     assert.deepEqual(r.commands, [
       "kubectl kustomize $WORK > $WORK/manifests.yaml",
       apply("foundation"),
+      ...qdrantKey("ce-test"),
       apply("store"),
       "kubectl -n ce-test rollout status statefulset/qdrant --timeout=5m",
       "kubectl -n ce-test delete job init-collection --ignore-not-found",
@@ -68,6 +78,7 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
       apply("core"),
       ...waitCore("ce-test").map((c) => c.replace("600s", "5m")),
       apply("ingress"),
+      dropLlama("ce-test"),
     ]);
     // What those label selectors pick from the kept manifests is exactly the rendered set.
     const objects = parseObjects(readFileSync(path.join(r.work!, "manifests.yaml"), "utf8"));
@@ -78,13 +89,14 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
   test("plain YAML (no --use-kustomize): the base files in dependency order, image substituted where a container uses it", () => {
     const r = deploy("--dry-run");
     assert.equal(r.status, 0, r.stderr);
-    const img = (f: string) => `sed -e 's#image: context-engine:latest#image: context-engine:latest#' ${B}/${f} | kubectl apply -f -`;
+    const img = (f: string) => `sed -e 's#image: context-engine:latest#image: ghcr.io/context-engine/context-engine:0.1.0#' ${B}/${f} | kubectl apply -f -`;
     assert.deepEqual(r.commands, [
       `kubectl apply -f ${B}/namespace.yaml`,
       `kubectl apply -f ${B}/configmap.yaml`,
       `kubectl apply -f ${B}/rbac.yaml`,
       `kubectl apply -f ${B}/pvc.yaml`,
       `kubectl apply -f ${B}/networkpolicy.yaml`,
+      ...qdrantKey("context-engine"),
       img("qdrant.yaml"),
       "kubectl -n context-engine rollout status statefulset/qdrant --timeout=600s",
       "kubectl -n context-engine delete job init-collection --ignore-not-found",
@@ -96,9 +108,12 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
       img("mcp-indexer-http.yaml"),
       `kubectl apply -f ${B}/hpa.yaml`,
       img("uploader.yaml"),
+      `kubectl apply -f ${B}/watchers.yaml`,
+      `kubectl apply -f ${B}/pdb.yaml`,
       `kubectl apply -f ${B}/llamacpp.yaml`,
       ...waitCore("context-engine"),
       "kubectl -n context-engine rollout status deployment/llamacpp --timeout=600s",
+      dropIngress("context-engine"),
     ]);
   });
 
@@ -119,8 +134,10 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
           const text = r.commands.join("\n");
           const label = args.join(" ");
           assert.equal(/stage=decoder|llamacpp\.yaml/.test(text), !skipLlama, `${label}: decoder stage`);
+          assert.equal(text.includes("delete deployment,service,ingress -l app.kubernetes.io/name=llamacpp"), skipLlama, `${label}: an earlier llama.cpp removed`);
+          assert.equal(text.includes("delete ingress -l"), !ingress, `${label}: earlier ingress routes removed`);
           assert.equal(text.includes("rollout status deployment/llamacpp"), !skipLlama, `${label}: decoder wait`);
-          assert.equal(/stage=ingress|ingress\.yaml/.test(text), ingress, `${label}: ingress stage`);
+          assert.equal(/stage=ingress|ingress(-sse|-qdrant)?\.yaml/.test(text), ingress, `${label}: ingress stage`);
           assert.equal(text.includes("ingress-llamacpp.yaml"), !kustomize && ingress && !skipLlama, `${label}: /llamacpp route`);
           assert.ok(text.indexOf("statefulset/qdrant") < text.indexOf("job/init-collection"), `${label}: Qdrant before the init Job`);
           assert.ok(text.indexOf("condition=complete") < text.indexOf("deployment/mcp-memory"), `${label}: init before the servers`);
@@ -133,7 +150,7 @@ describe("deploy.sh --dry-run prints the exact kubectl commands", { skip }, () =
     const r = deploy("--registry", "reg.example.com/team/context-engine", "--tag", "2024.1", "--namespace", "ce-plain", "--skip-llamacpp", "--deploy-ingress", "--dry-run");
     assert.equal(r.status, 0, r.stderr);
     const objects: K8sObject[] = [];
-    for (const c of r.commands.filter((x) => x.includes("kubectl apply"))) {
+    for (const c of r.commands.filter((x) => x.includes("kubectl apply") && !x.includes("create secret"))) {
       const producer = c.endsWith(" | kubectl apply -f -") ? c.slice(0, -" | kubectl apply -f -".length) : c.replace(/^kubectl apply -f /, "cat ");
       const out = spawnSync("bash", ["-c", producer], { encoding: "utf8" });
       assert.equal(out.status, 0, `${producer}: ${out.stderr}`);
@@ -184,8 +201,8 @@ describe("deploy.sh --render: what would be applied", { skip }, () => {
     const images = new Set(workloads(objects).flatMap((w) => containersOf(w.template).map((c) => c.image)));
     assert.ok([...images].some((i) => i.startsWith("qdrant/qdrant:")));
     assert.ok([...images].some((i) => i.startsWith("ghcr.io/ggml-org/llama.cpp:")));
-    // main routes, one Ingress per SSE route (X-Forwarded-Prefix), llama.cpp
-    assert.equal(objects.filter((o) => o.kind === "Ingress").length, 4);
+    // main routes, one Ingress per SSE route (X-Forwarded-Prefix), Qdrant, llama.cpp
+    assert.equal(objects.filter((o) => o.kind === "Ingress").length, 5);
   });
 
   test("the overrides also reach the dev, prod and strict overlays", () => {
@@ -197,7 +214,16 @@ describe("deploy.sh --render: what would be applied", { skip }, () => {
     assert.deepEqual(objects.filter((o) => JSON.stringify(o.metadata).includes("llamacpp")).map((o) => `${o.kind}/${o.metadata.name}`), []);
     assert.equal(objects.find((o) => o.kind === "ConfigMap")!.data.LLAMACPP_URL, "");
     const ing = objects.filter((o) => o.kind === "Ingress");
-    assert.deepEqual(ing.map((o) => o.metadata.name).sort(), ["context-engine", "context-engine-sse-indexer", "context-engine-sse-memory"]);
+    assert.deepEqual(ing.map((o) => o.metadata.name).sort(), ["context-engine", "context-engine-qdrant", "context-engine-sse-indexer", "context-engine-sse-memory"]);
+  });
+
+  test("a ConfigMap change rolls every workload: its hash is on each pod template", () => {
+    const hashes = (objects: K8sObject[]) => workloads(objects).map((w) => w.template.metadata.annotations?.["context-engine/config-hash"]);
+    const plain = hashes(render());
+    assert.ok(plain.length >= 7 && plain.every((h) => /^[0-9a-f]{16}$/.test(h ?? "")), plain.join(","));
+    assert.equal(new Set(plain).size, 1, "one hash for every workload");
+    const noDecoder = hashes(render("--skip-llamacpp"));
+    assert.notEqual(noDecoder[0], plain[0], "--skip-llamacpp empties LLAMACPP_URL: another ConfigMap, another hash");
   });
 
   test("without --deploy-ingress there is no Ingress; --namespace moves every object", () => {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import picomatch from "picomatch";
 
@@ -71,12 +71,14 @@ const SERVER_ENTRIES: Record<string, string> = Object.fromEntries(
 );
 
 describe("Dockerfile", () => {
-  test("multi-stage, every stage on a Node 20 slim image", () => {
+  test("multi-stage: builds on a Node 20 slim image, runs on Debian slim with only the build's node binary", () => {
     assert.ok(docker.stages.length >= 2, "multi-stage");
-    for (const s of docker.stages) {
-      const image = s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => docker.args[k] ?? "");
-      assert.match(image, /^node:20(\.\d+)*(-[a-z]+)?-slim$/, `${s.name}: ${s.from}`);
-    }
+    const imageOf = (s: Stage) => s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => docker.args[k] ?? "");
+    for (const s of docker.stages.slice(0, -1)) assert.match(imageOf(s), /^node:20(\.\d+)*(-[a-z]+)?-slim$/, `${s.name}: ${s.from}`);
+    assert.match(imageOf(runtime), /^debian:bookworm(-\d+)?-slim$/, "the runtime carries no npm, no headers");
+    const node = runtime.body.find((i) => i.op === "COPY" && /\/usr\/local\/bin\/node\s/.test(i.args + " "));
+    assert.match(node?.args ?? "", /^--from=(build|deps) \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/, "the node binary of the Node image");
+    assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /useradd --uid 1000/, "the node user, uid 1000");
   });
 
   test("the runtime runs as a numeric non-root user with `context-engine` as the entrypoint", () => {
@@ -114,6 +116,9 @@ describe("Dockerfile", () => {
     const runs = docker.stages.flatMap((s) => s.body.filter((i) => i.op === "RUN").map((i) => i.args)).join("\n");
     assert.match(runs, /npm ci --omit=dev --workspace server/);
     assert.match(runs, /npm rebuild better-sqlite3/);
+    // The default embedder is an optional peer of the package: the image adds it.
+    assert.match(runs, /npm install --no-save --omit=dev --ignore-scripts\s+"@huggingface\/transformers@\$\(node -p "require\('\.\/server\/package\.json'\)\.peerDependencies\['@huggingface\/transformers'\]"\)"/);
+    assert.ok(serverPkg.peerDependencies["@huggingface/transformers"]);
     assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /apt-get install .*\bcurl\b/);
   });
 
@@ -143,36 +148,26 @@ describe("Dockerfile", () => {
     }
   });
 
-  test("the bundle the image builds imports only node built-ins and the server's production dependencies, and runs", async () => {
-    const result = await esbuild.build({
-      absWorkingDir: ROOT,
-      entryPoints: SERVER_ENTRIES,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      packages: "external",
-      banner: { js: "#!/usr/bin/env node" },
-      write: false,
-      metafile: true,
-      outdir: "server/dist",
-      logLevel: "silent",
-    });
+  test("the bundle the image builds imports only node built-ins and the server's runtime dependencies, and runs", async () => {
+    // The build esbuild.mjs runs: pure-JS packages bundled in, the rest left to the image's node_modules.
+    const { serverBuild } = (await import(pathToFileURL(path.join(ROOT, "esbuild.mjs")).href)) as { serverBuild: esbuild.BuildOptions };
+    const result = await esbuild.build({ ...serverBuild, absWorkingDir: ROOT, write: false, metafile: true, logLevel: "silent" });
     const externals = new Set<string>();
     for (const output of Object.values(result.metafile.outputs)) {
       for (const imp of output.imports) if (imp.external) externals.add(imp.path);
     }
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-    const prodDeps = new Set(Object.keys(serverPkg.dependencies ?? {}));
+    // Optional and optional-peer packages are loaded only by the features that need them, with a message when absent.
+    const runtimeDeps = new Set(["dependencies", "optionalDependencies", "peerDependencies"].flatMap((k) => Object.keys(serverPkg[k] ?? {})));
     const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
-    const notShipped = [...externals].filter((s) => !builtins.has(s) && !prodDeps.has(packageOf(s)));
+    const notShipped = [...externals].filter((s) => !builtins.has(s) && !runtimeDeps.has(packageOf(s)));
     assert.deepEqual(notShipped, [], "imports the image's node_modules would not have");
 
     // Run it the way the image does: an ESM file beside node_modules, no TypeScript loader.
     const dir = path.join(ROOT, "node_modules", ".cache", `context-engine-dockerfile-test-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
-      const again = await esbuild.build({ absWorkingDir: ROOT, entryPoints: { cli: "server/src/cli/main.ts" }, bundle: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir: dir, outExtension: { ".js": ".mjs" }, logLevel: "silent" });
+      const again = await esbuild.build({ ...serverBuild, absWorkingDir: ROOT, outdir: dir, outExtension: { ".js": ".mjs" }, logLevel: "silent" });
       assert.deepEqual(again.errors, []);
       const r = spawnSync(process.execPath, [path.join(dir, "cli.mjs"), "--help"], { encoding: "utf8", cwd: dir, env: { PATH: process.env.PATH ?? "" } });
       assert.equal(r.status, 0, r.stderr);

@@ -79,8 +79,16 @@ describe("deploy.sh and the Makefile against a kubectl stub", { skip }, () => {
       const issued = calls()
         .filter((c) => !c.startsWith("kustomize "))
         .map((c) => "kubectl " + c.replace(/\/context-engine-deploy\.[A-Za-z0-9]+\//, "/WORK/"));
-      // The plain mode pipes sed into `kubectl apply -f -`: compare the kubectl part.
-      assert.deepEqual(issued, printed.map((p) => p.replace(/^sed .* \| (kubectl apply -f -)$/, "$1")), flags.join(" "));
+      // The key was generated (the stub's Secret has none) and never printed: 64 hex digits, once.
+      const keyCalls = issued.filter((c) => /QDRANT_API_KEY=[0-9a-f]{64} /.test(c));
+      assert.equal(keyCalls.length, 1, issued.join("\n"));
+      // The plain mode pipes sed into `kubectl apply -f -`, the key step pipes create into apply: compare the kubectl parts.
+      const expected = printed.flatMap((p) =>
+        p.endsWith("# only when the key is missing")
+          ? p.replace(/\s+# only when the key is missing$/, "").split(" | ")
+          : [p.replace(/^sed .* \| (kubectl apply -f -)$/, "$1")],
+      );
+      assert.deepEqual(issued.map((c) => c.replace(/QDRANT_API_KEY=[0-9a-f]{64} /, "QDRANT_API_KEY=<generated> ")), expected, flags.join(" "));
       assert.equal(readdirSync(cwd).filter((f) => f.startsWith("context-engine-deploy.")).length, 0, "the temporary folder is removed after a real run");
     }
   });
@@ -138,7 +146,7 @@ describe("deploy.sh and the Makefile against a kubectl stub", { skip }, () => {
     reset();
     assert.equal(run("make", ["-s", "-f", path.join(K8S_DIR, "Makefile"), "undeploy"]).status, 0);
     const [del] = calls();
-    assert.equal(del, "-n context-engine delete deployment,statefulset,job,hpa,service,ingress,networkpolicy,configmap,rolebinding,role,serviceaccount -l app.kubernetes.io/part-of=context-engine --ignore-not-found");
+    assert.equal(del, "-n context-engine delete deployment,statefulset,job,hpa,poddisruptionbudget,service,ingress,networkpolicy,configmap,rolebinding,role,serviceaccount -l app.kubernetes.io/part-of=context-engine --ignore-not-found");
     assert.doesNotMatch(del, /pvc|persistentvolumeclaim|namespace /);
     reset();
     assert.equal(run("make", ["-s", "-f", path.join(K8S_DIR, "Makefile"), "purge"]).status, 0);

@@ -121,7 +121,7 @@ describe("k8s cross-checks", () => {
       assert.deepEqual(problems, []);
     });
 
-    test(`${dir}: every ConfigMap key used by env exists, and Secrets are optional references only`, () => {
+    test(`${dir}: every ConfigMap key used by env exists, and Secrets are optional references (but prod's generated Qdrant key)`, () => {
       const objects = withWatcher(dir);
       const problems: string[] = [];
       for (const w of workloads(objects)) {
@@ -134,7 +134,9 @@ describe("k8s cross-checks", () => {
               else if (!(cm.key in (map.data ?? {}))) problems.push(`${w.obj.metadata.name}/${c.name} ${e.name}: ConfigMap ${cm.name} has no key ${cm.key}`);
             }
             const sec = e.valueFrom?.secretKeyRef;
-            if (sec && !find(objects, "Secret", sec.name) && sec.optional !== true) problems.push(`${w.obj.metadata.name}/${c.name} ${e.name}: required key of a Secret the deployment does not create`);
+            // The one required key: QDRANT_API_KEY in prod, which deploy.sh creates when the Secret has none.
+            const madeByDeploy = dir.endsWith("prod") && sec?.name === "context-engine-secrets" && sec.key === "QDRANT_API_KEY";
+            if (sec && !find(objects, "Secret", sec.name) && sec.optional !== true && !madeByDeploy) problems.push(`${w.obj.metadata.name}/${c.name} ${e.name}: required key of a Secret the deployment does not create`);
           }
           for (const src of c.envFrom ?? []) if (src.configMapRef && !find(objects, "ConfigMap", src.configMapRef.name)) problems.push(`${c.name}: envFrom ${src.configMapRef.name}`);
         }
@@ -268,15 +270,17 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     assert.ok(ports("mcp-indexer-http").includes(8003));
     assert.ok(ports("uploader").includes(8004));
     assert.ok(ports("llamacpp").includes(8080));
+    assert.deepEqual(base().filter((o) => o.kind === "Service" && o.spec.type === "NodePort"), [], "no NodePort outside the dev overlay: every node would open Qdrant");
+    if (skipNoKubectl) return;
     const nodePorts = Object.fromEntries(
-      base()
+      render("overlays/dev")
         .filter((o) => o.kind === "Service" && o.spec.type === "NodePort")
         .flatMap((s) => s.spec.ports.map((p: { nodePort: number; port: number }) => [p.nodePort, `${s.spec.selector["app.kubernetes.io/name"]}:${p.port}`])),
     );
     assert.deepEqual(nodePorts, { 30333: "qdrant:6333", 30800: "mcp-memory:8000", 30802: "mcp-indexer:8001" });
   });
 
-  test("MCP servers run the CLI contract on their ports and are probed on their health ports", () => {
+  test("MCP servers run the CLI contract on their ports; liveness asks the MCP port itself, readiness the health port", () => {
     const expect: Record<string, string[]> = {
       "mcp-memory": ["serve", "memory", "--transport", "sse", "--port", "8000", "--health-port", "18000"],
       "mcp-memory-http": ["serve", "memory", "--transport", "http", "--port", "8002", "--health-port", "18002"],
@@ -288,8 +292,10 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
       const c = get(base(), "Deployment", name).spec.template.spec.containers[0];
       assert.deepEqual(c.command, ["context-engine"], name);
       assert.deepEqual(c.args, args, name);
+      const mcpPort = Number(args[args.indexOf("--port") + 1]);
       const healthPort = name === "uploader" ? 8004 : Number(args[args.indexOf("--health-port") + 1]);
-      assert.equal(resolvePort([c], c.livenessProbe.httpGet.port), healthPort, name);
+      assert.equal(resolvePort([c], c.livenessProbe.httpGet.port), mcpPort, name);
+      assert.equal(resolvePort([c], c.readinessProbe.httpGet.port), healthPort, name);
       assert.equal(c.livenessProbe.httpGet.path, "/health", name);
       assert.equal(c.readinessProbe.httpGet.path, name === "uploader" ? "/health" : "/readyz", name);
     }
@@ -323,9 +329,22 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     for (const o of base().filter((x) => x.kind === "PersistentVolumeClaim")) assert.ok(claimsInUse.has(o.metadata.name), `${o.metadata.name} is mounted somewhere`);
   });
 
-  test("the HPA scales mcp-indexer from 1 to 5 replicas at 70% CPU", () => {
-    const hpa = get(base(), "HorizontalPodAutoscaler", "mcp-indexer");
-    assert.deepEqual([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name, hpa.spec.minReplicas, hpa.spec.maxReplicas], ["Deployment", "mcp-indexer", 1, 5]);
+  test("the indexer scales from 1 to 5 replicas at 70% CPU on Streamable HTTP; the SSE server stays one replica", () => {
+    const hpas = base().filter((o) => o.kind === "HorizontalPodAutoscaler");
+    assert.deepEqual(hpas.map((h) => h.spec.scaleTargetRef.name), ["mcp-indexer-http"], "SSE sessions live in one process: never autoscale them");
+    const hpa = hpas[0];
+    assert.deepEqual([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name, hpa.spec.minReplicas, hpa.spec.maxReplicas], ["Deployment", "mcp-indexer-http", 1, 5]);
+    assert.equal(get(base(), "Deployment", "mcp-indexer").spec.replicas, 1);
+    const http = get(base(), "Deployment", "mcp-indexer-http");
+    assert.equal(http.spec.replicas, undefined, "the HPA owns the count");
+    assert.equal(http.spec.template.spec.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
+    const pdb = get(base(), "PodDisruptionBudget", "mcp-indexer-http");
+    assert.deepEqual(pdb.spec.selector.matchLabels, http.spec.selector.matchLabels);
+    assert.equal(pdb.spec.maxUnavailable, 1);
+    for (const name of ["mcp-memory", "mcp-memory-http", "mcp-indexer", "mcp-indexer-http"]) {
+      const c = get(base(), "Deployment", name).spec.template.spec.containers[0];
+      assert.ok(c.lifecycle?.preStop?.exec?.command?.[0] === "sleep", `${name}: preStop drain`);
+    }
     assert.equal(hpa.spec.metrics[0].resource.name, "cpu");
     assert.equal(hpa.spec.metrics[0].resource.target.averageUtilization, 70);
   });
@@ -393,6 +412,12 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
       assert.ok(Number(a["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600, "SSE streams need long read timeouts");
       assert.equal(a["nginx.ingress.kubernetes.io/proxy-buffering"], "off");
       assert.match(a["nginx.ingress.kubernetes.io/proxy-body-size"], /^\d+[mg]$/);
+      const toMcp = ing.spec.rules.some((r: { http: { paths: { backend: { service: { name: string } } }[] } }) => r.http.paths.some((p) => p.backend.service.name.startsWith("mcp-")));
+      if (toMcp) {
+        // MCP sessions live in one pod; ingress-nginx bypasses the Service's affinity and MCP clients keep no cookies.
+        assert.equal(a["nginx.ingress.kubernetes.io/upstream-hash-by"], "$remote_addr", `${ing.metadata.name}: sessions kept on one pod by client address`);
+        assert.equal(a["nginx.ingress.kubernetes.io/affinity"], undefined, `${ing.metadata.name}: no cookie affinity`);
+      }
       for (const rule of ing.spec.rules) {
         for (const p of rule.http.paths) {
           const svc = get(objects, "Service", p.backend.service.name);
@@ -423,10 +448,15 @@ describe("k8s: what the deployment guide and DESIGN.md fix", () => {
     for (const w of workloads(objects)) for (const v of w.template.spec.volumes ?? []) assert.equal(v.hostPath, undefined, "pods use claims (hostPath only through PVs)");
   });
 
-  test("the prod overlay: TLS by cert-manager on every Ingress, storage classes on every claim, no NodePorts", { skip: skipNoKubectl }, () => {
+  test("the prod overlay: TLS by cert-manager on every Ingress, storage classes on every claim, no NodePorts, no unauthenticated routes, Qdrant's key required", { skip: skipNoKubectl }, () => {
     const objects = render("overlays/prod");
     const ingresses = objects.filter((o) => o.kind === "Ingress");
-    assert.equal(ingresses.length, 4);
+    assert.deepEqual(ingresses.map((i) => i.metadata.name).sort(), ["context-engine", "context-engine-sse-indexer", "context-engine-sse-memory"], "no /qdrant, no /llamacpp");
+    const paths = ingresses.flatMap((i) => i.spec.rules.flatMap((r: { http: { paths: { path: string }[] } }) => r.http.paths.map((p) => p.path)));
+    assert.ok(!paths.some((p) => /qdrant|llamacpp/.test(p)), paths.join(" "));
+    const keyRefs = workloads(objects).flatMap((w) => containersOf(w.template).flatMap((c) => (c.env ?? []).filter((e: { valueFrom?: { secretKeyRef?: { key: string } } }) => e.valueFrom?.secretKeyRef?.key === "QDRANT_API_KEY").map((e: { valueFrom: { secretKeyRef: { optional?: boolean } } }) => `${w.obj.metadata.name}/${c.name}:${e.valueFrom.secretKeyRef.optional}`)));
+    assert.ok(keyRefs.length >= 7, keyRefs.join(" "));
+    assert.deepEqual(keyRefs.filter((r) => !r.endsWith(":false")), [], "every Qdrant API key reference is required in prod");
     for (const ing of ingresses) {
       assert.ok(ing.metadata.annotations?.["cert-manager.io/cluster-issuer"]);
       assert.deepEqual(ing.spec.tls[0].hosts, [ing.spec.rules[0].host]);

@@ -119,6 +119,10 @@ function assertNeededTrafficAllowed(w: ReturnType<typeof world>) {
     ...MCP.map((m): [Endpoint, Endpoint, number] => [w.pod(m), w.pod("qdrant"), 6333]),
     [w.pod("mcp-indexer"), w.pod("llamacpp"), 8080],
     [w.pod("mcp-indexer-http"), w.pod("llamacpp"), 8080],
+    // one writer per repo: the uploader notifies the watcher, the indexer servers ask it to re-index
+    [w.pod("uploader"), w.pod("watcher-backend"), 8005],
+    [w.pod("mcp-indexer"), w.pod("watcher-backend"), 8005],
+    [w.pod("mcp-indexer-http"), w.pod("watcher-backend"), 8005],
     ...Object.entries(PORTS).map(([name, port]): [Endpoint, Endpoint, number] => [w.ingressController, w.pod(name), port]),
     ...[...MCP, "watcher-backend", "init-collection", "llamacpp"].map((n): [Endpoint, Endpoint, number] => [w.pod(n), w.internet, 443]),
   ];
@@ -145,17 +149,18 @@ describe("network policies", () => {
     assert.ok(!allowed([allowQdrant], w.pod("watcher-backend"), w.pod("llamacpp"), 8080));
   });
 
-  test("base (soft, Option B): watchers and the init Job accept only this namespace; the architecture's traffic flows", () => {
+  test("base (soft, Option B): the watchers (the only pods listening on nothing public) accept only this namespace; the architecture's traffic flows", () => {
     const w = world(readBaseFiles());
     assert.deepEqual(w.policies.map((p) => p.metadata.name), ["allow-intra-namespace-ingress-internal"]);
     assertEveryPolicySelectsPods(w);
     const internal = [...w.pods.values()].filter((p) => w.policies.some((np) => selects(np, p))).map((p) => p.name).sort();
-    assert.deepEqual(internal, ["init-collection", "watcher-backend"]);
+    assert.deepEqual(internal, ["watcher-backend"]);
+    for (const p of internal) assert.ok((w.pod(p).containers.flatMap((c) => c.ports ?? [])).length > 0, `${p} listens on something the policy guards`);
     assertNeededTrafficAllowed(w);
-    assert.ok(allowed(w.policies, w.pod("mcp-indexer"), w.pod("watcher-backend"), 9000));
-    assert.ok(!allowed(w.policies, w.ingressController, w.pod("watcher-backend"), 9000));
-    assert.ok(!allowed(w.policies, w.otherNamespace, w.pod("init-collection"), 9000));
-    assert.ok(allowed(w.policies, w.otherNamespace, w.pod("qdrant"), 6333), "Option B leaves Qdrant reachable (NodePort)");
+    assert.ok(allowed(w.policies, w.pod("mcp-indexer"), w.pod("watcher-backend"), 8005));
+    assert.ok(!allowed(w.policies, w.ingressController, w.pod("watcher-backend"), 8005));
+    assert.ok(!allowed(w.policies, w.otherNamespace, w.pod("watcher-backend"), 8005));
+    assert.ok(allowed(w.policies, w.otherNamespace, w.pod("qdrant"), 6333), "Option B leaves Qdrant to its API key (no NodePort outside dev)");
   });
 
   test("strict overlay (Option A): default-deny, and only the architecture's traffic is allowed", { skip: HAS_KUBECTL ? false : "kubectl missing" }, () => {
@@ -172,7 +177,9 @@ describe("network policies", () => {
       [w.pod("uploader"), w.internet, 443],
       [w.pod("qdrant"), w.internet, 443],
       [w.pod("mcp-indexer"), w.internet, 80],
-      [w.ingressController, w.pod("watcher-backend"), 9000],
+      [w.ingressController, w.pod("watcher-backend"), 8005],
+      [w.pod("mcp-memory"), w.pod("watcher-backend"), 8005],
+      [w.otherNamespace, w.pod("watcher-backend"), 8005],
       [w.ingressController, w.pod("mcp-memory"), 18000],
       [w.pod("mcp-memory"), w.pod("uploader"), 8004],
     ];

@@ -153,6 +153,35 @@ describe("ranking an issue text", () => {
   });
 });
 
+describe("ranking a short question", () => {
+  it("asked for tests, docs or config, no longer down-ranks them, and lifts them only a little", () => {
+    const q = parseQuery("programmatic API cannot access retried test objects");
+    assert.ok(q.wants.has("test"));
+    const b = boostFor(point("test/unit/runner.spec.js", "Runner.retries", "test"), q);
+    assert.ok(b.factor > 1 && b.factor < 1.3, String(b.factor));
+    assert.ok(b.why.includes("test file asked for"));
+  });
+
+  it("does not take a format code handles (JSON, YAML) for a request for config files", () => {
+    assert.ok(!parseQuery("send falsy JSON bodies").wants.has("config"));
+    assert.ok(parseQuery("where are the default settings").wants.has("config"));
+  });
+
+  it("takes a file's name among a question's words for that module, as an issue's stressed name", () => {
+    const f = boostFor(point("lib/reporters/landing.js"), parseQuery("landing reporter prints the plane twice"));
+    assert.ok(f.why.includes("file name in query: landing"));
+    const issue = parseQuery(`${ISSUE}\nthe landing page of the docs says otherwise`);
+    assert.ok(!boostFor(point("docs/landing.py"), issue).why.includes("file name in query: landing"), "an issue's passing word is no name");
+  });
+
+  it("down-ranks playgrounds, sandboxes and fixtures like examples, unless examples are asked for", () => {
+    for (const p of ["playground/ssr/src/app.ts", "sandbox/client.js", "test-fixtures/../fixtures/app.ts"]) {
+      assert.ok(boostFor(point(p, "render"), parseQuery("render the app")).why.includes("example code down-ranked"), p);
+    }
+    assert.ok(!boostFor(point("src/render.ts", "render"), parseQuery("render the app")).why.includes("example code down-ranked"));
+  });
+});
+
 describe("reading an issue text", () => {
   it("leaves environment dumps out: package lists, version reports and interpreter banners", () => {
     const issue = [

@@ -15,7 +15,12 @@ import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
 
 const FAST: QdrantStoreOptions = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, timeoutMs: 5000 };
 const SCHEMA = { embedder: "test:hash-4", dimension: 4 };
-const DENSE_CONFIG = { vectors: { dense: { size: 4, distance: "Cosine", on_disk: false } }, sparse_vectors: { lex: { modifier: "idf", index: { on_disk: false } } } };
+const INT8 = { scalar: { type: "int8", quantile: 0.99, always_ram: true } };
+const DENSE_CONFIG = {
+  vectors: { dense: { size: 4, distance: "Cosine", on_disk: false } },
+  sparse_vectors: { lex: { modifier: "idf", index: { on_disk: false } } },
+  quantization_config: INT8,
+};
 
 let stub: QdrantStub;
 
@@ -66,7 +71,7 @@ afterEach(async () => {
 });
 
 describe("collection schema", () => {
-  test("ensure creates the collection with a named cosine dense vector and an IDF sparse vector `lex`", async () => {
+  test("ensure creates the collection with a named cosine dense vector (searched in int8, kept in RAM) and an IDF sparse vector `lex`", async () => {
     const store = open();
     assert.deepEqual(await store.ensure(SCHEMA), { status: "created" });
     const [create] = stub.find("PUT", /^\/collections\/codebase$/);
@@ -79,10 +84,11 @@ describe("collection schema", () => {
     assert.deepEqual(create!.body, {
       vectors: { dense: { size: 4, distance: "Cosine", on_disk: true } },
       sparse_vectors: { lex: { modifier: "idf", index: { on_disk: true } } },
+      quantization_config: INT8,
     });
   });
 
-  test("a lexical-only embedder (dimension 0) creates no dense vector", async () => {
+  test("a lexical-only embedder (dimension 0) creates no dense vector and no quantization", async () => {
     await open().ensure({ embedder: "none", dimension: 0 });
     const [create] = stub.find("PUT", /^\/collections\/codebase$/);
     assert.deepEqual(create!.body, { vectors: {}, sparse_vectors: { lex: { modifier: "idf", index: { on_disk: false } } } });

@@ -37,7 +37,7 @@ async function bundleSuite(): Promise<void> {
 }
 
 /** What local mode needs in either host: the built server CLI, the Node.js it was built for, the fixture model. */
-const localModeSettings = { "contextEngine.local.serverPath": serverCli, "contextEngine.local.nodePath": process.execPath };
+const localModeSettings = { "contextEngine.local.serverPath": serverCli, "contextEngine.local.runtime": "node", "contextEngine.local.nodePath": process.execPath };
 const localModeEnv = { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: fixtureModel };
 
 function writeUserSettings(userDataDir: string): void {

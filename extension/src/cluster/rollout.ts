@@ -58,8 +58,9 @@ export function podProblem(pods: V1Pod[], namespace: string): string | null {
       const msg = waiting.message ? `: ${waiting.message}` : "";
       if (waiting.reason === "ImagePullBackOff" || waiting.reason === "ErrImagePull" || waiting.reason === "InvalidImageName") {
         return (
-          `Pod ${name} cannot pull image ${cs.image} (${waiting.reason}${msg}). Check "contextEngine.image.registry" and "contextEngine.image.tag", ` +
-          `that the image was pushed, and that the cluster may pull from that registry (imagePullSecrets).`
+          `The cluster cannot pull ${cs.image}: push it to a registry the cluster can reach and set contextEngine.image.registry ` +
+          `(and contextEngine.image.tag), or give the namespace an imagePullSecret for a private registry. ` +
+          `(Pod ${name}, container ${cs.name}: ${waiting.reason}${msg}.)`
         );
       }
       if (waiting.reason === "CrashLoopBackOff") {

@@ -1,17 +1,29 @@
-// Local mode: the server's CLI as two child processes on the workspace (indexer MCP over HTTP on a free loopback
-// port, and the watcher that indexes and keeps the index fresh), both on the embedded store in <root>/.codebase/.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+// Local mode: the server's CLI as child processes on the workspace folders: one indexer MCP server (HTTP on a free
+// loopback port) serving every folder, one watcher that indexes each folder and keeps it fresh, and the memory
+// server on demand; all on one embedded store in the editor's storage for this workspace (STORE_PATH), never in
+// the folders themselves.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { IndexerClient, payloadOf } from "../engine/indexer-client.ts";
 import { delay, throwIfAborted, type Logger } from "../log.ts";
-import { classifyFailure, type ServerCommand, type StartFailure } from "./server-locator.ts";
+import type { Runtime } from "./runtime.ts";
+import { classifyFailure, spawnArgs, type ServerCommand, type StartFailure } from "./server-locator.ts";
+
+/** One workspace folder, indexed and searched as one repo. */
+export interface LocalFolder {
+  repo: string;
+  root: string;
+}
 
 export interface LocalEngineOptions {
-  root: string;
-  repo: string;
+  folders: LocalFolder[];
   server: ServerCommand;
-  nodePath: string;
+  /** What runs the server's script (undefined for a server executable). */
+  runtime: Runtime | undefined;
+  /** The embedded store file, in the editor's storage for the workspace. */
+  storePath: string;
   /** EMBEDDING_PROVIDER for the processes; empty: the server's default. */
   embeddingProvider?: string;
   log: Logger;
@@ -19,44 +31,11 @@ export interface LocalEngineOptions {
   startTimeoutMs?: number;
 }
 
-/** .codebase/state.json as the server writes it (server/src/indexer/state.ts), read leniently. */
-export interface LocalIndexState {
-  status: string;
-  files_done: number;
-  files_total: number;
-  current_file?: string | null;
-  error?: string;
-  embedder?: string;
-}
-
 export class LocalStartError extends Error {
   constructor(readonly failure: StartFailure) {
     super(failure.message);
     this.name = "LocalStartError";
   }
-}
-
-/** Node.js 20 or newer at `nodePath`, or a LocalStartError saying what to install or set. */
-export function checkNode(nodePath: string, server: ServerCommand): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(nodePath, ["--version"], { timeout: 15_000, windowsHide: true }, (err, stdout) => {
-      if (err) {
-        const failure = classifyFailure(String(err.message), server, nodePath, err as NodeJS.ErrnoException);
-        return reject(new LocalStartError(failure.kind === "no-node" ? failure : { kind: "no-node", message: `Could not run "${nodePath} --version": ${err.message}. Install Node.js 20 or newer, or set "contextEngine.local.nodePath".`, lexicalFallback: false }));
-      }
-      const major = Number(/^v(\d+)\./.exec(stdout.trim())?.[1] ?? 0);
-      if (major < 20) {
-        return reject(
-          new LocalStartError({
-            kind: "node-too-old",
-            message: `Local mode needs Node.js 20 or newer; "${nodePath}" is ${stdout.trim() || "of unknown version"}. Install a newer Node.js or point "contextEngine.local.nodePath" at one.`,
-            lexicalFallback: false,
-          }),
-        );
-      }
-      resolve();
-    });
-  });
 }
 
 export function freePort(): Promise<number> {
@@ -68,14 +47,6 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-export function readLocalState(root: string): LocalIndexState | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(root, ".codebase", "state.json"), "utf8")) as LocalIndexState;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The server logs JSON lines when not on a terminal: shown as "[watcher] watching root=/x" at their own level. */
@@ -147,6 +118,7 @@ class Child {
 export class LocalEngine {
   private children: Child[] = [];
   private stopping = false;
+  private statusClient: IndexerClient | undefined;
   mcpUrl = "";
   healthUrl = "";
   /** Set when the engine was asked to stop or a process died; the controller restarts or reports. */
@@ -154,19 +126,33 @@ export class LocalEngine {
 
   constructor(private readonly o: LocalEngineOptions) {}
 
+  get folders(): LocalFolder[] {
+    return this.o.folders;
+  }
+
   private env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", REPO_NAME: this.o.repo };
-    delete env.ELECTRON_RUN_AS_NODE;
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", STORE_PATH: this.o.storePath, ...this.o.runtime?.env };
+    // Folders and repo names are given as arguments; the editor's own variables mean nothing to a Node.js.
+    delete env.REPO_NAME;
+    delete env.WATCH_ROOT;
+    if (this.o.runtime?.kind !== "editor") delete env.ELECTRON_RUN_AS_NODE;
     if (this.o.embeddingProvider?.trim()) env.EMBEDDING_PROVIDER = this.o.embeddingProvider.trim();
     return env;
   }
 
-  /** `critical`: its exit is the engine's failure (indexer, watcher); the on-demand memory server just goes. */
+  /** `--folder repo=root` for each folder: one server serves them all. */
+  private folderArgs(): string[] {
+    return this.o.folders.flatMap((f) => ["--folder", `${f.repo}=${f.root}`]);
+  }
+
+  /** `critical`: its exit is the engine's failure (indexer, watchers); the on-demand memory server just goes. */
   private launch(name: string, args: string[], critical = true): Child {
-    const { command, prefix } = this.o.server;
-    this.o.log.debug(`local: ${[command, ...prefix, ...args].join(" ")}`);
+    const { command, args: argv } = spawnArgs(this.o.server, this.o.runtime, args);
+    this.o.log.debug(`local: ${[command, ...argv].join(" ")}`);
     this.o.log.info(`local: starting the ${name}`);
-    const proc = spawn(command, [...prefix, ...args], { cwd: this.o.root, env: this.env(), stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    // The store's folder is the working folder: nothing a process writes lands in the user's folders.
+    const cwd = path.dirname(this.o.storePath);
+    const proc = spawn(command, argv, { cwd, env: this.env(), stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     const child = new Child(name, proc, this.o.log, (c) => {
       if (this.stopping) return;
       this.o.log.warn(`local: ${name} exited (${c.exited?.error?.message ?? `code ${c.exited?.code}, signal ${c.exited?.signal}`})`);
@@ -181,16 +167,16 @@ export class LocalEngine {
   }
 
   private failureOf(c: Child): StartFailure {
-    return classifyFailure(c.text(), this.o.server, this.o.nodePath, c.exited?.error);
+    return classifyFailure(c.text(), this.o.server, this.o.runtime, c.exited?.error);
   }
 
   /** Starts the indexer (answers /health) and the watcher; throws LocalStartError with the reason and the remedy. */
   async start(signal?: AbortSignal): Promise<void> {
     this.stopping = false;
-    if (this.o.server.command === this.o.nodePath) await checkNode(this.o.nodePath, this.o.server);
+    mkdirSync(path.dirname(this.o.storePath), { recursive: true });
     const port = await freePort();
     const healthPort = await freePort();
-    const indexer = this.launch("indexer", ["serve", "indexer", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(healthPort)]);
+    const indexer = this.launch("indexer", ["serve", "indexer", ...this.folderArgs(), "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(healthPort)]);
     this.mcpUrl = `http://127.0.0.1:${port}/mcp`;
     this.healthUrl = `http://127.0.0.1:${healthPort}/health`;
     try {
@@ -199,7 +185,8 @@ export class LocalEngine {
       this.stop();
       throw e;
     }
-    this.launch("watcher", ["watch", "--root", this.o.root, "--repo", this.o.repo]);
+    // One watcher for every folder: one embedding model in memory, one writer process on the store.
+    this.launch("watcher", ["watch", ...this.folderArgs()]);
   }
 
   private memory: Promise<string> | undefined;
@@ -216,7 +203,7 @@ export class LocalEngine {
     this.memory ??= (async () => {
       const url = await this.memoryUrl();
       const { port, health } = this.memoryPorts!;
-      const child = this.launch("memory", ["serve", "memory", "--root", this.o.root, "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(health)], false);
+      const child = this.launch("memory", ["serve", "memory", ...this.folderArgs(), "--transport", "http", "--host", "127.0.0.1", "--port", String(port), "--health-port", String(health)], false);
       await this.waitHealthy(child, `http://127.0.0.1:${health}/health`, signal);
       return url;
     })().catch((e) => {
@@ -248,13 +235,23 @@ export class LocalEngine {
     }
   }
 
-  state(): LocalIndexState | undefined {
-    return readLocalState(this.o.root);
+  /** The indexer's qdrant_status payload (the folders' states, the embedder), or undefined while it cannot answer. */
+  async status(): Promise<unknown> {
+    if (!this.mcpUrl || this.stopping) return undefined;
+    this.statusClient ??= new IndexerClient(() => ({ url: this.mcpUrl }), this.o.log);
+    try {
+      return payloadOf(await this.statusClient.call("qdrant_status", {}));
+    } catch (e) {
+      this.o.log.debug(`local: qdrant_status: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   stop(): void {
     this.stopping = true;
     this.memory = undefined;
+    this.statusClient?.dispose();
+    this.statusClient = undefined;
     for (const c of this.children) if (!c.exited) c.proc.kill("SIGTERM");
     this.children = [];
   }

@@ -1,37 +1,63 @@
-// Local mode in VS Code: finds the server, starts it on the workspace, shows first-indexing progress, falls back
-// to lexical-only search when the embedding model is missing, restarts a crashed process a few times.
+// Local mode in VS Code: finds the server (the extension's own), chooses the runtime that runs it (the editor's, else
+// a Node.js), starts it on every workspace folder with the index in the editor's storage, shows the first indexing's
+// progress, falls back to lexical-only search when the embedding model is missing, restarts a crashed process a
+// few times.
+import path from "node:path";
 import * as vscode from "vscode";
 import type { Backend, Report } from "../backend.ts";
 import { CancelledError, delay, type Logger } from "../log.ts";
 import type { Settings } from "../settings.ts";
-import { LocalEngine, LocalStartError, startLocalEngine, type LocalIndexState } from "./local-engine.ts";
+import { statesOf, summarize, type LocalProgress } from "./index-progress.ts";
+import { LocalEngine, LocalStartError, startLocalEngine, type LocalFolder } from "./local-engine.ts";
+import { chooseRuntime, NoRuntimeError, type Runtime } from "./runtime.ts";
 import { locateServer, type ServerCommand, type StartFailure } from "./server-locator.ts";
 
 const MAX_RESTARTS = 3;
+/** The first start may download the embedding model before the indexer answers. */
+const START_TIMEOUT_MS = 10 * 60_000;
 
 export class LocalBackend implements Backend {
   readonly mode = "local" as const;
   readonly pollMs = 2000;
   private engine: LocalEngine | undefined;
   private server: ServerCommand | undefined;
+  private runtime: Runtime | undefined;
   private lexicalReason: string | undefined;
   private restarts = 0;
   private report: Report = () => undefined;
   private disposed = false;
 
   constructor(
-    private readonly root: string,
-    private readonly repo: string,
+    private readonly folders: LocalFolder[],
     private readonly settings: Settings,
     private readonly extensionPath: string,
+    /** The editor's storage for this workspace: the index lives there. */
+    private readonly storageDir: string,
     private readonly log: Logger,
   ) {}
 
+  get storePath(): string {
+    return path.join(this.storageDir, "index.db");
+  }
+
   async start(report: Report, signal: AbortSignal): Promise<void> {
     this.report = report;
-    this.server = locateServer({ serverPath: this.settings.local.serverPath, nodePath: this.settings.local.nodePath, extensionPath: this.extensionPath, env: process.env });
-    this.log.info(`local mode: server from ${this.server.origin}`);
-    report({ phase: "starting", detail: `Starting the local engine (${this.server.origin})` });
+    this.server = locateServer({ serverPath: this.settings.local.serverPath, extensionPath: this.extensionPath, env: process.env });
+    this.log.info(`local mode: server: ${this.server.origin}`);
+    if (!this.server.executable) {
+      report({ phase: "starting", detail: "Checking the runtime for the local engine" });
+      try {
+        this.runtime = await chooseRuntime(this.settings.local.runtime, this.settings.local.nodePath, this.server.serverDir);
+      } catch (e) {
+        if (e instanceof NoRuntimeError) throw new LocalStartError({ kind: "no-runtime", message: e.message, lexicalFallback: false });
+        throw e;
+      }
+      this.log.info(`local mode: runtime: ${this.runtime.label}`);
+    }
+    if (signal.aborted) throw new CancelledError("local start");
+    this.log.info(`local mode: index: ${this.storePath} (${this.folders.map((f) => `${f.repo}=${f.root}`).join(", ")})`);
+    report({ runtime: this.runtime?.label ?? this.server.origin, store: this.storePath });
+    report({ phase: "starting", detail: `Starting the local engine on ${this.runtime?.kind === "editor" ? "the editor's runtime" : (this.runtime?.label ?? this.server.origin)}` });
     await this.launch(signal);
     void this.showIndexing(signal);
   }
@@ -40,7 +66,7 @@ export class LocalBackend implements Backend {
     this.engine?.dispose();
     const provider = this.lexicalReason ? "none" : this.settings.local.embeddingProvider;
     const { engine, lexicalReason } = await startLocalEngine(
-      { root: this.root, repo: this.repo, server: this.server!, nodePath: this.settings.local.nodePath, embeddingProvider: provider, log: this.log },
+      { folders: this.folders, server: this.server!, runtime: this.runtime, storePath: this.storePath, embeddingProvider: provider, log: this.log, startTimeoutMs: START_TIMEOUT_MS },
       signal,
       !this.lexicalReason,
     );
@@ -71,7 +97,7 @@ export class LocalBackend implements Backend {
         void this.showIndexing(signal);
         return;
       }
-      if (f.kind === "native-module" || f.kind === "no-node" || f.kind === "node-too-old" || this.restarts >= MAX_RESTARTS) {
+      if (f.kind === "native-module" || f.kind === "no-runtime" || this.restarts >= MAX_RESTARTS) {
         this.report({ phase: "error", error: f.message, detail: f.message, indexer: undefined });
         void vscode.window.showErrorMessage(`Context Engine: ${f.message}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("contextEngine.showLogs"));
         return;
@@ -86,35 +112,32 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private stateReport(st: LocalIndexState | undefined): Parameters<Report>[0] {
-    if (!st) return { phase: "indexing", detail: "Indexing the workspace (starting)" };
-    const index = { status: st.status, done: st.files_done ?? 0, total: st.files_total ?? 0 };
-    if (st.status === "error") {
-      return { phase: "error", index, error: st.error ?? "indexing failed", detail: `Indexing failed: ${st.error ?? "see the logs"}` };
-    }
-    if (st.status === "watching") {
-      return { phase: "ready", index, detail: `Local index of ${this.repo}: ${index.total} files${this.lexicalReason ? " (lexical-only)" : ""}` };
-    }
-    return { phase: "indexing", index, detail: `Indexing ${this.repo}: ${index.done}/${index.total} files${st.current_file ? ` (${st.current_file})` : ""}` };
+  /** The folders' index state from the running indexer; undefined while it cannot tell. */
+  private async progress(): Promise<LocalProgress | undefined> {
+    const payload = await this.engine?.status();
+    if (payload === undefined) return undefined;
+    return summarize(statesOf(payload), this.folders.map((f) => f.repo), !!this.lexicalReason);
   }
 
-  /** First indexing: a cancellable notification with files done/total until the watcher is watching. */
+  /** First indexing: a cancellable notification with files done/total until every folder is being watched. */
   private async showIndexing(signal: AbortSignal): Promise<void> {
-    const first = this.stateReport(this.engine?.state());
-    this.report(first);
-    if (first.phase === "ready") return this.warmMemory();
+    const first = await this.progress();
+    if (first) this.report(first);
+    if (first?.phase === "ready") return this.warmMemory();
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Context Engine: indexing the workspace", cancellable: true },
       async (progress, token) => {
         let lastPct = 0;
         while (!token.isCancellationRequested && !signal.aborted && !this.disposed) {
-          const r = this.stateReport(this.engine?.state());
-          this.report(r);
-          if (r.phase === "ready") return this.warmMemory();
-          if (r.phase === "error") return;
-          const pct = r.index?.total ? Math.floor((100 * r.index.done) / r.index.total) : 0;
-          progress.report({ message: r.detail, increment: Math.max(0, pct - lastPct) });
-          lastPct = Math.max(lastPct, pct);
+          const r = await this.progress();
+          if (r) {
+            this.report(r);
+            if (r.phase === "ready") return this.warmMemory();
+            if (r.phase === "error") return;
+            const pct = r.index.total ? Math.floor((100 * r.index.done) / r.index.total) : 0;
+            progress.report({ message: r.detail, increment: Math.max(0, pct - lastPct) });
+            lastPct = Math.max(lastPct, pct);
+          }
           await delay(500, signal).catch(() => undefined);
         }
         if (token.isCancellationRequested) {
@@ -138,9 +161,9 @@ export class LocalBackend implements Backend {
 
   async poll(report: Report): Promise<void> {
     if (!this.engine) return;
-    const r = this.stateReport(this.engine.state());
+    const r = await this.progress();
     // Keep a stopped or broken engine's state: the poll only refreshes a running one.
-    if (r.phase === "ready" || r.phase === "indexing" || r.phase === "error") report(r);
+    if (r) report(r);
   }
 
   dispose(): void {

@@ -2,6 +2,7 @@
 import {
   manifestPath,
   uploadPath,
+  UPLOAD_ID_HEADER,
   type ManifestEntry,
   type ManifestRequest,
   type ManifestResponse,
@@ -73,10 +74,10 @@ export class DeltaSyncClient {
     private readonly limits: BatchLimits = { maxBytes: 32 * 1024 * 1024, maxFiles: 2000 },
   ) {}
 
-  private async post<T>(route: string, body: string | Buffer, contentType: string, signal?: AbortSignal): Promise<T> {
+  private async post<T>(route: string, body: string | Buffer, contentType: string, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<T> {
     const ep = this.endpoint();
     const url = `${ep.baseUrl.replace(/\/+$/, "")}${route}`;
-    const headers: Record<string, string> = { "content-type": contentType };
+    const headers: Record<string, string> = { "content-type": contentType, ...extra };
     if (ep.token) headers.authorization = `Bearer ${ep.token}`;
     let res: Response;
     try {
@@ -101,7 +102,12 @@ export class DeltaSyncClient {
     return JSON.parse(text) as T;
   }
 
-  private async upload(files: ManifestEntry[], deletions: string[], signal: AbortSignal | undefined, onProgress: ((p: SyncProgress) => void) | undefined, totalBytes: number, doneBefore: number): Promise<{ uploaded: number; deleted: number; bytes: number }> {
+  /** Sends a manifest; deletions of a partial sync are named in it, as the uploader deletes nothing a manifest did not list. */
+  private manifest(req: ManifestRequest, signal?: AbortSignal): Promise<ManifestResponse> {
+    return this.post<ManifestResponse>(manifestPath(this.repo), JSON.stringify(req), "application/json", signal);
+  }
+
+  private async upload(uploadId: string, files: ManifestEntry[], deletions: string[], signal: AbortSignal | undefined, onProgress: ((p: SyncProgress) => void) | undefined, totalBytes: number, doneBefore: number): Promise<{ uploaded: number; deleted: number; bytes: number }> {
     let uploaded = 0;
     let deleted = 0;
     let bytes = 0;
@@ -112,7 +118,7 @@ export class DeltaSyncClient {
       const group = groups[i];
       const last = i === groups.length - 1;
       const tgz = await buildTarball(this.scanner.root, group.map((f) => f.path), last ? deletions : [], (m) => this.log.warn(`sync: ${m}`));
-      const r = await this.post<UploadResponse>(uploadPath(this.repo), tgz, "application/gzip", signal);
+      const r = await this.post<UploadResponse>(uploadPath(this.repo), tgz, "application/gzip", signal, { [UPLOAD_ID_HEADER]: uploadId });
       uploaded += r.written;
       deleted += r.deleted;
       bytes += group.reduce((s, f) => s + f.size, 0);
@@ -127,12 +133,11 @@ export class DeltaSyncClient {
     const { files } = await this.scanner.scan(signal, (n) => onProgress?.({ message: `Scanning the workspace (${n} files)`, done: 0, total: 0 }));
     throwIfAborted(signal, "sync");
     onProgress?.({ message: `Comparing ${files.length} file(s) with the cluster`, done: 0, total: 0 });
-    const req: ManifestRequest = { files, complete: true };
-    const m = await this.post<ManifestResponse>(manifestPath(this.repo), JSON.stringify(req), "application/json", signal);
+    const m = await this.manifest({ files, complete: true }, signal);
     const byPath = new Map(files.map((f) => [f.path, f]));
     const need = m.need.map((p) => byPath.get(p)).filter((f): f is ManifestEntry => !!f);
     const total = need.reduce((s, f) => s + f.size, 0);
-    const r = await this.upload(need, m.delete, signal, onProgress, total, 0);
+    const r = await this.upload(m.upload_id, need, m.delete, signal, onProgress, total, 0);
     this.log.info(`sync ${this.repo}: ${files.length} scanned, ${r.uploaded} uploaded (${r.bytes} bytes), ${r.deleted} deleted`);
     return { scanned: files.length, uploaded: r.uploaded, deleted: r.deleted, bytes: r.bytes };
   }
@@ -153,23 +158,20 @@ export class DeltaSyncClient {
       } else if (!("skip" in e)) present.push(e);
     }
     if (present.length === 0 && gone.length === 0) return { scanned: 0, uploaded: 0, deleted: 0, bytes: 0 };
-    let need: ManifestEntry[] = [];
-    if (present.length) {
-      const m = await this.post<ManifestResponse>(manifestPath(this.repo), JSON.stringify({ files: present, complete: false } satisfies ManifestRequest), "application/json", signal);
-      const wanted = new Set(m.need);
-      need = present.filter((f) => wanted.has(f.path));
-    }
-    if (need.length === 0 && gone.length === 0) return { scanned: present.length, uploaded: 0, deleted: 0, bytes: 0 };
-    const r = await this.upload(need, gone, signal, undefined, 0, 0);
+    const m = await this.manifest({ files: present, complete: false, ...(gone.length ? { deleted: gone } : {}) }, signal);
+    const wanted = new Set(m.need);
+    const need = present.filter((f) => wanted.has(f.path));
+    if (need.length === 0 && m.delete.length === 0) return { scanned: present.length, uploaded: 0, deleted: 0, bytes: 0 };
+    const r = await this.upload(m.upload_id, need, m.delete, signal, undefined, 0, 0);
     this.log.info(`sync ${this.repo}: ${need.length} changed file(s) uploaded, ${r.deleted} deleted`);
     return { scanned: present.length, uploaded: r.uploaded, deleted: r.deleted, bytes: r.bytes };
   }
 
   /** Removes every file of this repo from the cluster (Remove This Repository). */
   async removeAll(signal?: AbortSignal): Promise<number> {
-    const m = await this.post<ManifestResponse>(manifestPath(this.repo), JSON.stringify({ files: [], complete: true } satisfies ManifestRequest), "application/json", signal);
+    const m = await this.manifest({ files: [], complete: true }, signal);
     if (m.delete.length === 0) return 0;
-    const r = await this.upload([], m.delete, signal, undefined, 0, 0);
+    const r = await this.upload(m.upload_id, [], m.delete, signal, undefined, 0, 0);
     return r.deleted;
   }
 }

@@ -1,6 +1,8 @@
 // Loads tree-sitter grammars (web-tree-sitter + @vscode/tree-sitter-wasm) once per process and parses text.
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Language, Parser, type Tree } from "web-tree-sitter";
 
 const require = createRequire(import.meta.url);
@@ -34,14 +36,22 @@ let runtime: Promise<void> | undefined;
 // One parser per grammar file: C and C++ share one.
 const parsers = new Map<string, Promise<Parser>>();
 
-function wasmDir(): string {
-  return path.join(path.dirname(require.resolve("@vscode/tree-sitter-wasm/package.json")), "wasm");
+/**
+ * A wasm file of the bundled server (dist/ carries web-tree-sitter.wasm and grammars/, see esbuild.mjs), else the
+ * package's own copy in node_modules (running from sources).
+ */
+function wasmFile(bundled: string, fromPackage: () => string): string {
+  const beside = fileURLToPath(new URL(bundled, import.meta.url));
+  return existsSync(beside) ? beside : fromPackage();
+}
+
+function grammarPath(file: string): string {
+  return wasmFile(`./grammars/${file}`, () => path.join(path.dirname(require.resolve("@vscode/tree-sitter-wasm/package.json")), "wasm", file));
 }
 
 function initRuntime(): Promise<void> {
-  // Resolve the runtime's own wasm through node resolution, so a bundled server (dist/) still finds it.
   runtime ??= Parser.init({
-    locateFile: (name: string) => (name.endsWith(".wasm") ? require.resolve("web-tree-sitter/web-tree-sitter.wasm") : name),
+    locateFile: (name: string) => (name.endsWith(".wasm") ? wasmFile("./web-tree-sitter.wasm", () => require.resolve("web-tree-sitter/web-tree-sitter.wasm")) : name),
   });
   return runtime;
 }
@@ -54,14 +64,14 @@ export function parserFor(language: string): Promise<Parser> {
   if (!p) {
     p = (async () => {
       await initRuntime();
-      const grammarPath = path.join(wasmDir(), file);
+      const grammarFile = grammarPath(file);
       let lang: Language;
       try {
-        lang = await Language.load(grammarPath);
+        lang = await Language.load(grammarFile);
       } catch (err) {
         throw new Error(
-          `could not load the tree-sitter grammar for ${language} from ${grammarPath}: ${(err as Error).message}; ` +
-            `is @vscode/tree-sitter-wasm installed (npm ci)?`,
+          `could not load the tree-sitter grammar for ${language} from ${grammarFile}: ${(err as Error).message}; ` +
+            `is the file there (reinstall the package; in a checkout, npm ci)?`,
         );
       }
       const parser = new Parser();

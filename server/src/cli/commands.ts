@@ -1,65 +1,36 @@
-// The engine commands: index, search, status.
-import { existsSync, statSync } from "node:fs";
-import path from "node:path";
-import { parseArgs } from "node:util";
-import { loadSettings, repoNameFor, storePathFor } from "../config/index.ts";
-import { openEngine } from "../engine.ts";
-import { readState } from "../indexer/index.ts";
+// The engine commands index and status (search has its own file: it must start without the indexer).
+import { existsSync } from "node:fs";
+import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config/index.ts";
+import { openEngine, openStore, type Engine } from "../engine.ts";
+import { count, denseLine, readState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
-import { renderGrouped, type SearchResult } from "../search/index.ts";
+import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
 import { createProgress } from "./progress.ts";
 
 export const HELP = {
-  index: `Usage: context-engine index [DIR] [--repo NAME] [--json]
+  index: `Usage: context-engine index [DIR] [--repo NAME] [--no-dense] [--json]
 
-Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db), or into Qdrant when
-QDRANT_URL is set. The first run indexes everything; later runs only what changed.
+Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db, or the file STORE_PATH
+names), or into Qdrant when QDRANT_URL is set. The first run indexes everything; later runs only what changed.
+Search works as soon as the lexical index is stored; with an embedding model, dense vectors are then filled in
+(progress shown; Ctrl-C stops it safely, and the next index, watch or serve carries on where it stopped).
 
 Options:
   --repo NAME   tag points with this repo name (default: REPO_NAME or the folder's name)
+  --no-dense    stop after the lexical index; dense vectors are filled in later by watch or serve
   --json        print the report as JSON
-  -h, --help    show this help`,
-  search: `Usage: context-engine search QUERY [--root DIR] [--limit N] [--lang L] [--under P] [--json]
-
-Hybrid (lexical + dense) search of an indexed folder. Inline filters work too: "lang:python under:src/ parse header".
-
-Options:
-  --root DIR    the indexed folder (default: the current folder)
-  --limit N     results to show (default 10)
-  --lang L      only this language (python, typescript, go, ...)
-  --under P     only paths under this folder
-  --kind K      code | test | doc | config
-  --repo NAME   search this repo tag ("*" = every repo in the store)
-  --json        print {results, query, took_ms} as JSON
   -h, --help    show this help`,
   status: `Usage: context-engine status [DIR] [--json]
 
 Shows the index state of DIR (default: the current folder): status, files, chunks, embedder, last run.`,
 } as const;
 
-function wantsHelp(argv: string[]): boolean {
-  return argv.includes("--help") || argv.includes("-h");
-}
-
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-function dirArg(io: CliIO, value: string | undefined): string {
-  const dir = path.resolve(io.cwd, value ?? ".");
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
-  return dir;
-}
-
 export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "index");
-  const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" } });
+  if (wantsHelp(argv)) return printHelp(io, HELP.index);
+  const { values, positionals } = parse(argv, { repo: { type: "string" }, json: { type: "boolean" }, "no-dense": { type: "boolean" } });
   if (positionals.length > 1) throw new UsageError("index takes one folder");
+  repoArg(values.repo);
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
@@ -85,75 +56,64 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
           `Store: ${engine.store.location} · embedder: ${engine.embedder.name}${report.rebuilt ? " (embedder changed: index rebuilt)" : ""}\n`,
       );
     }
+    if (!values["no-dense"]) await fillDenseWithProgress(engine, io, Boolean(values.json));
     return EXIT.ok;
   } finally {
     await engine.close();
   }
 }
 
-export async function searchCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "search");
-  const { values, positionals } = parse(argv, {
-    root: { type: "string" }, limit: { type: "string" }, lang: { type: "string" }, under: { type: "string" },
-    kind: { type: "string" }, repo: { type: "string" }, json: { type: "boolean" },
-  });
-  const query = positionals.join(" ").trim();
-  if (!query) throw new UsageError("search needs a QUERY");
-  const limit = values.limit === undefined ? 10 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError(`--limit must be an integer from 1 to 200, got ${values.limit}`);
-  const root = dirArg(io, values.root);
-  const settings = loadSettings(io.env);
-  if (!settings.qdrantUrl && !existsSync(storePathFor(settings, root))) {
-    io.stderr.write(`No index at ${storePathFor(settings, root)}: run \`context-engine index ${root}\` first.\n`);
-    return EXIT.failure;
-  }
-  const log = createLogger({ level: settings.logLevel, stream: io.stderr });
-  const engine = await openEngine({ root, settings, log, ...(values.repo ? { repo: values.repo } : {}) });
+/** The dense phase in the foreground, after the lexical index is searchable; Ctrl-C stops it after the batch in hand. */
+async function fillDenseWithProgress(engine: Engine, io: CliIO, json: boolean): Promise<void> {
+  if (!engine.store.dense || engine.embedder.dimension === 0) return;
+  const backlog = await engine.store.dense.denseProgress(engine.repo);
+  if (backlog.done >= backlog.total) return;
+  const progress = createProgress(io, "dense vectors");
+  io.stderr.write(`Search is ready (lexical). Filling dense vectors: ${count(backlog.done)} / ${count(backlog.total)}; Ctrl-C stops (the next run carries on).\n`);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once("SIGINT", stop);
   try {
-    const filter = {
-      ...(values.lang ? { language: values.lang.split(",") } : {}),
-      ...(values.under ? { under: values.under } : {}),
-      ...(values.kind ? { kind: values.kind.split(",") as SearchResult["kind"][] as never } : {}),
-      ...(values.repo ? { repo: values.repo } : {}),
-    };
-    const res = await engine.search.search(query, { limit, filter });
-    if (values.json) io.stdout.write(JSON.stringify(res, null, 2) + "\n");
-    else io.stdout.write(renderGrouped(res.results, { tookMs: res.took_ms, why: true, ...(res.note ? { note: res.note } : {}) }) + "\n");
-    return EXIT.ok;
+    const r = await engine.fillDense({ signal: ac.signal, onProgress: (p) => progress.update(p.done, p.total) });
+    progress.done();
+    const line = `dense: ${count(r.done)} / ${count(r.total)} (${r.embedded} embedded, ${r.reused} reused from the cache, ${(r.ms / 1000).toFixed(1)} s)${r.complete ? "" : "; stopped, carries on next run"}`;
+    if (json) io.stdout.write(JSON.stringify({ dense: r }) + "\n");
+    else io.stdout.write(line + "\n");
   } finally {
-    await engine.close();
+    process.off("SIGINT", stop);
   }
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  if (wantsHelp(argv)) return help(io, "status");
+  if (wantsHelp(argv)) return printHelp(io, HELP.status);
   const { values, positionals } = parse(argv, { json: { type: "boolean" } });
   const root = dirArg(io, positionals[0]);
   const settings = loadSettings(io.env);
-  const state = readState(root);
+  const state = readState(statePathFor(settings, root, repoNameFor(settings, root)));
   const storeFile = storePathFor(settings, root);
   if (!state && !settings.qdrantUrl && !existsSync(storeFile)) {
     io.stderr.write(`${root} is not indexed yet: run \`context-engine index ${root}\`.\n`);
     return EXIT.failure;
   }
   const log = createLogger({ level: "warn", stream: io.stderr });
-  const { openStore } = await import("../engine.ts");
   const store = await openStore(settings, root, log);
   try {
     const repo = state?.repo ?? repoNameFor(settings, root);
     const stats = (await store.stats()).find((s) => s.repo === repo);
-    const out = { root, repo, store: store.location, state: state ?? null, stats: stats ?? null };
+    const dense = store.dense ? await store.dense.denseProgress(repo) : undefined;
+    const out = { root, repo, store: store.location, ...(store.driver ? { driver: store.driver } : {}), state: state ?? null, stats: stats ?? null, dense: dense ?? null };
     if (values.json) io.stdout.write(JSON.stringify(out, null, 2) + "\n");
     else {
       io.stdout.write(
         [
           `Root:      ${root}`,
           `Repo:      ${repo}`,
-          `Store:     ${store.location}`,
+          `Store:     ${store.location}${store.driver ? ` (SQLite via ${store.driver})` : ""}`,
           `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}` : ""}`,
           `Embedder:  ${state?.embedder ?? "unknown"}`,
           `Files:     ${stats?.files ?? 0}`,
           `Chunks:    ${stats?.points ?? 0}`,
+          `Dense:     ${denseLine(dense, state?.dense?.status)}`,
           `Memories:  ${stats?.memories ?? 0}`,
           `Last run:  ${state?.last_run ? `${state.last_run.finished_at}: ${state.last_run.files} files indexed, ${state.last_run.removed} removed in ${(state.last_run.ms / 1000).toFixed(1)} s` : "never"}`,
         ].join("\n") + "\n",
@@ -163,9 +123,4 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   } finally {
     await store.close();
   }
-}
-
-function help(io: CliIO, cmd: keyof typeof HELP): number {
-  io.stdout.write(HELP[cmd] + "\n");
-  return EXIT.ok;
 }

@@ -1,8 +1,9 @@
 // `context-engine`: the one executable of every role (CLI, MCP servers, watcher, uploader). Exit codes: 0 ok,
 // 1 failure, 2 usage.
+// Startup is part of the product: this file imports nothing heavy, and each command loads its own modules when run.
 import { fileURLToPath } from "node:url";
 import { SettingsError } from "../config/index.ts";
-import { indexCommand, searchCommand, statusCommand } from "./commands.ts";
+import { VERSION } from "../version.ts";
 import { EXIT, UsageError, processIO, type CliIO } from "./io.ts";
 
 export const MAIN_HELP = `Usage: context-engine <command> [options]
@@ -23,9 +24,9 @@ Run \`context-engine <command> --help\` for a command's options. Settings come f
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  index: indexCommand,
-  search: searchCommand,
-  status: statusCommand,
+  index: async (argv, io) => (await import("./commands.ts")).indexCommand(argv, io),
+  search: async (argv, io) => (await import("./search-command.ts")).searchCommand(argv, io),
+  status: async (argv, io) => (await import("./commands.ts")).statusCommand(argv, io),
   serve: async (argv, io) => (await import("./serve.ts")).serveCommand(argv, io),
   watch: async (argv, io) => (await import("../watch/index.ts")).watchCommand(argv, io),
   upload: async (argv, io) => (await import("../sync/index.ts")).uploadCommand(argv, io),
@@ -39,7 +40,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === "--version" || name === "-v") {
-    io.stdout.write("context-engine 0.1.0\n");
+    io.stdout.write(`context-engine ${VERSION}\n`);
     return EXIT.ok;
   }
   const command = COMMANDS[name];

@@ -4,6 +4,7 @@ import path from "node:path";
 
 export type EmbeddingProvider = "transformers" | "model2vec" | "none";
 export type LogLevel = "debug" | "info" | "warn" | "error";
+export type SqliteDriverSetting = "auto" | "better-sqlite3" | "node-sqlite";
 
 export interface Settings {
   collectionName: string;
@@ -12,9 +13,12 @@ export interface Settings {
   qdrantApiKey: string | undefined;
   /** Explicit embedded store file; undefined means `<root>/.codebase/index.db`. */
   storePath: string | undefined;
+  /** Which SQLite driver opens the embedded store; auto = better-sqlite3 where its binary loads, else node:sqlite. */
+  sqliteDriver: SqliteDriverSetting;
   embeddingProvider: EmbeddingProvider;
   embeddingModel: string;
   embeddingQueryPrefix: string | undefined;
+  embeddingThreads: number;
   modelDir: string;
   indexMicroChunks: boolean;
   maxMicroChunksPerFile: number;
@@ -22,6 +26,16 @@ export interface Settings {
   watchRoot: string | undefined;
   repoName: string | undefined;
   watchDebounceSecs: number;
+  /** Seconds between the watcher's size+mtime rescans (0 = none): the safety net for writes no event reports. */
+  watchReconcileSecs: number;
+  /** Poll the file system every N seconds instead of inotify (0 = inotify): for writers on other NFS clients. */
+  watchPollSecs: number;
+  /** false: the watcher reacts only to notifications and reconciles, never to file events. */
+  watchFileEvents: boolean;
+  /** The watcher's control port (POST /changes, /reindex; GET /health); 0 = none. */
+  watchControlPort: number;
+  /** URL of a repo's watcher, `{repo}` replaced: the uploader and the MCP servers tell it what changed. */
+  watcherUrl: string | undefined;
   llamacppUrl: string | undefined;
   llamacppModelPath: string | undefined;
   llamacppThreads: number;
@@ -114,9 +128,27 @@ function url(raw: string, key: string): string | undefined {
   return v.replace(/\/+$/, "");
 }
 
+function watcherTemplate(raw: string, key: string): string | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (!v.includes("{repo}")) throw new SettingsError(key, raw, "an http(s) URL with {repo} in it, such as http://watcher-{repo}:8005");
+  url(v.replace(/\{repo\}/g, "repo"), key);
+  return v.replace(/\/+$/, "");
+}
+
 function collection(raw: string, key: string): string {
   const v = raw.trim();
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(v)) throw new SettingsError(key, raw, "1-128 letters, digits, '_' or '-'");
+  return v;
+}
+
+/** A repo tag: one folder name (the MCP servers find a repo's folder by it), never "*" (every repo). */
+function repoName(raw: string, key: string): string | undefined {
+  const v = raw.trim();
+  if (v === "") return undefined;
+  if (v === "." || v === ".." || v === "*" || v.length > 255 || /[\/\\\x00-\x1f\x7f]/.test(v)) {
+    throw new SettingsError(key, raw, "one folder name: no '/', '\\', control characters, '.', '..' or '*'");
+  }
   return v;
 }
 
@@ -131,15 +163,22 @@ export const SETTINGS_SPEC = {
   qdrantUrl: { key: "QDRANT_URL", default: undefined, description: "Qdrant server; unset means the embedded SQLite store", parse: url },
   qdrantApiKey: { key: "QDRANT_API_KEY", default: undefined, description: "Qdrant API key (optional)", parse: optionalText },
   storePath: { key: "STORE_PATH", default: undefined, description: "embedded store file (default <root>/.codebase/index.db)", parse: optionalText },
+  sqliteDriver: { key: "SQLITE_DRIVER", default: "auto", description: "auto | better-sqlite3 | node-sqlite (Node >= 22.13): the embedded store's driver", parse: oneOf<SqliteDriverSetting>("auto", "better-sqlite3", "node-sqlite") },
   embeddingProvider: { key: "EMBEDDING_PROVIDER", default: "transformers", description: "transformers | model2vec | none (lexical only)", parse: oneOf<EmbeddingProvider>("transformers", "model2vec", "none") },
   embeddingModel: { key: "EMBEDDING_MODEL", default: "BAAI/bge-base-en-v1.5", description: "model id or local folder", parse: text },
   embeddingQueryPrefix: { key: "EMBEDDING_QUERY_PREFIX", default: undefined, description: "text put before a search query for the dense model (default: the model's own instruction, e.g. BGE's; `none` for none)", parse: (r: string) => (r.trim() === "" ? undefined : r.trim() === "none" ? "" : r) },
+  embeddingThreads: { key: "EMBEDDING_THREADS", default: 1, description: "CPU threads of the transformer embedder (1 keeps a core free while dense vectors fill in behind search)", parse: integer(1, 256) },
   modelDir: { key: "MODEL_DIR", default: path.join(os.homedir(), ".cache", "context-engine", "models"), description: "where models are looked for / downloaded", parse: (r: string) => expandHome(r.trim()) },
   indexMicroChunks: { key: "INDEX_MICRO_CHUNKS", default: true, description: "micro-chunks (5-50 line windows) inside large symbols", parse: flag },
   maxMicroChunksPerFile: { key: "MAX_MICRO_CHUNKS_PER_FILE", default: 200, description: "cap per file; windows widen above it", parse: integer(1, 100_000) },
   watchRoot: { key: "WATCH_ROOT", default: undefined, description: "what a watcher watches / what the MCP servers serve (default: current folder)", parse: optionalText },
-  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: optionalText },
+  repoName: { key: "REPO_NAME", default: undefined, description: "repo tag of the points (default: basename of the root)", parse: repoName },
   watchDebounceSecs: { key: "WATCH_DEBOUNCE_SECS", default: 1.5, description: "quiet time before a batch is indexed", parse: decimal(0, 3600) },
+  watchReconcileSecs: { key: "WATCH_RECONCILE_SECS", default: 0, description: "a watcher rescans (size + mtime) this often; 0 = never (the cluster sets it: shared storage delivers no events for remote writes)", parse: integer(0, 86_400) },
+  watchPollSecs: { key: "WATCH_POLL_SECS", default: 0, description: "a watcher polls every N seconds instead of using inotify; 0 = inotify", parse: decimal(0, 3600) },
+  watchFileEvents: { key: "WATCH_FILE_EVENTS", default: true, description: "a watcher reacts to file events (inotify or polling); off = only to notifications and reconciles", parse: flag },
+  watchControlPort: { key: "WATCH_CONTROL_PORT", default: 0, description: "a watcher's control port (POST /changes, POST /reindex, GET /health); 0 = none", parse: integer(0, 65535) },
+  watcherUrl: { key: "WATCHER_URL", default: undefined, description: "a repo's watcher, {repo} replaced (http://watcher-{repo}:8005): the uploader notifies it, the MCP servers ask it to index", parse: watcherTemplate },
   llamacppUrl: { key: "LLAMACPP_URL", default: undefined, description: "llama.cpp server for context_answer", parse: url },
   llamacppModelPath: { key: "LLAMACPP_MODEL_PATH", default: undefined, description: "local GGUF file for the embedded decoder", parse: optionalText },
   llamacppThreads: { key: "LLAMACPP_THREADS", default: 1, description: "CPU threads of the embedded decoder", parse: integer(1, 256) },
@@ -166,6 +205,14 @@ export function loadSettings(env: Env = process.env): Settings {
 /** The embedded store file for a root, unless STORE_PATH names one. */
 export function storePathFor(settings: Settings, root: string): string {
   return settings.storePath ?? path.join(root, ".codebase", "index.db");
+}
+
+/**
+ * Where a repo's index state (state.json) is kept: beside the store when STORE_PATH names one, so that nothing is
+ * written into the indexed folder (one file per repo, as several repos may share a store); else `<root>/.codebase/`.
+ */
+export function statePathFor(settings: Settings, root: string, repo: string): string {
+  return settings.storePath ? `${settings.storePath}.${repo}.state.json` : path.join(root, ".codebase", "state.json");
 }
 
 /** The repo tag for a root: REPO_NAME, else the folder's name. */

@@ -3,16 +3,7 @@
 // serves one request at a time, so requests wait in a queue instead of fighting over the KV cache.
 import fs from "node:fs";
 import path from "node:path";
-import {
-  getLlama,
-  LlamaChatSession,
-  LlamaCompletion,
-  LlamaLogLevel,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-} from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import type { Logger } from "../log/index.ts";
 import {
   contextTooLong,
@@ -36,7 +27,10 @@ export interface NodeLlamaCppOptions {
   promptFormat?: "auto" | "chat" | "raw";
 }
 
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+
 interface Shared {
+  lib: NodeLlamaCpp;
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
@@ -47,6 +41,7 @@ interface Shared {
   refs: number;
 }
 
+let library: Promise<NodeLlamaCpp> | undefined;
 let llamaInstance: Promise<Llama> | undefined;
 const shared = new Map<string, Promise<Shared>>();
 
@@ -55,7 +50,24 @@ export function loadedModelCount(): number {
   return shared.size;
 }
 
-function llama(log: Logger): Promise<Llama> {
+/** node-llama-cpp, loaded on first use: an optional package that only the embedded decoder needs. */
+function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  library ??= import("node-llama-cpp").catch((err: unknown) => {
+    library = undefined;
+    throw new DecoderError(
+      "model_load",
+      `The embedded decoder (LLAMACPP_MODEL_PATH) needs the package node-llama-cpp, which could not be loaded ` +
+        `(${(err as Error).message.split("\n")[0]}). Install it beside the server (npm install -g node-llama-cpp@3.21.1), ` +
+        "or use a llama.cpp server instead (set LLAMACPP_URL and unset LLAMACPP_MODEL_PATH).",
+      "LLAMACPP_MODEL_PATH",
+      { cause: err },
+    );
+  });
+  return library;
+}
+
+function llama(lib: NodeLlamaCpp, log: Logger): Promise<Llama> {
+  const { getLlama, LlamaLogLevel } = lib;
   llamaInstance ??= getLlama({
     gpu: false,
     build: "never",
@@ -120,9 +132,10 @@ export class NodeLlamaCppDecoder implements Decoder {
 
   private async open(): Promise<Shared> {
     const started = Date.now();
+    const lib = await nodeLlamaCpp();
     let runtime: Llama;
     try {
-      runtime = await llama(this.opts.log);
+      runtime = await llama(lib, this.opts.log);
     } catch (err) {
       llamaInstance = undefined;
       throw new DecoderError(
@@ -154,7 +167,7 @@ export class NodeLlamaCppDecoder implements Decoder {
       threads: this.opts.threads,
       chat_template: hasTemplate,
     });
-    return { model, context, sequence: context.getSequence(), hasTemplate, tail: Promise.resolve(), refs: 0 };
+    return { lib, model, context, sequence: context.getSequence(), hasTemplate, tail: Promise.resolve(), refs: 0 };
   }
 
   async complete(prompt: Prompt, opts: CompleteOptions): Promise<Completion> {
@@ -193,7 +206,7 @@ export class NodeLlamaCppDecoder implements Decoder {
       let text: string;
       let reason: string;
       if (chat) {
-        const session = new LlamaChatSession({ contextSequence: s.sequence, systemPrompt: prompt.system, autoDisposeSequence: false });
+        const session = new s.lib.LlamaChatSession({ contextSequence: s.sequence, systemPrompt: prompt.system, autoDisposeSequence: false });
         try {
           const out = await session.promptWithMeta(prompt.user, common);
           text = out.responseText;
@@ -202,7 +215,7 @@ export class NodeLlamaCppDecoder implements Decoder {
           session.dispose({ disposeSequence: false });
         }
       } else {
-        const completion = new LlamaCompletion({ contextSequence: s.sequence });
+        const completion = new s.lib.LlamaCompletion({ contextSequence: s.sequence });
         try {
           const out = await completion.generateCompletionWithMeta(plain, common);
           text = out.response;

@@ -13,6 +13,7 @@ import type { Embedder } from "./types.ts";
 
 export type { Embedder } from "./types.ts";
 export { EmbedderUnavailableError } from "./errors.ts";
+export { noneEmbedder } from "./none.ts";
 
 /** Knobs the settings do not carry (tests, mirrors): they never change which model is used. */
 export type EmbedderOverrides = Pick<TransformersOptions, "allowRemote" | "remoteHost" | "responseTimeoutMs" | "loadTimeoutMs" | "batchSize">;
@@ -25,7 +26,7 @@ export async function createEmbedder(settings: Settings, log: Logger, overrides:
     case "model2vec":
       return createModel2Vec(settings, log, overrides);
     case "transformers":
-      return createTransformersEmbedder({ model, modelDir: settings.modelDir, queryPrefix: settings.embeddingQueryPrefix, ...overrides }, log);
+      return createTransformersEmbedder({ model, modelDir: settings.modelDir, queryPrefix: settings.embeddingQueryPrefix, threads: settings.embeddingThreads, ...overrides }, log);
   }
 }
 
@@ -62,6 +63,7 @@ async function createModel2Vec(settings: Settings, log: Logger, overrides: Embed
   try {
     embedder = await loadModel2Vec(folder, { name });
   } catch (err) {
+    if (err instanceof EmbedderUnavailableError) throw err;
     const remedy = `Replace the files in ${folder} with a complete Model2Vec model.`;
     throw new EmbedderUnavailableError("model2vec", model, looked, remedy, (err as Error).message);
   }

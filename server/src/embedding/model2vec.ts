@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { Embedder } from "./types.ts";
 import { speedUpModelStep } from "./model-step.ts";
+import { loadTransformers } from "./transformers-module.ts";
 import { loadStaticModel, vocabularyOf, type StaticModelData, type TokenizerJSON } from "./static-model.ts";
 
 /** Python model2vec's `encode` default. */
@@ -161,7 +162,7 @@ export function medianTokenLength(tj: TokenizerJSON): number {
 /** Loads the model in `folder` with transformers.js's tokenizer for its tokenizer.json. */
 export async function loadModel2Vec(folder: string, opts: Partial<Model2VecOptions> = {}): Promise<Model2VecEmbedder> {
   const model = await loadStaticModel(folder);
-  const { PreTrainedTokenizer } = await import("@huggingface/transformers");
+  const { PreTrainedTokenizer } = await loadTransformers("model2vec", opts.name ?? folder);
   // An empty tokenizer_config: model2vec reads tokenizer.json alone, so nothing else may change tokenization.
   const tok = new PreTrainedTokenizer(model.tokenizerJSON, {});
   if (opts.fastModelStep !== false) speedUpModelStep(tok._tokenizer?.model, model.tokenizerJSON);

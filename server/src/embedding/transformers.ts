@@ -6,6 +6,7 @@ import { EmbedderUnavailableError } from "./errors.ts";
 import { hubFileUrl, hubModelUrl } from "./hub-download.ts";
 import { looksLikePath } from "./model-location.ts";
 import { defaultPooling, poolingFolder, readPooling, type Pooling } from "./pooling.ts";
+import { loadTransformers } from "./transformers-module.ts";
 import type { Embedder } from "./types.ts";
 
 export interface TransformersOptions {
@@ -21,6 +22,11 @@ export interface TransformersOptions {
   loadTimeoutMs?: number;
   /** Texts per forward pass. */
   batchSize?: number;
+  /**
+   * onnxruntime's threads for one forward pass (default: its own choice, one per core). Indexing in the background
+   * uses 1, so a 2-core machine keeps a core for search and the editor; threads then never spin waiting for work.
+   */
+  threads?: number;
   /** Text put before each search query; default: the model's own instruction (instructionsFor); "" for none. */
   queryPrefix?: string;
 }
@@ -64,14 +70,19 @@ class TransformersEmbedder implements Embedder {
     return v!;
   }
 
+  /**
+   * A batch is padded to its longest text, so texts go through in order of length: padding is then a few tokens a
+   * text instead of hundreds (code chunks run from one line to the 512-token limit). Results come back in input order.
+   */
   private async vectors(texts: string[]): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize) {
-      const batch = texts.slice(i, i + this.batchSize);
+    const out = new Array<Float32Array>(texts.length);
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    for (let i = 0; i < order.length; i += this.batchSize) {
+      const idx = order.slice(i, i + this.batchSize);
       // Always unit length: the stores compare by cosine / dot product.
-      const t = await this.extractor(batch, { pooling: this.pooling, normalize: true });
+      const t = await this.extractor(idx.map((k) => texts[k]!), { pooling: this.pooling, normalize: true });
       const dim = t.dims[t.dims.length - 1]!;
-      for (let r = 0; r < batch.length; r++) out.push(t.data.slice(r * dim, (r + 1) * dim));
+      idx.forEach((k, r) => (out[k] = t.data.slice(r * dim, (r + 1) * dim)));
     }
     return out;
   }
@@ -137,7 +148,7 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const id = isPath ? path.resolve(opts.model) : opts.model;
   const localFolder = isPath ? id : path.join(modelDir, id);
   const allowRemote = !isPath && (opts.allowRemote ?? true);
-  const { env, pipeline, LogLevel } = await import("@huggingface/transformers");
+  const { env, pipeline, LogLevel } = await loadTransformers("transformers", opts.model);
   const remoteHost = opts.remoteHost ?? env.remoteHost;
   const looked = [localFolder, ...(allowRemote ? [`${hubModelUrl(remoteHost, id)} (download into ${localFolder})`] : [])];
   const remedy = isPath
@@ -157,7 +168,10 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
 
   let extractor: Extractor;
   try {
-    const loading = pipeline("feature-extraction", id, { dtype: onnxDtype(localFolder) }) as unknown as Promise<Extractor>;
+    const session_options = opts.threads
+      ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: "0" } } } }
+      : {};
+    const loading = pipeline("feature-extraction", id, { dtype: onnxDtype(localFolder), session_options }) as unknown as Promise<Extractor>;
     // A late failure after the timeout has nowhere to go; keep it from becoming an unhandled rejection.
     loading.catch(() => undefined);
     extractor = await withTimeout(loading, opts.loadTimeoutMs ?? 30 * 60_000, `loading ${id}`);
@@ -178,6 +192,6 @@ export async function createTransformersEmbedder(opts: TransformersOptions, log:
   const name = `transformers:${isPath ? path.basename(id) : id}`;
   const instructions = instructionsFor(id);
   if (opts.queryPrefix !== undefined) instructions.query = opts.queryPrefix;
-  log.info("embedding model loaded", { embedder: name, dimension, pooling, query_prefix: instructions.query || undefined });
+  log.info("embedding model loaded", { embedder: name, dimension, pooling, threads: opts.threads, query_prefix: instructions.query || undefined });
   return new TransformersEmbedder(name, dimension, extractor, pooling, opts.batchSize ?? 16, instructions);
 }

@@ -3,14 +3,15 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
 import { createChunker, type Chunker } from "../chunking/index.ts";
-import type { Chunk } from "../chunking/types.ts";
 import type { Embedder } from "../embedding/types.ts";
 import { discoverFiles, IgnoreRules, readSource, type DiscoveredFile, type Skipped } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { FileRecord, Point, Store } from "../store/types.ts";
+import { gitCommit, readFileHistory } from "./history.ts";
+import { embeddingText } from "./embedding-text.ts";
 import { fromWire, idOf, prepareFile, type PrepareJob, type PreparedFile } from "./prepare-file.ts";
 
-export { idOf };
+export { idOf, embeddingText };
 
 export interface IndexerOptions {
   root: string;
@@ -77,11 +78,6 @@ interface PendingFile {
 }
 
 
-/** What the dense embedder sees: where the chunk lives and what it is, then the code. */
-export function embeddingText(c: Pick<Chunk, "path" | "symbol_path" | "text">): string {
-  const head = c.symbol_path ? `${c.path} ${c.symbol_path}` : c.path;
-  return `${head}\n${c.text}`.slice(0, 2000);
-}
 
 export class Indexer {
   readonly rules: IgnoreRules;
@@ -136,9 +132,28 @@ export class Indexer {
     const stillGone = gone.filter((p) => !movedFrom.has(p));
     await this.o.store.removeFiles(this.o.repo, stillGone);
     report.removed += stillGone.length;
+    await this.refreshHistory();
     report.ms = Date.now() - started;
     opts.onProgress?.({ phase: "done", done: files.length, total: files.length });
     return report;
+  }
+
+  /**
+   * Re-reads what the repository's history says about each indexed file when the root is a git checkout whose HEAD
+   * moved since the last read (a branch switch, a pull). Search works without it, so a failure is only a warning.
+   */
+  private async refreshHistory(): Promise<void> {
+    const store = this.o.store;
+    if (!store.replaceFileHistory || !store.fileHistoryHead) return;
+    try {
+      const head = await gitCommit(this.o.root);
+      if (!head || head === (await store.fileHistoryHead(this.o.repo))) return;
+      const indexed = await store.listFiles(this.o.repo);
+      const history = await readFileHistory(this.o.root, (p) => indexed.has(p), head);
+      if (history) await store.replaceFileHistory(this.o.repo, history.head, history.words);
+    } catch (e) {
+      this.o.log.warn("could not read the repository's git history; ranking goes without it", { root: this.o.root, error: (e as Error).message });
+    }
   }
 
   /** Re-indexes these paths (relative to the root): changed ones re-chunked, vanished or ignored ones removed. */
@@ -272,7 +287,9 @@ export class Indexer {
         points,
       });
       pendingChunks += points.length;
-      if (this.o.embedder.dimension > 0) {
+      // A store with a dense backlog takes the points without vectors: the dense phase (dense-fill.ts) embeds them
+      // after the lexical index is searchable.
+      if (this.o.embedder.dimension > 0 && !this.o.store.dense) {
         for (const p of points) unembedded.push(p);
         if (unembedded.length >= EMBED_BATCH) await embed();
       }

@@ -1,4 +1,5 @@
-// .codebase/state.json: what a person (or the status command, or the extension) reads to know what the index is doing.
+// A repo's index state (<root>/.codebase/state.json, or beside the store with STORE_PATH; see statePathFor in config):
+// what a person (or the status command, or the extension) reads to know what the index is doing.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 
@@ -16,17 +17,15 @@ export interface IndexState {
   embedder: string;
   store: string;
   error?: string;
+  /** The dense phase: chunks with a vector of all chunks, while it fills and after. Absent without an embedder. */
+  dense?: { status: "filling" | "complete" | "stopped" | "error"; done: number; total: number; error?: string };
   last_run?: { files: number; chunks: number; removed: number; skipped: number; ms: number; finished_at: string };
 }
 
-export function stateFilePath(root: string): string {
-  return path.join(root, ".codebase", "state.json");
-}
-
-/** Reads a root's state, or undefined when it was never indexed (or the file is unreadable). */
-export function readState(root: string): IndexState | undefined {
+/** Reads a state file, or undefined when the repo was never indexed (or the file is unreadable). */
+export function readState(file: string): IndexState | undefined {
   try {
-    return JSON.parse(readFileSync(stateFilePath(root), "utf8")) as IndexState;
+    return JSON.parse(readFileSync(file, "utf8")) as IndexState;
   } catch {
     return undefined;
   }
@@ -38,11 +37,11 @@ export class StateFile {
   private lastWrite = 0;
 
   constructor(
-    private readonly root: string,
+    readonly file: string,
     initial: Omit<IndexState, "last_activity">,
     private readonly minIntervalMs = 250,
   ) {
-    const previous = readState(root);
+    const previous = readState(file);
     this.state = { ...initial, ...(previous?.last_run ? { last_run: previous.last_run } : {}), last_activity: new Date().toISOString() };
   }
 
@@ -60,11 +59,12 @@ export class StateFile {
   }
 
   flush(): void {
-    const file = stateFilePath(this.root);
+    const file = this.file;
     const dir = path.dirname(file);
     try {
       mkdirSync(dir, { recursive: true });
-      if (!existsSync(path.join(dir, ".gitignore"))) writeFileSync(path.join(dir, ".gitignore"), "*\n");
+      // .codebase/ never shows in the user's git status; a folder of the user's own choosing is left as it is.
+      if (path.basename(dir) === ".codebase" && !existsSync(path.join(dir, ".gitignore"))) writeFileSync(path.join(dir, ".gitignore"), "*\n");
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(this.state, null, 2) + "\n");
       renameSync(tmp, file);

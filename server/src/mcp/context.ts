@@ -1,10 +1,11 @@
 // What the MCP tools work on: the served root (one repo, or a folder of repos), one shared store and embedder,
 // memories, the decoder, and an indexing lock per repo so long index runs never overlap.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createDecoder, type Decoder } from "../decoder/index.ts";
-import type { Settings } from "../config/index.ts";
+import { statePathFor, type Settings } from "../config/index.ts";
 import type { Embedder } from "../embedding/types.ts";
+import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
@@ -14,6 +15,7 @@ import type { Store } from "../store/types.ts";
 export interface McpContext {
   settings: Settings;
   log: Logger;
+  /** The served root: the repo, the repos folder, or the first of the served folders. */
   root: string;
   /** Repo searched by default; "*" when serving a folder of repos. */
   defaultRepo: string;
@@ -25,7 +27,9 @@ export interface McpContext {
   search: SearchEngine;
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
-  /** Repo folders under the root (multi-repo) or the root's own repo. */
+  /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
+  repoRoot(repo: string): string;
+  /** Repo folders under the root (multi-repo), the served folders' repos, or the root's own repo. */
   repos(): string[];
   /** Runs `fn` when no other indexing of that repo runs (calls queue). */
   withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T>;
@@ -38,7 +42,7 @@ export interface McpContext {
  */
 export function isReposFolder(root: string, settings: Settings): boolean {
   if (settings.repoName) return false;
-  if (existsSync(path.join(root, ".codebase", "state.json"))) return false;
+  if (existsSync(statePathFor(settings, root, path.basename(root)))) return false;
   if (settings.qdrantUrl || settings.storePath) return true;
   try {
     return readdirSync(root, { withFileTypes: true }).some(
@@ -51,6 +55,8 @@ export function isReposFolder(root: string, settings: Settings): boolean {
 
 export async function createMcpContext(opts: {
   root: string;
+  /** Serve these folders instead of `root` (each its own repo); `root` is then ignored. */
+  folders?: ServedFolder[];
   settings: Settings;
   log: Logger;
   store?: Store;
@@ -58,9 +64,10 @@ export async function createMcpContext(opts: {
   decoder?: Decoder | null;
 }): Promise<McpContext> {
   const { settings, log } = opts;
-  const root = path.resolve(opts.root);
-  const multiRepo = isReposFolder(root, settings);
-  const defaultRepo = multiRepo ? "*" : (settings.repoName ?? path.basename(root));
+  const folders = opts.folders?.length ? new Map(opts.folders.map((f) => [f.repo, path.resolve(f.root)])) : undefined;
+  const root = folders ? [...folders.values()][0]! : path.resolve(opts.root);
+  const multiRepo = folders ? folders.size > 1 : isReposFolder(root, settings);
+  const defaultRepo = folders ? (folders.size > 1 ? "*" : [...folders.keys()][0]!) : multiRepo ? "*" : (settings.repoName ?? path.basename(root));
   const embedder = opts.embedder ?? (await embedderFor(settings, log));
   const store = opts.store ?? (await openStore(settings, root, log));
   await store.ensure({ embedder: embedder.name, dimension: embedder.dimension });
@@ -70,24 +77,39 @@ export async function createMcpContext(opts: {
   const locks = new Map<string, Promise<unknown>>();
 
   const repos = () =>
-    multiRepo
+    folders
+      ? [...folders.keys()]
+      : multiRepo
       ? readdirSync(root, { withFileTypes: true })
           .filter((e) => e.isDirectory() && !e.name.startsWith("."))
           .map((e) => e.name)
           .sort()
       : [defaultRepo];
 
-  const engineFor = (repo?: string): Promise<Engine> => {
-    const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
-    if (!name) return Promise.reject(new Error(`this server serves a folder of repos (${root}): name one with "repo" (${repos().join(", ") || "none yet"})`));
-    if (!multiRepo && name !== defaultRepo) return Promise.reject(new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`));
-    const repoRoot = multiRepo ? path.join(root, name) : root;
-    if (multiRepo && (!existsSync(repoRoot) || !statSync(repoRoot).isDirectory())) {
-      return Promise.reject(new Error(`unknown repo "${name}": no folder ${repoRoot} (repos: ${repos().join(", ") || "none yet"})`));
+  const repoRoot = (name: string): string => {
+    if (folders) {
+      const dir = folders.get(name);
+      if (!dir) throw new Error(`unknown repo "${name}": this server serves ${repos().map((r) => `"${r}"`).join(", ")}`);
+      return dir;
     }
+    if (!multiRepo) {
+      if (name !== defaultRepo) throw new Error(`unknown repo "${name}": this server serves "${defaultRepo}"`);
+      return root;
+    }
+    try {
+      return repoFolder(root, name);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (repos: ${repos().join(", ") || "none yet"})`);
+    }
+  };
+
+  const engineFor = async (repo?: string): Promise<Engine> => {
+    const name = !repo || repo === "*" ? (multiRepo ? undefined : defaultRepo) : repo;
+    if (!name) throw new Error(`this server serves several repos: name one with "repo" (${repos().join(", ") || "none yet"})`);
+    const repoDir = repoRoot(name);
     let e = engines.get(name);
     if (!e) {
-      e = openEngine({ root: repoRoot, repo: name, settings, log, store, embedder });
+      e = openEngine({ root: repoDir, repo: name, settings, log, store, embedder });
       engines.set(name, e);
     }
     return e;
@@ -98,6 +120,7 @@ export async function createMcpContext(opts: {
     memory: new MemoryService(store, embedder, memoryRepo),
     search: new SearchEngine({ store, embedder, log, defaultRepo }),
     engineFor,
+    repoRoot,
     repos,
     async withIndexLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
       const prev = locks.get(repo) ?? Promise.resolve();

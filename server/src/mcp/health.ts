@@ -1,6 +1,7 @@
 // The health port: /health (process up), /readyz (store reachable, embedder loaded), /tools (what is served).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { boundServer } from "../http/index.ts";
 import type { McpContext } from "./context.ts";
 import { sendJson } from "./http-guards.ts";
 
@@ -10,15 +11,27 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function readiness(ctx: McpContext, timeoutMs = 3000): Promise<{ ready: boolean; reason?: string; store: string; embedder: string }> {
-  const base = { store: `${ctx.store.kind} ${ctx.store.location}`, embedder: ctx.embedder.name };
+/** An error's words without the paths and addresses in it: health answers reach unauthenticated callers. */
+export function withoutLocations(message: string): string {
+  return message
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`]+/gi, "<address>")
+    .replace(/(?<![\w.])(?:[A-Za-z]:)?[\\/][^\s"'`:;,()]*/g, "<path>");
+}
+
+/**
+ * Ready or not, and why in words. Store locations, model folders and addresses stay out: the health port answers
+ * without a token (it is what Kubernetes probes), so it says no more than a person needs to act.
+ */
+export async function readiness(ctx: McpContext, timeoutMs = 3000): Promise<{ ready: boolean; reason?: string; store: string }> {
+  const base = { store: ctx.store.kind };
   try {
     await Promise.race([
       ctx.store.ping(),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
     ]);
   } catch (e) {
-    return { ready: false, reason: `store unreachable: ${(e as Error).message}`, ...base };
+    ctx.log.warn("readiness: the store did not answer", { store: ctx.store.location, error: (e as Error).message });
+    return { ready: false, reason: `store unreachable: ${withoutLocations((e as Error).message)} (the server log says more)`, ...base };
   }
   return { ready: true, ...base };
 }
@@ -43,6 +56,7 @@ export async function startHealthServer(opts: {
     if (route === "/tools") return sendJson(res, 200, { server: opts.name, tools: opts.tools() });
     sendJson(res, 404, { error: "health routes: /health, /readyz, /tools" });
   });
+  boundServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -2,6 +2,7 @@
 // and a bounded JSON body reader.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { loopbackRequestProblem } from "../http/index.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -39,35 +40,10 @@ export function checkBearer(req: IncomingMessage, token: string | undefined): vo
   }
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
-export function isLoopbackBind(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || host.startsWith("127.");
-}
-
-/**
- * On a loopback bind, a browser page of another site must not reach the server through DNS rebinding: the Host
- * header must name a loopback address and an Origin, when present, must be a loopback origin.
- */
+/** On a loopback bind, refuses requests a page of another site could have sent (DNS rebinding, cross-site posts). */
 export function checkHostAndOrigin(req: IncomingMessage, bindHost: string, port: number): void {
-  if (!isLoopbackBind(bindHost)) return;
-  const host = (req.headers.host ?? "").toLowerCase();
-  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
-  const hostPort = host.startsWith("[") ? host.slice(host.indexOf("]") + 2) : host.split(":")[1];
-  if (!LOOPBACK_HOSTS.has(hostname) && !hostname.startsWith("127.")) throw new HttpError(403, `Host "${host}" is not allowed on a loopback server`);
-  if (hostPort && Number(hostPort) !== port) throw new HttpError(403, `Host "${host}" does not name this server's port ${port}`);
-  const origin = req.headers.origin;
-  if (origin && origin !== "null") {
-    let o: URL;
-    try {
-      o = new URL(origin);
-    } catch {
-      throw new HttpError(403, `Origin "${origin}" is not allowed`);
-    }
-    if (!LOOPBACK_HOSTS.has(o.hostname) && !o.hostname.startsWith("127.")) throw new HttpError(403, `Origin "${origin}" is not allowed on a loopback server`);
-  } else if (origin === "null") {
-    throw new HttpError(403, `Origin "null" is not allowed`);
-  }
+  const problem = loopbackRequestProblem(req.headers, bindHost, port);
+  if (problem) throw new HttpError(403, problem);
 }
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; message: string };

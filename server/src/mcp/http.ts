@@ -8,8 +8,10 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { boundServer, closeAfterAnswer, paceBody, DEFAULT_BODY_PACE, type BodyPace, type ServerBounds } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import { checkBearer, checkHostAndOrigin, readJsonBody, sendJson, HttpError } from "./http-guards.ts";
+import { DEFAULT_SESSION_LIMITS, HttpSessions } from "./http-sessions.ts";
 
 export interface McpHttpOptions {
   /** Builds a fresh MCP server (one per session: an McpServer serves one transport). */
@@ -25,6 +27,13 @@ export interface McpHttpOptions {
   sseKeepAliveMs?: number;
   /** Streamable HTTP sessions idle this long are closed (clients that never said goodbye). */
   sessionIdleMs?: number;
+  /** Sessions that never made a call are closed after this much idle time (default 60 s). */
+  unusedSessionIdleMs?: number;
+  /** Most Streamable HTTP sessions, and most SSE sessions, at once (default 128 each). */
+  maxSessions?: number;
+  /** Bounds on connections and slow clients (see http/limits.ts). */
+  bounds?: Partial<ServerBounds>;
+  bodyPace?: BodyPace;
 }
 
 export interface McpHttpServer {
@@ -32,24 +41,6 @@ export interface McpHttpServer {
   server: Server;
   sessions(): { sse: number; http: number };
   close(): Promise<void>;
-}
-
-interface HttpSession {
-  transport: StreamableHTTPServerTransport;
-  server: McpServer;
-  lastSeen: number;
-  /** Calls (POSTs) still running: a session busy with a long call is never idle. */
-  inflight: number;
-}
-
-/** Counts a request against its session until the response closes. */
-function track(s: HttpSession, res: ServerResponse): void {
-  s.inflight++;
-  s.lastSeen = Date.now();
-  res.once("close", () => {
-    s.inflight--;
-    s.lastSeen = Date.now();
-  });
 }
 
 interface SseSession {
@@ -66,19 +57,32 @@ function rpcError(res: ServerResponse, status: number, code: number, message: st
 
 export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServer> {
   const maxBody = o.maxBodyBytes ?? 4 * 1024 * 1024;
-  const httpSessions = new Map<string, HttpSession>();
+  const maxSessions = o.maxSessions ?? DEFAULT_SESSION_LIMITS.max;
+  const httpSessions = new HttpSessions(
+    {
+      max: maxSessions,
+      idleMs: o.sessionIdleMs ?? DEFAULT_SESSION_LIMITS.idleMs,
+      unusedIdleMs: Math.min(o.unusedSessionIdleMs ?? DEFAULT_SESSION_LIMITS.unusedIdleMs, o.sessionIdleMs ?? Infinity),
+    },
+    o.log,
+  );
   const sseSessions = new Map<string, SseSession>();
   let port = o.port;
+  const readBody = (req: IncomingMessage) => {
+    paceBody(req, o.bodyPace ?? DEFAULT_BODY_PACE);
+    return readJsonBody(req, maxBody);
+  };
+  const bodyRefused = (req: IncomingMessage, res: ServerResponse, status: number, message: string) => {
+    closeAfterAnswer(req, res);
+    rpcError(res, status, status === 413 ? JSONRPC_ERRORS.invalid : JSONRPC_ERRORS.parse, message);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const route = url.pathname.replace(/\/+$/, "") || "/";
     if (route === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", server: o.name });
     if (route === "/" && req.method === "GET") {
-      return sendJson(res, 200, {
-        name: o.name, transport: o.advertise, endpoints: { sse: "/sse", messages: "/messages", streamable_http: "/mcp" },
-        auth: o.token ? "bearer" : "none",
-      });
+      return sendJson(res, 200, { name: o.name, transport: o.advertise, endpoints: { sse: "/sse", messages: "/messages", streamable_http: "/mcp" } });
     }
     if (!["/mcp", "/sse", "/messages"].includes(route)) return sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}: use /mcp (Streamable HTTP) or /sse (SSE)` });
     checkHostAndOrigin(req, o.host, port);
@@ -86,6 +90,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
 
     if (route === "/sse") {
       if (req.method !== "GET") throw new HttpError(405, "use GET /sse to open an SSE session", { Allow: "GET" });
+      if (sseSessions.size >= maxSessions) throw new HttpError(503, `this server holds ${maxSessions} SSE sessions already; close one or retry later`, { "Retry-After": "5" });
       // Behind a path-rewriting proxy the client must post to the proxy's prefix (X-Forwarded-Prefix), not to /messages.
       const prefix = String(req.headers["x-forwarded-prefix"] ?? "").replace(/\/+$/, "");
       const transport = new SSEServerTransport(/^(\/[\w.~-]+)*$/.test(prefix) ? `${prefix}/messages` : "/messages", res);
@@ -111,8 +116,8 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       const id = url.searchParams.get("sessionId") ?? "";
       const s = sseSessions.get(id);
       if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown or closed SSE session "${id}": open a new one with GET /sse`);
-      const body = await readJsonBody(req, maxBody);
-      if (!body.ok) return rpcError(res, body.status, JSONRPC_ERRORS.parse, body.message);
+      const body = await readBody(req);
+      if (!body.ok) return bodyRefused(req, res, body.status, body.message);
       await s.transport.handlePostMessage(req, res, body.value);
       return;
     }
@@ -129,25 +134,26 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       return;
     }
     if (req.method !== "POST") throw new HttpError(405, "use POST /mcp", { Allow: "GET, POST, DELETE" });
-    const body = await readJsonBody(req, maxBody);
-    if (!body.ok) return rpcError(res, body.status, body.status === 413 ? JSONRPC_ERRORS.invalid : JSONRPC_ERRORS.parse, body.message);
+    const body = await readBody(req);
+    if (!body.ok) return bodyRefused(req, res, body.status, body.message);
     if (sid) {
       const s = httpSessions.get(sid);
       if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown session "${sid}": initialize a new one`);
-      track(s, res);
+      httpSessions.track(s, res, body.value);
       await s.transport.handleRequest(req, res, body.value);
       return;
     }
     if (isInitializeRequest(body.value)) {
+      if (!httpSessions.makeRoom()) {
+        return rpcError(res, 503, JSONRPC_ERRORS.server, `this server holds ${maxSessions} sessions, all busy; retry later`, { "Retry-After": "5" });
+      }
       const server = o.newServer();
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          httpSessions.set(id, { transport, server, lastSeen: Date.now(), inflight: 0 });
-        },
+        onsessioninitialized: (id) => httpSessions.add(id, transport, server),
       });
       transport.onclose = () => {
-        if (transport.sessionId && httpSessions.delete(transport.sessionId)) void server.close().catch(() => undefined);
+        if (transport.sessionId && httpSessions.remove(transport.sessionId)) void server.close().catch(() => undefined);
       };
       await server.connect(transport);
       await transport.handleRequest(req, res, body.value);
@@ -168,8 +174,10 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) {
-        if (!res.headersSent) sendJson(res, e.status, { error: e.message }, e.headers);
-        else res.end();
+        if (!res.headersSent) {
+          closeAfterAnswer(req, res);
+          sendJson(res, e.status, { error: e.message }, e.headers);
+        } else res.end();
         return;
       }
       o.log.warn("mcp request failed", { error: (e as Error).message, url: req.url });
@@ -177,22 +185,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       else res.end();
     });
   });
-  server.requestTimeout = 0; // SSE streams and long tool calls outlive the default.
-  server.headersTimeout = 30_000;
-
-  const sweep = setInterval(() => {
-    const idle = o.sessionIdleMs ?? 30 * 60_000;
-    const now = Date.now();
-    for (const [id, s] of httpSessions) {
-      if (s.inflight === 0 && now - s.lastSeen > idle) {
-        httpSessions.delete(id);
-        void s.transport.close().catch(() => undefined);
-        void s.server.close().catch(() => undefined);
-        o.log.debug("idle session closed", { session: id });
-      }
-    }
-  }, Math.min(60_000, Math.max(1000, (o.sessionIdleMs ?? 60_000) / 2)));
-  sweep.unref();
+  boundServer(server, o.bounds);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -205,17 +198,12 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
     server,
     sessions: () => ({ sse: sseSessions.size, http: httpSessions.size }),
     async close() {
-      clearInterval(sweep);
       for (const s of sseSessions.values()) {
         clearInterval(s.keepAlive);
         await s.server.close().catch(() => undefined);
       }
-      for (const s of httpSessions.values()) {
-        await s.transport.close().catch(() => undefined);
-        await s.server.close().catch(() => undefined);
-      }
+      await httpSessions.closeAll();
       sseSessions.clear();
-      httpSessions.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

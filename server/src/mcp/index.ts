@@ -1,19 +1,17 @@
-// The MCP servers (memory, indexer): building them, and `context-engine serve memory|indexer`.
-import path from "node:path";
-import { parseArgs } from "node:util";
+// The MCP servers (memory, indexer): building them and starting one on a transport. The command line that starts them
+// is the CLI's (cli/serve.ts).
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { loadSettings } from "../config/index.ts";
-import { createLogger } from "../log/index.ts";
-import { EXIT, UsageError, type CliIO } from "../cli/io.ts";
-import { SERVE_HELP, untilSignal } from "../cli/serve.ts";
-import { createMcpContext, type McpContext } from "./context.ts";
+import type { Logger } from "../log/index.ts";
+import { VERSION } from "../version.ts";
+import type { McpContext } from "./context.ts";
 import { startHealthServer } from "./health.ts";
 import { startMcpHttpServer } from "./http.ts";
 import { registerIndexerTools } from "./indexer-tools.ts";
 import { registerMemoryTools } from "./memory-tools.ts";
 
 export { createMcpContext, type McpContext } from "./context.ts";
+export { parseFolders } from "../files/index.ts";
 export { startMcpHttpServer, type McpHttpServer, type McpHttpOptions } from "./http.ts";
 export { startHealthServer, readiness } from "./health.ts";
 
@@ -27,7 +25,7 @@ export const DEFAULT_PORTS: Record<McpRole, { sse: number; http: number; health:
 /** A fresh MCP server of a role with its tools (one per session). */
 export function newMcpServer(role: McpRole, ctx: McpContext): McpServer {
   const server = new McpServer(
-    { name: `context-engine-${role}`, version: "0.1.0" },
+    { name: `context-engine-${role}`, version: VERSION },
     { instructions: role === "indexer"
       ? "Code search over the indexed repository: repo_search for code, context_search to include team memories, context_answer for a cited answer, search_*_for to find tests, config, callers and importers."
       : "Team memory: memory_store to remember a decision, convention or gotcha; memory_find to recall." },
@@ -43,62 +41,53 @@ export function toolList(role: McpRole, ctx: McpContext): { name: string; descri
   return Object.entries(server._registeredTools).map(([name, t]) => ({ name, ...(t.description ? { description: t.description } : {}) }));
 }
 
-export async function serveMcpCommand(role: McpRole, argv: string[], io: CliIO): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout.write(SERVE_HELP + "\n");
-    return EXIT.ok;
-  }
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { root: { type: "string" }, transport: { type: "string" }, port: { type: "string" }, "health-port": { type: "string" }, host: { type: "string" } },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const transport = (values.transport ?? "sse") as "sse" | "http" | "stdio";
-  if (!["sse", "http", "stdio"].includes(transport)) throw new UsageError(`--transport must be sse, http or stdio, got ${values.transport}`);
-  const portArg = (v: string | undefined, name: string, def: number) => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${name} must be a port number 0-65535, got ${v}`);
-    return n;
-  };
-  const defaults = DEFAULT_PORTS[role];
-  const port = portArg(values.port, "--port", transport === "http" ? defaults.http : defaults.sse);
-  const healthPort = portArg(values["health-port"], "--health-port", defaults.health);
-  const settings = loadSettings(io.env);
-  const log = createLogger({ level: settings.logLevel, stream: io.stderr }).child({ server: `mcp-${role}` });
-  const root = path.resolve(io.cwd, values.root ?? settings.watchRoot ?? ".");
-  const host = values.host ?? settings.bindHost;
-  const ctx = await createMcpContext({ root, settings, log });
-  const name = `context-engine-${role}`;
+export interface McpServeOptions {
+  role: McpRole;
+  ctx: McpContext;
+  transport: "sse" | "http" | "stdio";
+  host: string;
+  /** The MCP port (sse/http); unused for stdio. */
+  port: number;
+  /** The health port; for stdio only when given. */
+  healthPort: number | undefined;
+  token: string | undefined;
+  log: Logger;
+}
 
-  if (transport === "stdio") {
-    const server = newMcpServer(role, ctx);
-    const health = values["health-port"] !== undefined ? await startHealthServer({ host, port: healthPort, name, ctx, tools: () => toolList(role, ctx) }) : undefined;
-    const closed = new Promise<void>((resolve) => (server.server.onclose = () => resolve()));
+export interface RunningMcpServer {
+  /** Where it listens, for the start-up log line. */
+  readonly endpoints: Record<string, string>;
+  /** Settles when the client ends a stdio session (never for HTTP servers). */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a role's server on one transport, with its health port; the caller decides when to close it. */
+export async function startMcpServer(o: McpServeOptions): Promise<RunningMcpServer> {
+  const name = `context-engine-${o.role}`;
+  const tools = () => toolList(o.role, o.ctx);
+  if (o.transport === "stdio") {
+    const server = newMcpServer(o.role, o.ctx);
+    const health = o.healthPort !== undefined ? await startHealthServer({ host: o.host, port: o.healthPort, name, ctx: o.ctx, tools }) : undefined;
+    const ended = new Promise<void>((resolve) => (server.server.onclose = () => resolve()));
     await server.connect(new StdioServerTransport());
-    log.info("serving MCP over stdio", { root, repo: ctx.defaultRepo });
-    await Promise.race([closed, untilSignal()]);
-    await health?.close();
-    await server.close();
-    await ctx.close();
-    return EXIT.ok;
+    return {
+      endpoints: { stdio: "stdin/stdout", ...(health ? { health: `http://${o.host}:${health.port}/health` } : {}) },
+      ended,
+      async close() {
+        await health?.close();
+        await server.close();
+      },
+    };
   }
-
-  const http = await startMcpHttpServer({ newServer: () => newMcpServer(role, ctx), host, port, token: settings.token, log, advertise: transport, name });
-  const health = await startHealthServer({ host, port: healthPort, name, ctx, tools: () => toolList(role, ctx) });
-  log.info(`MCP ${role} server listening`, {
-    sse: `http://${host}:${http.port}/sse`, http: `http://${host}:${http.port}/mcp`, health: `http://${host}:${health.port}/health`,
-    root, repo: ctx.defaultRepo, store: ctx.store.location, auth: settings.token ? "bearer" : "off",
-  });
-  const sig = await untilSignal();
-  log.info("stopping", { signal: sig });
-  await http.close();
-  await health.close();
-  await ctx.close();
-  return EXIT.ok;
+  const http = await startMcpHttpServer({ newServer: () => newMcpServer(o.role, o.ctx), host: o.host, port: o.port, token: o.token, log: o.log, advertise: o.transport, name });
+  const health = await startHealthServer({ host: o.host, port: o.healthPort ?? DEFAULT_PORTS[o.role].health, name, ctx: o.ctx, tools });
+  return {
+    endpoints: { sse: `http://${o.host}:${http.port}/sse`, http: `http://${o.host}:${http.port}/mcp`, health: `http://${o.host}:${health.port}/health` },
+    ended: new Promise<void>(() => {}),
+    async close() {
+      await http.close();
+      await health.close();
+    },
+  };
 }

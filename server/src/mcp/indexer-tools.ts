@@ -5,12 +5,15 @@ import path from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { answerQuestion } from "../answer/index.ts";
-import { readState } from "../indexer/index.ts";
+import { statePathFor } from "../config/index.ts";
+import { folderInside } from "../files/index.ts";
+import { denseLine, readState } from "../indexer/index.ts";
 import { renderGrouped, type SearchResult } from "../search/index.ts";
 import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
-import { filterShape, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
+import { filterShape, queryArg, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
+import { askWatcherToReindex, delegatedRepo, recreateRefusal } from "./watcher-delegate.ts";
 
 /** The search options a tool's result-shaping arguments ask for. */
 const resultOptions = (a: ResultArgs) => ({
@@ -30,7 +33,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "symbol, score, why it matched), grouped by file, each with the numbered lines that matched and match_line, the line to open. " +
         "Works with identifiers (register_hook, Session.request), natural language, or a whole issue text. Inline filters also work in " +
         "the query: 'lang:python under:src/ ...'. A query none of whose words occur in the closest code returns nothing and says so.",
-      inputSchema: { query: z.string().min(1).describe("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...resultShape, ...filterShape },
+      inputSchema: { query: queryArg("What to find: identifiers, a description, an error message or an issue text"), limit: limitArg(10), ...resultShape, ...filterShape },
       outputSchema: searchOutput,
       annotations: { readOnlyHint: true },
     },
@@ -47,7 +50,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description:
         "Like repo_search, plus the team's stored memories (decisions, conventions, gotchas) blended in. Use it before changing code you do not know.",
       inputSchema: {
-        query: z.string().min(1).describe("What to find"),
+        query: queryArg("What to find"),
         limit: limitArg(10),
         include_memories: z.boolean().optional().describe("Blend memories in (default true)"),
         memory_weight: z.number().min(0).max(10).optional().describe("Multiplier on memory scores (default 1)"),
@@ -81,8 +84,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         "Retrieves the relevant code, then asks the configured decoder (llama.cpp) for a short answer citing [n] blocks (path:lines). " +
         "Without a decoder it returns the retrieved, cited context and says so. Says 'insufficient context' when the code does not answer.",
       inputSchema: {
-        query: z.string().min(1).optional().describe("The question about the code"),
-        question: z.string().min(1).optional().describe("Same as query (either one)"),
+        query: queryArg("The question about the code").optional(),
+        question: queryArg("Same as query (either one)").optional(),
         limit: limitArg(8),
         budget_tokens: z.number().int().min(200).max(32000).optional().describe("Token budget of the prompt (default 2000)"),
         ...(ctx.decoder ? { expand_query: z.boolean().optional().describe("Also search alternate phrasings written by the decoder") } : {}),
@@ -130,14 +133,19 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     async (args) => {
       const stats = await ctx.store.stats();
       const repos = args.repo && args.repo !== "*" ? [args.repo] : ctx.repos();
-      const states = Object.fromEntries(repos.map((r) => [r, readState(ctx.multiRepo ? path.join(ctx.root, r) : ctx.root) ?? null]));
+      const states = Object.fromEntries(repos.map((r) => [r, readState(statePathFor(ctx.settings, ctx.repoRoot(r), r)) ?? null]));
+      const shown = stats.filter((s) => !args.repo || args.repo === "*" || s.repo === args.repo);
+      const dense = ctx.store.dense;
+      const denseByRepo = Object.fromEntries(await Promise.all(shown.map(async (s) => [s.repo, dense ? await dense.denseProgress(s.repo) : null] as const)));
       const out = {
         store: ctx.store.kind, location: ctx.store.location, collection: ctx.settings.collectionName, embedder: ctx.embedder.name,
         dimension: ctx.embedder.dimension, default_repo: ctx.defaultRepo, root: ctx.root,
-        repos: stats.filter((s) => !args.repo || args.repo === "*" || s.repo === args.repo), states,
+        repos: shown, states, dense: denseByRepo,
         decoder: ctx.decoder?.name ?? "none",
       };
-      const lines = out.repos.map((s) => `${s.repo}: ${s.files} files, ${s.points} chunks, ${s.memories} memories, status ${states[s.repo]?.status ?? "unknown"}`);
+      const lines = out.repos.map(
+        (s) => `${s.repo}: ${s.files} files, ${s.points} chunks, ${s.memories} memories, status ${states[s.repo]?.status ?? "unknown"}, dense: ${denseLine(denseByRepo[s.repo] ?? undefined, states[s.repo]?.dense?.status)}`,
+      );
       return toolResult(`Store ${out.store} (${out.location}), collection ${out.collection}, embedder ${out.embedder}\n${lines.join("\n") || "nothing indexed yet"}`, out);
     },
   );
@@ -159,7 +167,10 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     },
   );
 
-  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra) => {
+  const indexTool = async (repo: string | undefined, under: string | undefined, recreate: boolean, extra: ToolExtra, confirm?: string) => {
+    const refusal = recreate ? recreateRefusal(ctx, confirm) : undefined;
+    if (refusal) throw new Error(refusal);
+    if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, repo), under ? `index ${under}` : "index the repository");
     const engine = await ctx.engineFor(repo);
     const progress = progressReporter(extra);
     return ctx.withIndexLock(engine.repo, async () => {
@@ -169,6 +180,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         ...(under ? { under } : {}),
         onProgress: (p) => p.phase === "indexing" && progress(`${p.done}/${p.total} ${p.current ?? ""}`, p.done, p.total),
       });
+      // Searchable now; dense vectors fill in behind (status shows how far).
+      engine.denseBackground.kick();
       const out = { repo: engine.repo, root: engine.root, ...report, skipped: report.skipped.length, skipped_files: report.skipped.slice(0, 50) };
       return toolResult(
         `Indexed ${engine.repo}${under ? ` under ${under}` : ""}: ${report.indexed} files indexed, ${report.unchanged} unchanged, ${report.removed} removed, ${report.chunks} chunks in ${report.ms} ms`,
@@ -184,10 +197,11 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       description: "Indexes the whole served repository (incremental: only changed files are re-read). Reports progress; can be cancelled.",
       inputSchema: {
         repo: z.string().optional().describe("Repo to index when the server serves a folder of repos"),
-        recreate: z.boolean().optional().describe("Drop the whole collection first and rebuild (default false)"),
+        recreate: z.boolean().optional().describe("Drop the whole collection (every repo) first and rebuild (default false); needs confirm"),
+        confirm: z.string().optional().describe("With recreate: the collection's name, to confirm dropping it"),
       },
     },
-    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra),
+    async (args, extra: ToolExtra) => indexTool(args.repo, undefined, args.recreate ?? false, extra, args.confirm),
   );
 
   server.registerTool(
@@ -201,10 +215,15 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       },
     },
     async (args, extra: ToolExtra) => {
-      const sub = args.subdir.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-      if (sub.split("/").includes("..") || path.isAbsolute(args.subdir)) throw new Error(`subdir must be a folder inside the repository, got "${args.subdir}"`);
-      const engine = await ctx.engineFor(args.repo);
-      if (!existsSync(path.join(engine.root, sub))) throw new Error(`no folder "${sub}" in ${engine.root}`);
+      // With a watcher (the cluster) no engine is opened here: the folder is checked in the repo's folder.
+      const repo = ctx.settings.watcherUrl ? delegatedRepo(ctx, args.repo) : undefined;
+      const root = repo ? (ctx.multiRepo ? path.join(ctx.root, repo) : ctx.root) : (await ctx.engineFor(args.repo)).root;
+      let sub: string;
+      try {
+        sub = folderInside(root, args.subdir);
+      } catch (e) {
+        throw new Error(`subdir must be a folder inside the repository: ${(e as Error).message}`);
+      }
       return indexTool(args.repo, sub, false, extra);
     },
   );
@@ -217,6 +236,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       inputSchema: { repo: z.string().optional().describe("Repo, when the server serves a folder of repos") },
     },
     async (args) => {
+      if (ctx.settings.watcherUrl) return askWatcherToReindex(ctx, delegatedRepo(ctx, args.repo), "drop the points of deleted files");
       const engine = await ctx.engineFor(args.repo);
       const files = await engine.store.listFiles(engine.repo);
       engine.indexer.rules.reset();
@@ -237,7 +257,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       {
         title,
         description,
-        inputSchema: { query: z.string().min(1).describe("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
+        inputSchema: { query: queryArg("Symbol, file or topic"), limit: limitArg(10), repo: filterShape.repo, under: filterShape.under, language: filterShape.language },
         outputSchema: { results: z.array(searchResultSchema) },
         annotations: { readOnlyHint: true },
       },

@@ -3,7 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult } from "./render.ts";
-import { memoryItemSchema, memoryMetadataSchema } from "./schemas.ts";
+import { memoryItemSchema, memoryMetadataSchema, queryArg } from "./schemas.ts";
 
 export function registerMemoryTools(server: McpServer, ctx: McpContext): void {
   const storeConfig = {
@@ -28,7 +28,7 @@ export function registerMemoryTools(server: McpServer, ctx: McpContext): void {
     title: "Recall",
     description: "Finds stored memories relevant to a query (hybrid lexical + semantic), optionally filtered by metadata.",
     inputSchema: {
-      query: z.string().min(1).describe("What to recall"),
+      query: queryArg("What to recall"),
       limit: z.number().int().min(1).max(100).optional().describe("How many (default 5)"),
       kind: z.string().optional().describe("Only memories of this kind (decision, convention, ...)"),
       language: z.string().optional().describe("Only memories about this language"),

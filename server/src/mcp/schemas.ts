@@ -1,7 +1,18 @@
 // Zod schemas of the MCP tools' inputs and outputs, with descriptions an agent can act on.
 import { z } from "zod";
 import type { ChunkKind } from "../chunking/types.ts";
+import { repoNameProblem } from "../files/index.ts";
+import { MAX_QUERY_CHARS } from "../search/index.ts";
 import type { SearchFilter } from "../store/types.ts";
+
+/** A query or question: refused with a clear error past MAX_QUERY_CHARS, before any work is done on it. */
+export function queryArg(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(MAX_QUERY_CHARS, { message: `at most ${MAX_QUERY_CHARS} characters: keep the part that matters (an issue's title, its error and the names it mentions)` })
+    .describe(description);
+}
 
 export const filterShape = {
   language: z.string().optional().describe("Only these languages, comma-separated: python, typescript, tsx, javascript, go, rust, java, csharp, cpp, ruby, php, bash, markdown, ..."),
@@ -34,7 +45,11 @@ export function toFilter(a: FilterArgs): SearchFilter {
   if (a.kind) f.kind = [a.kind as ChunkKind];
   if (a.symbol) f.symbol = a.symbol;
   if (a.ext) f.ext = list(a.ext);
-  if (a.repo) f.repo = a.repo;
+  if (a.repo) {
+    const problem = a.repo === "*" ? undefined : repoNameProblem(a.repo);
+    if (problem) throw new Error(`repo ${JSON.stringify(a.repo)} is refused: ${problem} ("*" searches every repo)`);
+    f.repo = a.repo;
+  }
   return f;
 }
 

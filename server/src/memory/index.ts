@@ -2,10 +2,10 @@
 // embedded like chunks and found with the same hybrid machinery.
 import { queryVector, type Embedder } from "../embedding/types.ts";
 import { reciprocalRankFusion } from "../search/rrf.ts";
-import { extractTerms } from "../search/query.ts";
+import { extractTerms, queryLengthProblem } from "../search/index.ts";
 import { pointId } from "../store/ids.ts";
 import type { Point, ScoredPoint, Store } from "../store/types.ts";
-import { tokenizeCode } from "../text/index.ts";
+import { memoryLexicalFields } from "../text/index.ts";
 
 export interface MemoryMetadata {
   kind?: string;
@@ -57,12 +57,11 @@ export class MemoryService {
     // Same text and metadata = same memory: storing it twice does not duplicate it.
     const id = pointId("memory", this.repo, text, JSON.stringify(metadata));
     const [vector] = this.embedder.dimension ? await this.embedder.embed([text]) : [undefined];
-    const tags = metadata.tags ?? [];
     const point: Point = {
       id, repo: this.repo, path: `memory/${id}`, language: metadata.language ?? "", start_line: 1,
       end_line: text.split("\n").length, symbol: metadata.topic ?? "", symbol_kind: "memory", symbol_path: metadata.topic ?? "",
       kind: "memory", text, file_hash: "", metadata, created_at,
-      lexical: { symbol: tokenizeCode(metadata.topic ?? ""), path: tokenizeCode(tags.join(" ")), body: tokenizeCode(text) },
+      lexical: memoryLexicalFields(text, metadata),
       ...(vector ? { vector } : {}),
     };
     await this.store.upsertPoints([point]);
@@ -73,6 +72,8 @@ export class MemoryService {
     const limit = Math.max(1, Math.min(q.limit ?? 5, 100));
     const filter = { kind: ["memory" as const], repo: q.repo ?? this.repo, ...(q.language ? { language: [q.language] } : {}) };
     const want = limit * 5 + 20;
+    const tooLong = queryLengthProblem(query);
+    if (tooLong) throw new Error(tooLong);
     const { terms } = extractTerms(query);
     const [lexical, dense] = await Promise.all([
       terms.length ? this.store.searchLexical({ terms }, filter, want) : Promise.resolve([] as ScoredPoint[]),

@@ -5,6 +5,7 @@ import { queryVector, type Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import type { Point, ScoredPoint, SearchFilter, Store } from "../store/types.ts";
 import { boostFor } from "./boosts.ts";
+import { queryLengthProblem } from "./linear-scan.ts";
 import { mergeAdjacent, type Hit } from "./merge.ts";
 import { parseQuery, type ParsedQuery } from "./query.ts";
 import { reciprocalRankFusion } from "./rrf.ts";
@@ -48,18 +49,22 @@ export class SearchEngine {
   async search(raw: string, opts: SearchOptions = {}): Promise<SearchResponse> {
     const started = performance.now();
     const limit = Math.max(1, Math.min(opts.limit ?? 10, 200));
+    const tooLong = queryLengthProblem(raw);
+    if (tooLong) throw new Error(tooLong);
     const q = parseQuery(raw);
     const filter = this.effectiveFilter(q.filter, opts);
     const candidates = opts.candidates ?? Math.max(LEXICAL_CANDIDATES, limit * 5);
 
     const store = this.deps.store;
-    const [lexical, dense, phrase, named] = await Promise.all([
+    const [lexical, dense, phrase, named, history] = await Promise.all([
       q.terms.length ? store.searchLexical({ terms: q.terms }, filter, candidates) : Promise.resolve([]),
       this.denseCandidates(q.text, filter, Math.min(candidates, DENSE_CANDIDATES)),
       q.phrases.length && store.searchPhrases ? store.searchPhrases(q.phrases, filter, PHRASE_CANDIDATES) : Promise.resolve([]),
       q.qualified.length && store.findSymbols ? store.findSymbols(q.qualified, filter, NAMED_CANDIDATES) : Promise.resolve([]),
+      this.historyMatches(q, filter),
     ]);
     const hits = this.fuse(q, lexical, dense, phrase, named);
+    addHistoryEvidence(hits, history);
     const spans = mergeAdjacent(hits);
     const { results, note } = shapeResults(spans, q, {
       limit,
@@ -80,6 +85,16 @@ export class SearchEngine {
     if (filter.repo === undefined && this.deps.defaultRepo) filter.repo = this.deps.defaultRepo;
     if (!filter.kind?.length && !opts.includeMemories) filter.kind = [...CHUNK_KINDS];
     return filter;
+  }
+
+  /**
+   * Files whose past commits are worded like the question: a short question reads like a commit subject. An issue
+   * text is left out (its many words match the history of every busy file), and so is a search over several repos.
+   */
+  private async historyMatches(q: ParsedQuery, filter: SearchFilter): Promise<{ path: string; score: number }[]> {
+    const store = this.deps.store;
+    if (!q.short || !q.terms.length || !store.searchFileHistory || !filter.repo || filter.repo === "*") return [];
+    return store.searchFileHistory(filter.repo, { terms: q.terms }, HISTORY_CANDIDATES);
   }
 
   private async denseCandidates(text: string, filter: SearchFilter, k: number): Promise<ScoredPoint[]> {
@@ -169,6 +184,33 @@ const LEXICAL_WEIGHT = 0.7;
 const DENSE_WEIGHT = 0.3;
 /** Share of a file's next-best hits added to each of its hits: a file that matches in several places ranks higher. */
 const FILE_EVIDENCE = 0.35;
+
+/** Files taken from the history match, and the weight of a file's (normalised) match next to the best hit's score. */
+const HISTORY_CANDIDATES = 100;
+const HISTORY_WEIGHT = 0.25;
+/** A history match below this share of the best one is a stray common word ("fix", "add"), not evidence. */
+const HISTORY_FLOOR = 0.1;
+
+/**
+ * History evidence: every hit of a file whose past commit subjects match the question gains HISTORY_WEIGHT x the best
+ * hit's score x the file's match (normalised to the best history match). Only candidates gain: a file that holds none
+ * of the question's words is not brought up by its history alone.
+ */
+function addHistoryEvidence(hits: Hit[], history: { path: string; score: number }[]): void {
+  if (!history.length || !hits.length) return;
+  const best = Math.max(...history.map((h) => h.score));
+  const byPath = new Map(history.map((h) => [h.path, h.score / best]));
+  const top = Math.max(...hits.map((h) => h.score));
+  for (const h of hits) {
+    const m = byPath.get(h.point.path);
+    if (!m || m < HISTORY_FLOOR) continue;
+    const extra = HISTORY_WEIGHT * top * m;
+    h.score += extra;
+    h.components.history = extra;
+    h.why.push("past commits to this file match");
+  }
+  hits.sort((a, b) => b.score - a.score);
+}
 
 /** Share of a matching test's score given to the module it tests. */
 const TESTED_SUBJECT = 0.6;

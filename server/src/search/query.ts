@@ -2,13 +2,15 @@
 // lexical terms. Long queries (a whole issue text) are reduced to their informative terms and identifiers.
 import { CHUNK_KINDS, type ChunkKind } from "../chunking/types.ts";
 import type { SearchFilter } from "../store/types.ts";
-import { splitIdentifier, STOPWORDS, tokenizeCode } from "../text/index.ts";
+import { splitIdentifier, STOPWORDS, tokenizeCode, withWordForms } from "../text/index.ts";
+import { bareWords, boundTokens, fencedBlocks, replaceUpToLastGt } from "./linear-scan.ts";
 
 export interface ParsedQuery {
   /** The query text without its inline filters. */
   text: string;
   filter: SearchFilter;
-  terms: { term: string; weight: number }[];
+  /** `form`: another form of a prose word the query wrote (`deploying` → `deploy`), not a word of its own. */
+  terms: { term: string; weight: number; form?: true }[];
   /** Identifiers that look like code (`register_hook`, `Session.request`, `HTTPAdapter`): symbol matches boost. */
   identifiers: string[];
   /** Messages quoted in the query (an exception's, a warning's), as code-token sequences: the code that emits one. */
@@ -29,9 +31,11 @@ export interface ParsedQuery {
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
   wants: Set<ChunkKind>;
+  /** A short question (at most SHORT_QUERY_WORDS words), not an issue text or a log. */
+  short: boolean;
 }
 
-const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"]*"|\S+)/gi;
+const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"\n]{0,300}"|\S+)/gi;
 
 /**
  * An issue text without its HTML comments (`<!-- Your title above should be a short description ... -->`): GitHub
@@ -48,7 +52,8 @@ export function withoutHtmlComments(text: string): string {
 
 export function parseQuery(raw: string): ParsedQuery {
   const filter: SearchFilter = {};
-  const text = withoutHtmlComments(raw)
+  // Every pattern below runs on bounded tokens: see linear-scan.ts.
+  const text = withoutHtmlComments(boundTokens(raw))
     .replace(INLINE, (_m, key: string, value: string) => {
       const v = value.replace(/^"|"$/g, "");
       switch (key.toLowerCase()) {
@@ -82,21 +87,19 @@ export function parseQuery(raw: string): ParsedQuery {
       return " ";
     })
     .trim();
-  // Runs of 300+ characters without a space (a base64 image, minified code) are no names or paths, and the path and
-  // frame patterns would cost time quadratic in their length.
-  const scan = text.replace(LONG_TOKEN, " ");
-  const { terms, identifiers, paths, title } = extractTerms(scan);
+  const { terms, identifiers, paths, title } = extractTerms(text);
   return {
     text,
     filter,
     terms,
     identifiers,
-    qualified: qualifiedNames(scan),
+    qualified: qualifiedNames(text),
     titleNames: new Set(title.match(TITLE_NAME)),
     paths,
-    memberOf: classMembers(scan),
-    phrases: messagePhrases(scan),
-    wants: wantedKinds(scan),
+    memberOf: classMembers(text),
+    phrases: messagePhrases(text),
+    wants: wantedKinds(text),
+    short: text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS,
   };
 }
 
@@ -118,8 +121,6 @@ function qualifiedNames(text: string): string[] {
   return [...out].slice(0, MAX_QUALIFIED);
 }
 
-const LONG_TOKEN = /\S{300,}/g;
-
 /** `Class.member`: a capitalised, mixed-case qualifier (a class; not a module, a variable or a constant like `SI`). */
 const CLASS_MEMBER = /\b([A-Z][A-Z0-9]*[a-z][A-Za-z0-9]*)\.([A-Za-z_]\w*)\b/g;
 
@@ -127,10 +128,10 @@ const CLASS_MEMBER = /\b([A-Z][A-Z0-9]*[a-z][A-Za-z0-9]*)\.([A-Za-z_]\w*)\b/g;
 function classMembers(text: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const m of text.matchAll(CLASS_MEMBER)) (out.get(m[2]!) ?? out.set(m[2]!, new Set()).get(m[2]!)!).add(m[1]!);
-  for (const name of [...out.keys()]) {
-    // Written bare somewhere (`_eval_evalf(...)`, not `x._eval_evalf`): any class's member may be meant.
-    if (new RegExp(String.raw`(?<![\w.])${name}\b`).test(text)) out.delete(name);
-  }
+  if (!out.size) return out;
+  // Written bare somewhere (`_eval_evalf(...)`, not `x._eval_evalf`): any class's member may be meant.
+  const bare = bareWords(text);
+  for (const name of [...out.keys()]) if (bare.has(name)) out.delete(name);
   return out;
 }
 
@@ -165,11 +166,13 @@ function messagePhrases(text: string): string[][] {
   return [...out.values()];
 }
 
-const OWN_DEF = /^\s*(?:def|class)\s+([A-Za-z_]\w*)|^\s*([A-Za-z_]\w*)\s*(?:,\s*[A-Za-z_]\w*\s*)*=(?!=)/gm;
+/** Leading blanks of a line, not line breaks: `^\s*` would run on over every following blank line, from every line. */
+const LINE_INDENT = String.raw`^[^\S\n\r\u2028\u2029]*`;
+const OWN_DEF = new RegExp(String.raw`${LINE_INDENT}(?:def|class)\s+([A-Za-z_]\w*)|${LINE_INDENT}([A-Za-z_]\w*)\s*(?:,\s*[A-Za-z_]\w*\s*)*=(?!=)`, "gm");
 /** Names defined by the code an issue shows (functions, classes, assigned variables), when it is Python-like. */
 function ownNames(text: string): Set<string> {
   const out = new Set<string>();
-  for (const f of text.matchAll(FENCE)) for (const m of f[1]!.matchAll(OWN_DEF)) out.add((m[1] ?? m[2])!);
+  for (const block of fencedBlocks(text)) for (const m of block.matchAll(OWN_DEF)) out.add((m[1] ?? m[2])!);
   return out;
 }
 
@@ -191,7 +194,8 @@ function wantedKinds(text: string): Set<ChunkKind> {
   if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return wants;
   if (/\b(tests?|spec|specs|unittest|pytest|fixtures?)\b/i.test(text)) wants.add("test");
   if (/\b(docs?|documentation|readme|guide|tutorial)\b/i.test(text)) wants.add("doc");
-  if (/\b(config|configuration|settings|yaml|json|toml|env)\b/i.test(text)) wants.add("config");
+  // "JSON bodies", "YAML output" are what code does; only the words for settings ask for config files.
+  if (/\b(config|configuration|settings)\b/i.test(text)) wants.add("config");
   return wants;
 }
 
@@ -215,13 +219,12 @@ const TRACE_COLON = /((?:[\w.-]+\/)*[\w-]+\.py):\d+(?::\s*in\s+(\w+))?/g;
 /** IPython / Jupyter frames: `~/site-packages/seaborn/_core.py in _lookup_single(self, key)`. */
 const TRACE_IPYTHON = /((?:[~\w.-]*\/)*[\w-]+\.py) in (\w+)\(/g;
 /** The line a traceback ends with: `TypeError: RST.__init__() got an unexpected keyword argument 'header_rows'`. */
-const EXCEPTION_LINE = /^\s*(?:[\w.]+\.)?\w*(?:Error|Exception|Warning|error)\s*:\s*(.{3,300})$/gm;
+const EXCEPTION_LINE = new RegExp(String.raw`${LINE_INDENT}(?:[\w.]+\.)?\w*(?:Error|Exception|Warning|error)\s*:\s*(.{3,300})$`, "gm");
 const QUOTED = /['"]([A-Za-z_][\w.]*)['"]/g;
 /** An exception line: `ValueError: message`. */
 const EXCEPTION = /\b([A-Z]\w*(?:Error|Exception|Warning))\b/g;
 const CALL = /\b([A-Za-z_]\w*)\s*\(/g;
 const BACKTICKS = /`([^`\n]{1,200})`/g;
-const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 /** Separators, hashes and hex addresses say nothing about code. */
 const NOISE = /^(?:_+|[0-9a-f]{7,}|0x[0-9a-f]+|\d+[a-z]{0,2}\d*)$/;
 
@@ -241,8 +244,11 @@ const EXCEPTION_WEIGHT = 2.5;
 /** A query this long is an issue text or a log: environment dumps are taken out of it. */
 const LONG_TEXT_CHARS = 400;
 
-/** `numpy 1.18.1`, `attrs   19.1.0  py37_0  <pip>`: a line of a package list. */
-const PACKAGE_LINE = /^\s*[A-Za-z][\w.-]*(?:\s+|==)v?\d+(?:\.\w+)+\S*(?:\s+\S+){0,3}\s*$/;
+/**
+ * `numpy 1.18.1`, `attrs   19.1.0  py37_0  <pip>`: a line of a package list. (The version is `\d+\.\w\S*`: the same lines
+ * as `\d+(?:\.\w+)+\S*`, whose nested repetition backtracked through every split of a long dotted run.)
+ */
+const PACKAGE_LINE = /^\s*[A-Za-z][\w.-]*(?:\s+|==)v?\d+\.\w\S*(?:\s+\S+){0,3}\s*$/;
 /** `numpy: 1.18.1`, `LC_ALL: None`, `python-bits: 64`: a line of a version report. */
 const VERSION_LINE = /^\s*[\w.-]+(?: [\w.-]+)?\s*:\s*(?:None|unknown|v?\d[\w.+-]*(?:\s*\(.*\))?)\s*$/i;
 /** A test runner's session header: `platform linux -- Python 3.7.5, pytest-5.3.2, ...`, `rootdir: /home/...`. */
@@ -263,13 +269,15 @@ export function withoutEnvironmentDumps(text: string): string {
 /** A link to a file in a repository (`https://github.com/o/r/blob/<ref>/pkg/mod.py#L12`): the part after the ref. */
 const SOURCE_LINK = /\bhttps?:\/\/[^\s\/]+\/[^\s\/]+\/[^\s\/]+\/(?:-\/)?(?:blob|tree|src)\/[^\s\/]+\/([^\s#?)\]>"'`]+)[^\s)\]>"'`]*/g;
 const LINK = /\b(?:https?|ftp):\/\/[^\s)\]>"'`]+|\bgit@[\w.-]+:[^\s)\]>"'`]+|<img\b[^>]*>/gi;
+/** LINK without its `<img ...>` alternative, for text after the last `>` (see replaceUpToLastGt). */
+const LINK_NO_TAG = /\b(?:https?|ftp):\/\/[^\s)\]>"'`]+|\bgit@[\w.-]+:[^\s)\]>"'`]+/gi;
 
 /**
  * An issue's links and screenshots (`https://user-images.githubusercontent.com/...png`, `<img alt=...>`) name hosts
  * and hashes, not code; a link to a source file keeps the file's path.
  */
 export function withoutLinks(text: string): string {
-  return text.replace(SOURCE_LINK, " $1 ").replace(LINK, " ");
+  return replaceUpToLastGt(text.replace(SOURCE_LINK, " $1 "), LINK, LINK_NO_TAG, " ");
 }
 
 /** Terms at most this long keep their weight; an issue text is reduced to this many of its strongest terms. */
@@ -280,8 +288,9 @@ const MAX_TERMS = 48;
  * weigh most, then words of the title, then code in backticks or fenced blocks, then prose; a term repeated across the
  * text gains a little. The strongest terms are kept.
  */
-export function extractTerms(raw: string): { terms: { term: string; weight: number }[]; identifiers: string[]; paths: string[]; title: string } {
-  const text = raw.length > LONG_TEXT_CHARS ? withoutLinks(withoutEnvironmentDumps(raw)) : raw;
+export function extractTerms(raw: string): { terms: { term: string; weight: number; form?: true }[]; identifiers: string[]; paths: string[]; title: string } {
+  const bounded = boundTokens(raw);
+  const text = bounded.length > LONG_TEXT_CHARS ? withoutLinks(withoutEnvironmentDumps(bounded)) : bounded;
   const weights = new Map<string, number>();
   const bump = (t: string, w: number) => {
     if (t.length < 2 || STOPWORDS.has(t) || NOISE.test(t)) return;
@@ -350,7 +359,7 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     for (const t of wordsOf(title)) bump(t, 3);
     for (const m of text.matchAll(BACKTICKS)) for (const t of wordsOf(m[1]!)) bump(t, 1.75);
     for (const m of text.matchAll(CALL)) if (!STOPWORDS.has(m[1]!.toLowerCase())) identifiers.add(m[1]!);
-    for (const m of text.matchAll(FENCE)) for (const t of wordsOf(m[1]!)) bump(t, 1.5);
+    for (const block of fencedBlocks(text)) for (const t of wordsOf(block)) bump(t, 1.5);
     // The error an issue reports names what failed: its words weigh like the title's, names quoted in it are code.
     for (const m of text.matchAll(EXCEPTION_LINE)) {
       for (const t of wordsOf(m[1]!)) bump(t, EXCEPTION_WEIGHT);
@@ -376,5 +385,8 @@ export function extractTerms(raw: string): { terms: { term: string; weight: numb
     terms.sort((a, b) => b.weight - a.weight || a.term.localeCompare(b.term));
     terms = terms.slice(0, MAX_TERMS);
   }
+  // A question's words in other forms (`deploying` also finds `deploy`); an issue text already holds its words in
+  // several forms, and its terms are capped.
+  if (!long) terms = withWordForms(terms, text);
   return { terms, identifiers: [...identifiers], paths: [...paths], title };
 }

@@ -27,7 +27,8 @@ const NOTE_TERMS = 8;
 
 export function shapeResults(spans: Span[], q: Pick<ParsedQuery, "text" | "terms">, o: ShapeOptions): Shaped {
   const picked = capPerFile(spans, o.perFileCap, o.limit);
-  if (!picked.length) return { results: [] };
+  // Nothing came back at all (no word of the query is in the index, and no dense neighbour): say so too.
+  if (!picked.length) return q.text.trim() ? { results: [], note: noGoodMatch(q) } : { results: [] };
   const matcher = new LineMatcher(new Map(q.terms.map((t) => [t.term, t.weight])));
   const matched = picked.map((s) => matcher.read(s));
   // Semantic neighbours always exist; without one query word in them (or a lexical, quoted or named match) they are noise.
@@ -81,8 +82,9 @@ function hasLexicalEvidence(s: Span): boolean {
 
 function noGoodMatch(q: Pick<ParsedQuery, "text" | "terms">): string {
   if (!q.terms.length) return `No good match for “${q.text}”: it has no words to look for in code (only common words); name an identifier or a behaviour.`;
-  const words = q.terms.slice(0, NOTE_TERMS).map((t) => t.term).join(", ");
-  return `No good match for “${q.text}”: none of its words (${words}${q.terms.length > NOTE_TERMS ? ", …" : ""}) occur in the code that came closest. Try other words or an identifier.`;
+  const own = q.terms.filter((t) => !t.form);
+  const words = own.slice(0, NOTE_TERMS).map((t) => t.term).join(", ");
+  return `No good match for “${q.text}”: none of its words (${words}${own.length > NOTE_TERMS ? ", …" : ""}) occur in the code that came closest. Try other words or an identifier.`;
 }
 
 function round(v: number): number {

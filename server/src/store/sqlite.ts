@@ -1,15 +1,17 @@
 // The embedded store: one SQLite file (WAL, so one writer and many readers across processes) holding chunks,
 // dense vectors (sqlite-vec), the lexical index (FTS5 over our code tokens) and per-file state.
-import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import * as sqliteVec from "sqlite-vec";
-import { lexicalFields } from "../text/index.ts";
+import { lexicalFields, memoryLexicalFields } from "../text/index.ts";
 import { extOf } from "../files/index.ts";
 import type { Logger } from "../log/index.ts";
-import { ftsColumns } from "./lexical-text.ts";
+import { ftsColumns, joinFields } from "./lexical-text.ts";
 import { compileFilter, type CompiledFilter } from "./sqlite-filter.ts";
+import { DENSE_FORMAT, SqliteDense } from "./sqlite-dense.ts";
+import { openSqliteDatabase, type SqliteDatabase, type SqliteDriverChoice, type SqliteDriverName, type SqliteStatement } from "./sqlite-driver.ts";
+import { SqliteFileHistory } from "./sqlite-history.ts";
 import type {
+  DenseBacklog,
   FileRecord,
   IndexSchema,
   LexicalQuery,
@@ -54,6 +56,34 @@ function toPoint(r: ChunkRow): Point {
   };
 }
 
+/**
+ * The lexical index keeps its column texts (FTS5's own content table) so that a deleted row's tokens leave its BM25
+ * statistics too. A contentless index cannot: `contentless_delete` never subtracts a deleted row's length from the
+ * column totals, so the average length grows with every re-index and scores drift from a fresh build's (issue 19).
+ */
+const FTS_COLUMNS = `symbol, path, body, tokenize="unicode61 tokenchars '_$'"`;
+
+/**
+ * Equal scores are ordered by what the chunks are, never by their rowids: an index brought up to date incrementally
+ * gives a re-indexed file new rowids, and the same content must rank the same however it was indexed. The order is
+ * the one a fresh build's rowids have (files by path, then position).
+ */
+const TIE_ORDER = "c.repo, c.path, c.start_line, c.end_line, c.id";
+
+function byContent(a: ScoredPoint, b: ScoredPoint): number {
+  const p = a.point;
+  const q = b.point;
+  return (
+    (p.repo < q.repo ? -1 : p.repo > q.repo ? 1 : 0) || (p.path < q.path ? -1 : p.path > q.path ? 1 : 0) ||
+    p.start_line - q.start_line || p.end_line - q.end_line || (p.id < q.id ? -1 : p.id > q.id ? 1 : 0)
+  );
+}
+
+/** Best score first, equal scores in content order. */
+function bestFirstByContent(a: ScoredPoint, b: ScoredPoint): number {
+  return b.score - a.score || byContent(a, b);
+}
+
 /** A term FTS5 can take quoted as it is (what the code tokenizer emits). */
 const FTS_TOKEN = /^[\p{L}\p{N}_$]+$/u;
 
@@ -88,7 +118,8 @@ const TERM_STATS_TTL_MS = 30_000;
  */
 export function pruneTerms(terms: LexicalQuery["terms"], df: Map<string, number>, total: number): LexicalQuery["terms"] {
   if (total === 0) return terms;
-  if (terms.length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
+  // Terms no chunk holds (a word form the index lacks, a name that is not there) do not make a query long.
+  if (terms.filter((t) => (df.get(t.term) ?? 0) > 0).length <= PRUNE_ABOVE) return shortQueryTerms(terms, df, total);
   const idf = (n: number) => Math.log(1 + (total - n + 0.5) / (n + 0.5));
   return terms
     .filter((t) => {
@@ -140,7 +171,9 @@ export function* bestFirst(scores: Map<number, number>, size: number): Generator
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private dimension = 0;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
+  /** Which driver opened the file (better-sqlite3 or node:sqlite). */
+  readonly driver: SqliteDriverName;
   /**
    * Document frequencies and chunk count for pruning long lexical queries: dropped whenever this store writes, and
    * after a while (another process may write the same file).
@@ -148,11 +181,14 @@ export class SqliteStore implements Store {
   private readonly dfCache = new Map<string, number>();
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
+  private readonly history: SqliteFileHistory;
+  private readonly vectors: SqliteDense;
 
   constructor(
     readonly location: string,
     private readonly log: Logger,
+    options: { driver?: SqliteDriverChoice } = {},
   ) {
     if (location !== ":memory:") {
       const dir = path.dirname(location);
@@ -162,8 +198,7 @@ export class SqliteStore implements Store {
         writeFileSync(path.join(dir, ".gitignore"), "*\n");
       }
     }
-    this.db = new Database(location, { timeout: 10_000 });
-    sqliteVec.load(this.db);
+    ({ db: this.db, driver: this.driver } = openSqliteDatabase(location, options.driver));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 10000");
@@ -172,9 +207,18 @@ export class SqliteStore implements Store {
       compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
     );
     this.createBaseTables();
+    this.history = new SqliteFileHistory(this.db, (sql) => this.stmt(sql));
+    this.rebuildDriftingLexicalIndex();
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
+    this.vectors = new SqliteDense(this.db, (sql) => this.stmt(sql), CHUNK_COLUMNS, toPoint as (row: never) => Point);
   }
+
+  /** The backlog of points waiting for their dense vector, when this index has vectors at all. */
+  get dense(): DenseBacklog | undefined {
+    return this.hasVectors() ? this.vectors : undefined;
+  }
+
 
   private createBaseTables(): void {
     this.db.exec(`
@@ -191,14 +235,36 @@ export class SqliteStore implements Store {
       );
       CREATE INDEX IF NOT EXISTS chunks_repo_path ON chunks (repo, path);
       CREATE INDEX IF NOT EXISTS chunks_symbol_path ON chunks (symbol_path) WHERE symbol_path != '';
-      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-        symbol, path, body, content='', contentless_delete=1, tokenize="unicode61 tokenchars '_$'"
-      );
+      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(${FTS_COLUMNS});
     `);
+    SqliteDense.createCache(this.db);
+  }
+
+  /**
+   * A store made before the lexical index kept its column texts (contentless_delete): its BM25 statistics still
+   * count every row it ever deleted, so its scores drift from a fresh build's. The index is rebuilt once from the
+   * chunks, in one transaction (another process opening the file meanwhile waits, then finds it done).
+   */
+  private rebuildDriftingLexicalIndex(): void {
+    const isOld = () =>
+      /contentless_delete/.test((this.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").get() as { sql: string } | undefined)?.sql ?? "");
+    if (!isOld()) return;
+    this.db.transaction(() => {
+      if (!isOld()) return;
+      const rows = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM chunks c`).all() as ChunkRow[];
+      this.log.warn("rebuilding the lexical index once, so incremental updates rank as a fresh build does", { store: this.location, chunks: rows.length });
+      this.db.exec(`DROP TABLE chunks_fts; CREATE VIRTUAL TABLE chunks_fts USING fts5(${FTS_COLUMNS});`);
+      const ins = this.db.prepare("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
+      for (const r of rows) {
+        const p = toPoint(r);
+        const fts = joinFields(p.kind === "memory" ? memoryLexicalFields(p.text, p.metadata ?? {}) : lexicalFields(p));
+        ins.run(r.rowid, fts.symbol, fts.path, fts.body);
+      }
+    }).immediate();
   }
 
   /** Prepared statements are cached: preparing costs more than running the small ones. */
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): SqliteStatement {
     let st = this.statements.get(sql);
     if (!st) {
       if (this.statements.size > 256) this.statements.clear();
@@ -224,22 +290,26 @@ export class SqliteStore implements Store {
       return { status: "created" };
     }
     const stored = { embedder, dimension: Number(this.meta("dimension")) };
-    if (stored.embedder !== schema.embedder || stored.dimension !== schema.dimension) {
+    // An index written with float vectors (before they were kept quantized) is rebuilt once.
+    const oldFormat = stored.dimension > 0 && this.meta("dense_format") !== DENSE_FORMAT;
+    if (stored.embedder !== schema.embedder || stored.dimension !== schema.dimension || oldFormat) {
       return { status: "mismatch", stored, wanted: schema };
     }
     return { status: "ok" };
   }
 
+  async schema(): Promise<IndexSchema | undefined> {
+    const embedder = this.meta("embedder");
+    return embedder === undefined ? undefined : { embedder, dimension: Number(this.meta("dimension")) };
+  }
+
   private createSchema(schema: IndexSchema): void {
     this.db.transaction(() => {
-      if (schema.dimension > 0) {
-        this.db.exec(
-          `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vec USING vec0(embedding float[${schema.dimension}] distance_metric=cosine, repo text partition key)`,
-        );
-      }
+      if (schema.dimension > 0) SqliteDense.createTables(this.db, schema.dimension);
       const put = this.stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
       put.run("embedder", schema.embedder);
       put.run("dimension", String(schema.dimension));
+      put.run("dense_format", DENSE_FORMAT);
     }).immediate();
     this.dimension = schema.dimension;
   }
@@ -248,8 +318,8 @@ export class SqliteStore implements Store {
     this.statements.clear();
     this.log.warn("rebuilding the embedded index", { store: this.location, embedder: schema.embedder, dimension: schema.dimension });
     this.db.transaction(() => {
-      this.db.exec(`DROP TABLE IF EXISTS chunks_vec; DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;
-        DROP TABLE IF EXISTS files; DELETE FROM meta;`);
+      SqliteDense.dropTables(this.db);
+      this.db.exec(`DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS files; DELETE FROM meta;`);
       this.createBaseTables();
     }).immediate();
     this.dimension = 0;
@@ -260,11 +330,11 @@ export class SqliteStore implements Store {
     this.forgetTermStats();
     const delChunk = this.stmt("DELETE FROM chunks WHERE rowid = ?");
     const delFts = this.stmt("DELETE FROM chunks_fts WHERE rowid = ?");
-    const delVec = this.hasVectors() ? this.stmt("DELETE FROM chunks_vec WHERE rowid = ?") : null;
+    const vectors = this.hasVectors();
     for (const r of rowids) {
       delChunk.run(r);
       delFts.run(r);
-      delVec?.run(BigInt(r));
+      if (vectors) this.vectors.removed(r);
     }
   }
 
@@ -285,7 +355,7 @@ export class SqliteStore implements Store {
     const ins = this.stmt(`INSERT INTO chunks (id, repo, path, ext, language, start_line, end_line, symbol, symbol_kind,
       symbol_path, kind, text, file_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const insFts = this.stmt("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)");
-    const insVec = this.hasVectors() ? this.stmt("INSERT INTO chunks_vec (rowid, embedding, repo) VALUES (?, ?, ?)") : null;
+    const vectors = this.hasVectors();
     for (const p of points) {
       const info = ins.run(
         p.id, p.repo, p.path, extOf(p.path), p.language, p.start_line, p.end_line, p.symbol, p.symbol_kind, p.symbol_path,
@@ -294,11 +364,11 @@ export class SqliteStore implements Store {
       const rowid = Number(info.lastInsertRowid);
       const fts = ftsColumns(p.lexical);
       insFts.run(rowid, fts.symbol, fts.path, fts.body);
-      if (insVec && p.vector) {
-        if (p.vector.length !== this.dimension) {
+      if (vectors) {
+        if (p.vector && p.vector.length !== this.dimension) {
           throw new Error(`vector of ${p.vector.length} dimensions for an index of ${this.dimension}: rebuild the index`);
         }
-        insVec.run(BigInt(rowid), p.vector, p.repo);
+        this.vectors.added(rowid, p);
       }
     }
   }
@@ -356,9 +426,9 @@ export class SqliteStore implements Store {
       for (const r of rows) {
         const moved = { ...toPoint(r), path: to.path };
         upd.run(rekey(moved), to.path, extOf(to.path), r.rowid);
-        const lex = lexicalFields(moved);
+        const lex = joinFields(lexicalFields(moved));
         delFts.run(r.rowid);
-        insFts.run(r.rowid, lex.symbol.join(" "), lex.path.join(" "), lex.body.join(" "));
+        insFts.run(r.rowid, lex.symbol, lex.path, lex.body);
       }
       this.stmt("DELETE FROM files WHERE repo = ? AND path = ?").run(repo, from);
       this.db
@@ -401,19 +471,16 @@ export class SqliteStore implements Store {
     if (!this.hasVectors() || vector.length !== this.dimension) return [];
     const compiled = compileFilter(filter, "c");
     const repo = filter.repo && filter.repo !== "*" ? filter.repo : undefined;
-    // vec0 does exact KNN; extra filters are applied after it, so fetch more when they may drop rows (a few more when
-    // they drop only a handful, such as the memories code search leaves out).
-    const k = Math.min(4096, compiled.selective ? limit * 20 : limit + DENSE_MARGIN);
-    const knn = repo
-      ? this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ? AND repo = ?").all(vector, k, repo)
-      : this.stmt("SELECT rowid, distance FROM chunks_vec WHERE embedding MATCH ? AND k = ?").all(vector, k);
-    const hits = knn as { rowid: number; distance: number }[];
-    if (!hits.length) return [];
-    const byRow = new Map(hits.map((h) => [Number(h.rowid), h.distance]));
-    return this.rowsById([...byRow.keys()], compiled)
-      .map((r) => ({ point: toPoint(r), score: 1 - byRow.get(r.rowid)! }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, limit);
+    // The scan is exhaustive; extra filters are applied after it, so fetch more when they may drop rows (a few more
+    // when they drop only a handful, such as the memories code search leaves out).
+    const k = compiled.selective ? limit * 20 : limit + DENSE_MARGIN;
+    const rows = new Map<number, ChunkRow>();
+    const hits = this.vectors.search(vector, repo, k, (rowids) => {
+      for (const r of this.rowsById(rowids, compiled)) rows.set(Number(r.rowid), r);
+      return new Set(rows.keys());
+    }, compiled.selective);
+    // Equal scores in content order, as lexical ranks are: however the index was built, the same content ranks the same.
+    return hits.map((h) => ({ point: toPoint(rows.get(h.rowid)!), score: h.score })).sort(bestFirstByContent).slice(0, limit);
   }
 
   /**
@@ -445,7 +512,8 @@ export class SqliteStore implements Store {
     }
     const out: ScoredPoint[] = [];
     for (const batch of bestFirst(scores, Math.min(FETCH_BATCH, limit))) {
-      if (out.length >= limit) break;
+      // Past the limit, only rows tied with the last one kept still come in: which of them stay is decided by content.
+      if (out.length >= limit && batch[0]![1] < out[limit - 1]!.score) break;
       const rows = this.rowsById(batch.map(([rowid]) => rowid), filter);
       const byRow = new Map(rows.map((r) => [r.rowid, r]));
       for (const [rowid, score] of batch) {
@@ -453,7 +521,7 @@ export class SqliteStore implements Store {
         if (r) out.push({ point: toPoint(r), score });
       }
     }
-    return out.slice(0, limit);
+    return out.sort(bestFirstByContent).slice(0, limit);
   }
 
   /**
@@ -484,7 +552,7 @@ export class SqliteStore implements Store {
     // The names go in as one JSON array, so one prepared statement serves any number of them.
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS} FROM chunks c INDEXED BY chunks_symbol_path
-         WHERE c.symbol_path IN (SELECT value FROM json_each(?)) AND c.symbol_path != '' AND ${sql} LIMIT ?`,
+         WHERE c.symbol_path IN (SELECT value FROM json_each(?)) AND c.symbol_path != '' AND ${sql} ORDER BY ${TIE_ORDER} LIMIT ?`,
     ).all(JSON.stringify(names), ...params, limit) as ChunkRow[];
     return rows.map(toPoint);
   }
@@ -494,7 +562,7 @@ export class SqliteStore implements Store {
     const { sql, params } = filter;
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
-         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank LIMIT ?`,
+         JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank, ${TIE_ORDER} LIMIT ?`,
     ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
   }
@@ -533,6 +601,18 @@ export class SqliteStore implements Store {
     return this.chunkTotal;
   }
 
+  async replaceFileHistory(repo: string, head: string, words: Map<string, string[]>): Promise<void> {
+    this.history.replace(repo, head, words);
+  }
+
+  async fileHistoryHead(repo: string): Promise<string | undefined> {
+    return this.history.head(repo);
+  }
+
+  async searchFileHistory(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]> {
+    return this.history.search(repo, query, limit);
+  }
+
   async stats(): Promise<RepoStats[]> {
     const rows = this.db
       .prepare(
@@ -562,6 +642,6 @@ export class SqliteStore implements Store {
   }
 }
 
-export function openSqliteStore(file: string, log: Logger): SqliteStore {
-  return new SqliteStore(file, log);
+export function openSqliteStore(file: string, log: Logger, options: { driver?: SqliteDriverChoice } = {}): SqliteStore {
+  return new SqliteStore(file, log, options);
 }

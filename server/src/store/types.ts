@@ -26,8 +26,10 @@ export type SparseTerms = Map<string, number>;
 export interface Point extends Omit<Chunk, "kind"> {
   id: string;
   kind: ChunkKind | "memory";
-  /** Dense vector; absent when the embedder is "none". */
+  /** Dense vector; absent when the embedder is "none", or until the background fill computes it. */
   vector?: Float32Array;
+  /** The content key the vector was computed from (model + text), under which a store may keep it for reuse. */
+  vector_key?: string;
   /** Lexical tokens of the chunk (symbol, path and body tokens), the input of FTS5 and sparse vectors. */
   lexical: LexicalFields;
   /** Memories only: their metadata, JSON-serialisable. */
@@ -81,12 +83,49 @@ export type SchemaCheck =
   | { status: "created" | "ok" }
   | { status: "mismatch"; stored: IndexSchema; wanted: IndexSchema };
 
+/** A vector computed for a stored point, with the content key it was computed from. */
+export interface DenseItem {
+  id: string;
+  key: string;
+  vector: Float32Array;
+}
+
+export interface DenseProgress {
+  /** Points (memories aside) that have their dense vector. */
+  done: number;
+  total: number;
+}
+
+/**
+ * Dense vectors filled in behind the lexical index: points are stored without a vector and searchable at once
+ * (lexically); a background fill takes them from this backlog, embeds them (or finds their vector in the cache by
+ * content key) and puts the vectors. Dense search covers the points that have one.
+ */
+export interface DenseBacklog {
+  /** Points waiting for a vector, oldest first, at most `limit` (text, path and symbol path; no lexical fields). */
+  pendingDense(limit: number): Promise<Point[]>;
+  /** Stores vectors by point id (each also cached under its key); ids no longer stored are skipped. Returns how many were stored. */
+  putDense(items: DenseItem[]): Promise<number>;
+  /** Vectors computed before under these content keys. */
+  cachedDense(keys: string[]): Promise<Map<string, Float32Array>>;
+  /** How far the fill has come, for one repo or all. */
+  denseProgress(repo?: string): Promise<DenseProgress>;
+  /** Drops cached vectors no point uses, past a budget (after a fill); returns how many went. */
+  pruneDense(): Promise<number>;
+}
+
 export interface Store {
+  /** Present when the store fills dense vectors in the background (and has vectors); else vectors come inline. */
+  readonly dense?: DenseBacklog;
   readonly kind: "sqlite" | "qdrant";
   /** Where it lives, for messages: a file path or a URL. */
   readonly location: string;
+  /** The SQLite driver reading the file (embedded store only): better-sqlite3 or node-sqlite. */
+  readonly driver?: string;
   /** Creates the collection/tables for this schema, or reports how the existing one differs. */
   ensure(schema: IndexSchema): Promise<SchemaCheck>;
+  /** What the index was built with, read without creating anything; undefined before the first index. Optional. */
+  schema?(): Promise<IndexSchema | undefined>;
   /** Drops every point and file record and re-creates the index for the schema. */
   recreate(schema: IndexSchema): Promise<void>;
   /** Atomically replaces one file's points and records its state (one transaction / one confirmed batch). */
@@ -117,6 +156,15 @@ export interface Store {
    * particular order: a symbol an issue names by its qualified name, however few of its words its code holds. Optional.
    */
   findSymbols?(symbolPaths: string[], filter: SearchFilter, limit: number): Promise<Point[]>;
+  /**
+   * The words of the commit subjects that changed each file of a repo (replacing the repo's previous ones), and the
+   * commit they were read at. Optional: a store without it ranks without the repository's history.
+   */
+  replaceFileHistory?(repo: string, head: string, words: Map<string, string[]>): Promise<void>;
+  /** The commit the repo's file history was read at, if any. */
+  fileHistoryHead?(repo: string): Promise<string | undefined>;
+  /** Files whose history words match the weighted terms, best (BM25) first. */
+  searchFileHistory?(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]>;
   stats(): Promise<RepoStats[]>;
   /** Cheap reachability check for readiness probes; throws with a readable reason. */
   ping(): Promise<void>;

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { DELETIONS_ENTRY, type SyncLimits } from "./protocol.ts";
-import { SyncHttpError, pathProblem } from "./paths.ts";
+import { SyncHttpError, fileFolderClash, pathProblem } from "./paths.ts";
 
 export interface PlannedFile {
   path: string;
@@ -19,8 +19,10 @@ export interface ArchivePlan {
 }
 
 export interface InspectOptions {
-  /** Paths the last manifest asked for; any other file entry rejects the archive. */
+  /** Paths the manifest asked for; any other file entry rejects the archive. */
   allowed: ReadonlySet<string>;
+  /** Paths the manifest listed for deletion; any other deletion rejects the archive. */
+  allowedDeletions: ReadonlySet<string>;
   limits: SyncLimits;
 }
 
@@ -59,7 +61,7 @@ function rejected(msg: string): SyncHttpError {
 
 /** Reads the archive once without writing anything; resolves with the plan or rejects with a 400 SyncHttpError. */
 export function inspectArchive(file: string, opts: InspectOptions): Promise<ArchivePlan> {
-  const { allowed, limits } = opts;
+  const { allowed, allowedDeletions, limits } = opts;
   return new Promise((resolve, reject) => {
     const files: PlannedFile[] = [];
     const seen = new Set<string>();
@@ -133,7 +135,7 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
         return false;
       }
       if (!allowed.has(p)) {
-        fail(`entry ${JSON.stringify(p)} was not asked for by the last manifest; send a manifest first (POST /sync/<repo>/manifest)`);
+        fail(`entry ${JSON.stringify(p)} was not asked for by this upload's manifest; send a manifest first (POST /sync/<repo>/manifest)`);
         return false;
       }
       files.push({ path: p, size, executable: ((entry.mode ?? 0) & 0o111) !== 0 });
@@ -156,6 +158,9 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
         for (const d of parsed) {
           const problem = pathProblem(d);
           if (problem) return fail(`deletion ${JSON.stringify(d)}: ${problem}`);
+          if (!allowedDeletions.has(d as string)) {
+            return fail(`deletion ${JSON.stringify(d)} was not listed for deletion by this upload's manifest; name it in the manifest ("deleted") first`);
+          }
         }
         deletions = [...new Set(parsed as string[])];
       });
@@ -173,6 +178,8 @@ export function inspectArchive(file: string, opts: InspectOptions): Promise<Arch
       const dels = deletions ?? [];
       const both = dels.find((d) => seen.has(d));
       if (both) return reject(rejected(`${JSON.stringify(both)} is both sent and listed for deletion`));
+      const clash = fileFolderClash(files.map((f) => f.path));
+      if (clash) return reject(rejected(`${JSON.stringify(clash[0])} is sent as a file and ${JSON.stringify(clash[1])} inside it as a folder`));
       resolve({ files, deletions: dels, bytes: total });
     });
 

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
-import { manifestPath, uploadPath, type ManifestEntry, type ManifestResponse, type UploadResponse } from "./protocol.ts";
+import { manifestPath, uploadPath, UPLOAD_ID_HEADER, type ManifestEntry, type ManifestResponse, type UploadResponse } from "./protocol.ts";
 import { tarGz, type TarFile } from "./tar-writer.ts";
 import { PathFilter, scanPaths, scanWorkspace, type HashCache, type SkipReason } from "./workspace-scan.ts";
 
@@ -122,19 +122,20 @@ function batches(need: string[], sizes: Map<string, number>, maxBytes: number, m
   return out;
 }
 
-/** Sends the manifest; returns the answer and its share of the wire. */
-async function sendManifest(opts: SyncOptions, files: ManifestEntry[], complete: boolean): Promise<{ answer: ManifestResponse; wire: number }> {
-  const body = await gzipAsync(Buffer.from(JSON.stringify({ files, complete })), { level: 6 });
+/** Sends the manifest (with the paths gone locally, for a partial one); returns the answer and its share of the wire. */
+async function sendManifest(opts: SyncOptions, files: ManifestEntry[], complete: boolean, deleted: string[] = []): Promise<{ answer: ManifestResponse; wire: number }> {
+  const body = await gzipAsync(Buffer.from(JSON.stringify({ files, complete, ...(deleted.length ? { deleted } : {}) })), { level: 6 });
   const reply = await post(opts, manifestPath(opts.repo), body, { "content-type": "application/json", "content-encoding": "gzip" });
   const answer = reply.json as ManifestResponse;
-  if (!Array.isArray(answer.need) || !Array.isArray(answer.delete)) {
-    throw new SyncClientError(`the uploader at ${opts.url} answered the manifest without need/delete lists; is it a Context Engine uploader?`);
+  if (!Array.isArray(answer.need) || !Array.isArray(answer.delete) || typeof answer.upload_id !== "string") {
+    throw new SyncClientError(`the uploader at ${opts.url} answered the manifest without need/delete lists and an upload id; is it a Context Engine uploader of this version?`);
   }
   return { answer, wire: body.length + reply.bytes };
 }
 
 /** Uploads the needed files in batches (deletions ride with the first) and adds the counts to `result`. */
-async function sendFiles(opts: SyncOptions, root: string, need: string[], deletions: string[], sizes: Map<string, number>, result: SyncResult): Promise<void> {
+async function sendFiles(opts: SyncOptions, root: string, answer: ManifestResponse, sizes: Map<string, number>, result: SyncResult): Promise<void> {
+  const { need, delete: deletions } = answer;
   const progress = opts.onProgress ?? (() => {});
   const bytesTotal = need.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
   const groups = batches(need, sizes, opts.batchBytes ?? DEFAULT_BATCH_BYTES, opts.batchFiles ?? DEFAULT_BATCH_FILES);
@@ -164,7 +165,7 @@ async function sendFiles(opts: SyncOptions, root: string, need: string[], deleti
     prepared = i + 1 < groups.length ? prepare(i + 1) : undefined;
     prepared?.catch(() => undefined); // awaited next round; an early failure must not go unhandled meanwhile
     if (body) {
-      const reply = await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip" });
+      const reply = await post(opts, uploadPath(opts.repo), body, { "content-type": "application/gzip", [UPLOAD_ID_HEADER]: answer.upload_id });
       const up = reply.json as UploadResponse;
       result.sent += up.written;
       result.deleted += up.deleted;
@@ -194,7 +195,7 @@ export async function syncOnce(opts: SyncOptions): Promise<SyncResult> {
   progress({ phase: "manifest", filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: 0 });
   const { answer, wire } = await sendManifest(opts, files, true);
   const result: SyncResult = { sent: 0, deleted: 0, bytes: 0, wireBytes: wire, manifestWireBytes: wire, skipped, files: files.length, ms: 0 };
-  await sendFiles(opts, root, answer.need, answer.delete, new Map(files.map((f) => [f.path, f.size])), result);
+  await sendFiles(opts, root, answer, new Map(files.map((f) => [f.path, f.size])), result);
   result.ms = performance.now() - started;
   return result;
 }
@@ -218,13 +219,12 @@ export async function syncChanges(opts: ChangeSyncOptions): Promise<SyncResult> 
   const { files, gone } = await scanPaths(root, opts.paths, filter, { cache: opts.cache, onSkip: (p, reason) => skipped.push({ path: p, reason }) });
   for (const g of gone) opts.cache?.delete(g);
   const result: SyncResult = { sent: 0, deleted: 0, bytes: 0, wireBytes: 0, manifestWireBytes: 0, skipped, files: files.length, ms: 0 };
-  let need: string[] = [];
-  if (files.length) {
-    const { answer, wire } = await sendManifest(opts, files, false);
-    need = answer.need;
+  if (files.length || gone.length) {
+    // Deletions too go through the manifest: the uploader deletes only what a manifest of this upload listed.
+    const { answer, wire } = await sendManifest(opts, files, false, gone);
     result.wireBytes = result.manifestWireBytes = wire;
+    await sendFiles(opts, root, answer, new Map(files.map((f) => [f.path, f.size])), result);
   }
-  await sendFiles(opts, root, need, gone, new Map(files.map((f) => [f.path, f.size])), result);
   result.ms = performance.now() - started;
   return result;
 }

@@ -4,6 +4,7 @@ import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createGunzip } from "node:zlib";
+import { closeAfterAnswer } from "../http/index.ts";
 import { SyncHttpError } from "./paths.ts";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -18,11 +19,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /** Answers an error; if the request body was not read (refused early), the connection is closed after the answer. */
 export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  if (!req.complete) {
-    res.setHeader("connection", "close");
-    res.on("finish", () => req.destroy());
-    req.resume(); // let the client finish its write so it can read the answer
-  }
+  closeAfterAnswer(req, res);
   sendJson(res, status, { error: message });
 }
 

@@ -4,6 +4,8 @@
 export const PROTECTED_SEGMENTS: ReadonlySet<string> = new Set([".git", ".codebase"]);
 
 const MAX_PATH_CHARS = 4096;
+/** Longest file or folder name most filesystems take (bytes). */
+const MAX_SEGMENT_BYTES = 255;
 
 /**
  * Why `p` is not an acceptable repo-relative path, or undefined when it is.
@@ -21,6 +23,18 @@ export function pathProblem(p: unknown): string | undefined {
     if (s === "..") return "the path climbs out of the repo with '..'";
     if (s === "" || s === ".") return "the path has an empty or '.' segment";
     if (PROTECTED_SEGMENTS.has(s)) return `the path is inside ${s}/, which the server manages itself`;
+    if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) return `a name in the path is longer than ${MAX_SEGMENT_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+/** The first path of `paths` that another one needs as a folder (`a` beside `a/b`), with that other path. */
+export function fileFolderClash(paths: Iterable<string>): [string, string] | undefined {
+  const all = new Set(paths);
+  for (const p of all) {
+    for (let i = p.indexOf("/"); i !== -1; i = p.indexOf("/", i + 1)) {
+      if (all.has(p.slice(0, i))) return [p.slice(0, i), p];
+    }
   }
   return undefined;
 }

@@ -12,6 +12,8 @@ export interface ManifestRequest {
   files: ManifestEntry[];
   /** When true (default), files on the server that are not in the manifest are listed for deletion. */
   complete?: boolean;
+  /** Paths the client no longer has (a partial manifest's deletions): those the server has come back in `delete`. */
+  deleted?: string[];
 }
 
 export interface ManifestResponse {
@@ -19,11 +21,19 @@ export interface ManifestResponse {
   need: string[];
   /** Paths the server has that the client no longer has: list them in the upload's deletions. */
   delete: string[];
+  /**
+   * The upload session this manifest opened: send it as the UPLOAD_ID_HEADER of every upload that delivers this
+   * answer. An upload may write only the paths in `need` and delete only those in `delete`.
+   */
+  upload_id: string;
 }
+
+/** Header of an upload naming the manifest answer it delivers. */
+export const UPLOAD_ID_HEADER = "x-upload-id";
 
 /**
  * POST /sync/:repo/upload, body: a tar.gz (Content-Type application/gzip) of the needed files, plus an optional
- * entry named DELETIONS_ENTRY holding a JSON array of paths to delete.
+ * entry named DELETIONS_ENTRY holding a JSON array of paths to delete; header UPLOAD_ID_HEADER: the manifest's id.
  */
 export interface UploadResponse {
   written: number;

@@ -106,12 +106,22 @@ export class RepoTree {
     return out;
   }
 
-  /** Hashes of just `paths` (a partial manifest): no walk of the whole repo. */
+  /** Hashes of just `paths` (a partial manifest): no walk of the whole repo, and no path through a link. */
   async hashesOf(repoDir: string, paths: string[]): Promise<Map<string, FileHash>> {
     const cache = this.repoCache(repoDir);
     const out = new Map<string, FileHash>();
+    const realRoot = await fs.realpath(repoDir).catch(() => undefined);
+    if (!realRoot) return out;
+    const folders = new Map<string, Promise<boolean>>();
+    // A folder on the way that is a link could point outside: what lies there is neither read nor reported.
+    const plainFolder = (dir: string) => {
+      let ok = folders.get(dir);
+      if (!ok) folders.set(dir, (ok = fs.realpath(path.join(repoDir, dir)).then((real) => real === path.join(realRoot, dir), () => false)));
+      return ok;
+    };
     await mapLimit(paths, HASH_CONCURRENCY, async (rel) => {
       const abs = path.join(repoDir, rel);
+      if (!(await plainFolder(path.posix.dirname(rel)))) return;
       const st = await fs.lstat(abs).catch(() => undefined);
       if (!st?.isFile()) return;
       out.set(rel, await cachedHash(cache, rel, abs, st));
@@ -130,7 +140,7 @@ export class RepoTree {
 }
 
 /** What the client must send and what it should delete, given the server's files. */
-export function compareManifest(files: ManifestEntry[], server: Map<string, FileHash>, complete: boolean): ManifestResponse {
+export function compareManifest(files: ManifestEntry[], server: Map<string, FileHash>, complete: boolean): Pick<ManifestResponse, "need" | "delete"> {
   const need: string[] = [];
   const listed = new Set<string>();
   for (const f of files) {

@@ -4,12 +4,14 @@ import fs from "node:fs/promises";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { boundServer, loopbackRequestProblem, paceBody, DEFAULT_BODY_PACE, type BodyPace, type ServerBounds } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import { applyArchive } from "./archive-apply.ts";
 import { inspectArchive } from "./archive-check.ts";
 import { readJsonBody, requireBearer, saveBody, sendError, sendJson } from "./http-io.ts";
-import { SyncHttpError, pathProblem } from "./paths.ts";
-import { REPO_NAME_PATTERN, SYNC_LIMITS, type ManifestEntry, type ManifestResponse, type SyncLimits, type UploadResponse } from "./protocol.ts";
+import { SyncHttpError, fileFolderClash, pathProblem } from "./paths.ts";
+import { UploadSessions } from "./upload-sessions.ts";
+import { REPO_NAME_PATTERN, SYNC_LIMITS, UPLOAD_ID_HEADER, type ManifestEntry, type ManifestResponse, type SyncLimits, type UploadResponse } from "./protocol.ts";
 import { RepoTree, compareManifest } from "./repo-tree.ts";
 
 export interface UploadServerOptions {
@@ -21,6 +23,11 @@ export interface UploadServerOptions {
   token?: string;
   log: Logger;
   limits?: Partial<SyncLimits>;
+  /** Bounds on connections and slow clients (see http/limits.ts). */
+  bounds?: Partial<ServerBounds>;
+  bodyPace?: BodyPace;
+  /** After an upload is applied: the paths written and deleted (the repo's watcher is told, see watcher-notify.ts). */
+  onApplied?: (repo: string, paths: string[]) => void;
 }
 
 export interface UploadServer {
@@ -32,20 +39,19 @@ export interface UploadServer {
 const WORK_DIR = ".context-engine-tmp";
 
 interface RepoState {
-  /** Paths the last manifest asked for and no upload has delivered yet. */
-  pending: Set<string>;
   /** Tail of the chain that serialises this repo's manifests and uploads. */
   tail: Promise<unknown>;
 }
 
-function parseManifest(body: unknown, limits: SyncLimits): { files: ManifestEntry[]; complete: boolean } {
+function parseManifest(body: unknown, limits: SyncLimits): { files: ManifestEntry[]; complete: boolean; deleted: string[] } {
   if (typeof body !== "object" || body === null || !Array.isArray((body as { files?: unknown }).files)) {
-    throw new SyncHttpError(400, 'the manifest must be a JSON object {"files": [{"path", "sha256", "size"}], "complete"?}');
+    throw new SyncHttpError(400, 'the manifest must be a JSON object {"files": [{"path", "sha256", "size"}], "complete"?, "deleted"?}');
   }
-  const { files, complete } = body as { files: unknown[]; complete?: unknown };
+  const { files, complete, deleted = [] } = body as { files: unknown[]; complete?: unknown; deleted?: unknown };
   if (complete !== undefined && typeof complete !== "boolean") throw new SyncHttpError(400, '"complete" must be true or false');
-  if (files.length > limits.maxEntries) {
-    throw new SyncHttpError(413, `the manifest lists ${files.length} files; the limit is ${limits.maxEntries}`);
+  if (!Array.isArray(deleted)) throw new SyncHttpError(400, '"deleted" must be an array of paths');
+  if (files.length + deleted.length > limits.maxEntries) {
+    throw new SyncHttpError(413, `the manifest lists ${files.length + deleted.length} paths; the limit is ${limits.maxEntries}`);
   }
   const seen = new Set<string>();
   files.forEach((f, i) => {
@@ -64,7 +70,36 @@ function parseManifest(body: unknown, limits: SyncLimits): { files: ManifestEntr
     if (seen.has(e.path as string)) throw new SyncHttpError(400, `${where}.path ${e.path} is listed twice`);
     seen.add(e.path as string);
   });
-  return { files: files as ManifestEntry[], complete: complete !== false };
+  deleted.forEach((d, i) => {
+    const problem = pathProblem(d);
+    if (problem) throw new SyncHttpError(400, `deleted[${i}] ${JSON.stringify(d)}: ${problem}`);
+    if (seen.has(d as string)) throw new SyncHttpError(400, `${d} is listed both as a file and as deleted`);
+  });
+  // Checked whole before anything is answered: a manifest that cannot be applied is refused, not applied in part.
+  const clash = fileFolderClash(seen);
+  if (clash) throw new SyncHttpError(400, `the manifest lists ${clash[0]} as a file and ${clash[1]} inside it as a folder; a path is one or the other`);
+  return { files: files as ManifestEntry[], complete: complete !== false, deleted: [...new Set(deleted as string[])] };
+}
+
+/** The media type of a request, without parameters (`application/json; charset=utf-8` -> `application/json`). */
+function mediaType(req: IncomingMessage): string {
+  return (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+const ARCHIVE_TYPES = new Set(["application/gzip", "application/x-gzip"]);
+
+/**
+ * Refuses what a web page could send: a Host or Origin a browser makes up for another site (on a loopback bind),
+ * any Origin at all (no page has business with the uploader), and the "simple" content types a page may post without
+ * asking first.
+ */
+function checkRequestSource(req: IncomingMessage, kind: "manifest" | "upload", bindHost: string, port: number): void {
+  const problem = loopbackRequestProblem(req.headers, bindHost, port);
+  if (problem) throw new SyncHttpError(403, problem);
+  if (req.headers.origin !== undefined) throw new SyncHttpError(403, `the uploader takes no requests from web pages (Origin ${req.headers.origin})`);
+  const type = mediaType(req);
+  if (kind === "manifest" && type !== "application/json") throw new SyncHttpError(415, `a manifest is sent as Content-Type application/json, not ${JSON.stringify(type)}`);
+  if (kind === "upload" && !ARCHIVE_TYPES.has(type)) throw new SyncHttpError(415, `an upload is sent as Content-Type application/gzip, not ${JSON.stringify(type)}`);
 }
 
 /** Starts the uploader; resolves once it listens (port 0 picks a free port). */
@@ -75,6 +110,9 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
   const log = opts.log;
   const tree = new RepoTree();
   const repos = new Map<string, RepoState>();
+  const sessions = new UploadSessions();
+  const bindHost = opts.host ?? "0.0.0.0";
+  let port = opts.port;
 
   await fs.mkdir(reposDir, { recursive: true });
   await fs.rm(workDir, { recursive: true, force: true }); // leftovers of a crash: never applied
@@ -82,7 +120,7 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
 
   const stateOf = (repo: string): RepoState => {
     let s = repos.get(repo);
-    if (!s) repos.set(repo, (s = { pending: new Set(), tail: Promise.resolve() }));
+    if (!s) repos.set(repo, (s = { tail: Promise.resolve() }));
     return s;
   };
 
@@ -93,35 +131,60 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
     return run;
   };
 
+  /** The repo's folder, made if new; refused when it is a link or otherwise resolves outside the repos folder. */
+  async function repoFolder(repo: string): Promise<string> {
+    const repoDir = path.join(reposDir, repo);
+    await fs.mkdir(repoDir, { recursive: true });
+    const st = await fs.lstat(repoDir);
+    const real = await fs.realpath(repoDir);
+    if (st.isSymbolicLink() || !st.isDirectory() || real !== path.join(await fs.realpath(reposDir), repo)) {
+      throw new SyncHttpError(409, `the folder of repo ${repo} on the server is not a plain folder inside the repos folder; it is left alone`);
+    }
+    return repoDir;
+  }
+
   async function manifest(req: IncomingMessage, repo: string): Promise<ManifestResponse> {
-    const { files, complete } = parseManifest(await readJsonBody(req, limits.maxManifestBytes, "manifest"), limits);
+    paceBody(req, opts.bodyPace ?? DEFAULT_BODY_PACE);
+    const { files, complete, deleted } = parseManifest(await readJsonBody(req, limits.maxManifestBytes, "manifest"), limits);
     return serialised(repo, async () => {
       const started = Date.now();
-      const repoDir = path.join(reposDir, repo);
+      const repoDir = await repoFolder(repo);
       const server = complete ? await tree.hashes(repoDir) : await tree.hashesOf(repoDir, files.map((f) => f.path));
       const answer = compareManifest(files, server, complete);
-      stateOf(repo).pending = new Set(answer.need);
+      if (deleted.length) {
+        const present = await tree.hashesOf(repoDir, deleted);
+        answer.delete = [...new Set([...answer.delete, ...deleted.filter((d) => present.has(d))])].sort();
+      }
+      const uploadId = sessions.open(repo, answer.need, answer.delete);
       log.debug("manifest compared", { repo, files: files.length, need: answer.need.length, delete: answer.delete.length, ms: Date.now() - started });
-      return answer;
+      return { ...answer, upload_id: uploadId };
     });
   }
 
   async function upload(req: IncomingMessage, repo: string): Promise<UploadResponse> {
+    const id = req.headers[UPLOAD_ID_HEADER];
+    if (typeof id !== "string" || !id) {
+      throw new SyncHttpError(400, `an upload names the manifest answer it delivers: send the manifest's upload_id as header ${UPLOAD_ID_HEADER} (a client older than this uploader does not; update it)`);
+    }
+    if (!sessions.get(repo, id)) {
+      throw new SyncHttpError(409, `upload ${id} is unknown or expired for repo ${repo}; send a manifest first (POST /sync/${repo}/manifest)`);
+    }
+    paceBody(req, opts.bodyPace ?? DEFAULT_BODY_PACE);
     const archive = path.join(workDir, `upload-${randomBytes(8).toString("hex")}.tar.gz`);
     try {
       const size = await saveBody(req, archive, limits.maxArchiveBytes, "upload");
       return await serialised(repo, async () => {
         const started = Date.now();
-        const state = stateOf(repo);
-        const plan = await inspectArchive(archive, { allowed: state.pending, limits });
-        const repoDir = path.join(reposDir, repo);
+        const session = sessions.get(repo, id);
+        if (!session) throw new SyncHttpError(409, `upload ${id} expired for repo ${repo}; send a manifest first`);
+        const plan = await inspectArchive(archive, { allowed: session.need, allowedDeletions: session.remove, limits });
+        const repoDir = await repoFolder(repo);
         const result = await applyArchive(archive, plan, repoDir, workDir);
-        for (const f of result.written) {
-          state.pending.delete(f.path);
-          tree.remember(repoDir, f.path, f.size, f.mtimeMs, f.sha256);
-        }
+        sessions.delivered(repo, session, result.written.map((f) => f.path), plan.deletions);
+        for (const f of result.written) tree.remember(repoDir, f.path, f.size, f.mtimeMs, f.sha256);
         for (const d of result.deleted) tree.forget(repoDir, d);
         log.info("upload applied", { repo, written: result.written.length, deleted: result.deleted.length, bytes: result.bytes, archiveBytes: size, ms: Date.now() - started });
+        opts.onApplied?.(repo, [...result.written.map((f) => f.path), ...result.deleted]);
         return { written: result.written.length, deleted: result.deleted.length, bytes: result.bytes };
       });
     } finally {
@@ -139,6 +202,7 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
     if (!m) throw new SyncHttpError(404, `no route ${req.method} ${url.pathname}; the uploader serves GET /health, POST /sync/<repo>/manifest and POST /sync/<repo>/upload`);
     requireBearer(req, opts.token);
     if (req.method !== "POST") throw new SyncHttpError(405, `use POST ${url.pathname}`);
+    checkRequestSource(req, m[2] as "manifest" | "upload", bindHost, port);
     let repo: string;
     try {
       repo = decodeURIComponent(m[1]);
@@ -164,16 +228,16 @@ export async function startUploadServer(opts: UploadServerOptions): Promise<Uplo
       }
     });
   });
-  server.requestTimeout = 0; // large uploads on slow links; idle sockets are still reaped by headersTimeout/keepAlive
+  boundServer(server, { maxConnections: 64, ...opts.bounds });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port, opts.host ?? "0.0.0.0", () => {
+    server.listen(opts.port, bindHost, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   log.info("uploader listening", { port, reposDir, auth: opts.token ? "bearer" : "off" });
 
   return {

@@ -1,2 +1,3 @@
 export { tokenizeCode, tokenizePath, splitIdentifier, STOPWORDS } from "./tokenizer.ts";
-export { lexicalFields, termCounts } from "./lexical.ts";
+export { lexicalFields, memoryLexicalFields, termCounts } from "./lexical.ts";
+export { otherForms, withWordForms, wordKey } from "./word-forms.ts";

@@ -9,6 +9,13 @@ export function lexicalFields(chunk: { path: string; symbol: string; symbol_path
   return { symbol, path: tokenizePath(chunk.path), body: tokenizeCode(chunk.text) };
 }
 
+/** The lexical fields of a memory: its topic weighs as a symbol, its tags as a path, its text as a body. */
+export function memoryLexicalFields(text: string, metadata: { topic?: unknown; tags?: unknown }): LexicalFields {
+  const topic = typeof metadata.topic === "string" ? metadata.topic : "";
+  const tags = Array.isArray(metadata.tags) ? metadata.tags.map(String) : [];
+  return { symbol: tokenizeCode(topic), path: tokenizeCode(tags.join(" ")), body: tokenizeCode(text) };
+}
+
 /** Term frequencies, for sparse vectors. */
 export function termCounts(terms: string[]): Map<string, number> {
   const m = new Map<string, number>();

@@ -1,7 +1,9 @@
 // The code tokenizer: identifiers kept whole and split into their parts, so `registerHook`, `register_hook`
 // and "register hook" meet. One function feeds FTS5, sparse vectors and query parsing alike.
 
-const IDENT = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+[A-Za-z_][A-Za-z0-9_]*/g;
+// A number-led identifier (`2d_array`) starts at the first digit of a run: tried from every digit of a long number, the
+// expression scanned the rest of the run each time (quadratic); a match never starts inside a run anyway.
+const IDENT = /[A-Za-z_$][A-Za-z0-9_$]*|(?<![0-9])[0-9]+[A-Za-z_][A-Za-z0-9_]*/g;
 const MAX_TOKEN = 64;
 
 /** Words too common in code or prose to discriminate anything; dropped from bodies and queries. */

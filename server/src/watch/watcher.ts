@@ -7,7 +7,7 @@ import type { Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 
 export interface WatcherOptions {
-  engine: Pick<Engine, "root" | "repo" | "indexer" | "state" | "index" | "store">;
+  engine: Pick<Engine, "root" | "repo" | "indexer" | "state" | "index" | "store" | "denseBackground">;
   log: Logger;
   debounceMs: number;
   /** A batch never waits longer than this under a continuous stream of events. */
@@ -17,6 +17,12 @@ export interface WatcherOptions {
   /** Backoff bounds for a failing store. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Rescan (size + mtime) this often: the safety net for writes that deliver no file events (NFS, CephFS, EFS). 0 = never. */
+  reconcileMs?: number;
+  /** Poll the file system at this interval instead of inotify (writers on other NFS clients). 0 = inotify. */
+  pollMs?: number;
+  /** false: no file watching at all; only notify(), requestRescan() and reconciles (WATCH_FILE_EVENTS=off). */
+  fileEvents?: boolean;
 }
 
 export interface BatchReport {
@@ -40,6 +46,7 @@ export class Watcher {
   private running: Promise<void> | undefined;
   private failures = 0;
   private stopped = false;
+  private reconcileTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(r: BatchReport) => void>();
 
   constructor(private readonly o: WatcherOptions) {}
@@ -59,7 +66,43 @@ export class Watcher {
       this.running = undefined;
     }
     this.o.engine.state.update({ status: "watching", current_file: null }, true);
+    // Search already works (lexical); dense vectors fill in behind it, on one core, between batches.
+    this.o.engine.denseBackground.kick();
     if (this.pending) this.schedule();
+    if (this.o.reconcileMs) {
+      this.reconcileTimer = setInterval(() => this.requestRescan("reconcile"), this.o.reconcileMs);
+      this.reconcileTimer.unref();
+    }
+  }
+
+  /**
+   * Paths (relative to the root) that another process wrote or deleted, e.g. the uploader on another node of
+   * shared storage, where no file event reaches this watcher. Returns how many were queued; a path that is
+   * absolute or leaves the root is refused by throwing, before anything is queued.
+   */
+  notify(paths: string[]): number {
+    const rels = paths.map((p) => {
+      const rel = path.posix.normalize(String(p).replace(/\\/g, "/"));
+      if (!rel || rel === "." || path.posix.isAbsolute(rel) || rel === ".." || rel.startsWith("../")) {
+        throw new Error(`path ${JSON.stringify(p)} is not inside ${this.o.engine.root}: give paths relative to the repository root`);
+      }
+      return rel;
+    });
+    for (const rel of rels) {
+      if (rel.split("/").some((seg) => EXCLUDED_DIRS.has(seg))) continue;
+      if (IGNORE_FILES.includes(path.posix.basename(rel))) this.rescan = true;
+      this.changed.add(rel);
+    }
+    if (rels.length) this.schedule();
+    return rels.length;
+  }
+
+  /** A full incremental scan (unchanged files are skipped by size and mtime) as the next batch. */
+  requestRescan(why: string): void {
+    if (this.stopped) return;
+    this.o.log.debug("rescan requested", { why });
+    this.rescan = true;
+    this.schedule();
   }
 
   /** Called after each batch (tests and benchmarks wait on it). */
@@ -73,10 +116,12 @@ export class Watcher {
   }
 
   private async watch(): Promise<void> {
+    if (this.o.fileEvents === false) return;
     const root = this.o.engine.root;
     const fsw = chokidar.watch(root, {
       ignoreInitial: true,
       followSymlinks: false,
+      ...(this.o.pollMs ? { usePolling: true, interval: this.o.pollMs, binaryInterval: this.o.pollMs } : {}),
       ignored: (p: string) => {
         const rel = path.relative(root, p);
         return rel.split(path.sep).some((seg) => EXCLUDED_DIRS.has(seg));
@@ -179,6 +224,7 @@ export class Watcher {
       this.failures = 0;
       engine.state.update({ status: "watching", current_file: null }, true);
       log.info("batch indexed", { ...report });
+      engine.denseBackground.kick();
       for (const fn of this.listeners) fn(report);
     } catch (e) {
       // Keep the work: the same paths go back into the queue and are retried with backoff.
@@ -233,6 +279,7 @@ export class Watcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;

@@ -22,18 +22,19 @@ export function readManifest(): ExtensionManifest {
   return JSON.parse(readFileSync(path.join(repoRoot, "extension/package.json"), "utf8")) as ExtensionManifest;
 }
 
+/** The .vsix target of this machine (the one code-server here can install). */
+export const hostTarget = `${process.platform}-${process.arch}`;
+
 /**
- * Builds the server and the extension (`node esbuild.mjs`) and packs the extension with vsce, as `npm run
- * package:vsix` does, but into `outDir`: runs that happen at once (a developer's and CI's) do not share the file.
+ * Builds the server and the extension and packs this machine's .vsix as `npm run package:vsix` does (the server
+ * bundle and this platform's binaries inside), but into `outDir`: runs that happen at once do not share the file.
  */
-export function packageVsix(outDir: string, timeoutMs = 180_000): string {
-  const vsix = path.join(outDir, "context-engine.vsix");
-  const build = spawnSync(process.execPath, ["esbuild.mjs"], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs });
-  if (build.status !== 0) throw new Error(`node esbuild.mjs failed (${build.error?.message ?? `exit ${build.status}`}):\n${build.stdout}\n${build.stderr}`);
-  const vsce = path.join(repoRoot, "node_modules/@vscode/vsce/vsce");
-  const pack = spawnSync(process.execPath, [vsce, "package", "--no-dependencies", "-o", vsix], { cwd: path.join(repoRoot, "extension"), encoding: "utf8", timeout: timeoutMs });
+export function packageVsix(outDir: string, timeoutMs = 600_000): string {
+  const vsix = path.join(outDir, `context-engine-${hostTarget}.vsix`);
+  const script = path.join(repoRoot, "extension/scripts/package-vsix.mjs");
+  const pack = spawnSync(process.execPath, [script, "--target", hostTarget, "--out", outDir], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs });
   if (pack.status !== 0 || !existsSync(vsix)) {
-    throw new Error(`vsce package failed (${pack.error?.message ?? `exit ${pack.status}`}):\n${pack.stdout}\n${pack.stderr}`);
+    throw new Error(`packaging the extension failed (${pack.error?.message ?? `exit ${pack.status}`}):\n${pack.stdout}\n${pack.stderr}`);
   }
   return vsix;
 }

@@ -58,7 +58,8 @@ export class Session {
           "extensions.autoUpdate": false,
           "extensions.autoCheckUpdates": false,
           "contextEngine.local.serverPath": serverCli,
-          // The Node.js the repository's native modules were built for (the one running this test).
+          // The Node.js the repository's native modules were built for (the one running this test), not the editor's.
+          "contextEngine.local.runtime": "node",
           "contextEngine.local.nodePath": process.execPath,
           // No cluster here, and none of this machine's may be touched: Deploy and friends must say so.
           "contextEngine.kubeconfig": noKubeconfig,

@@ -30,11 +30,18 @@ export const PAYLOAD_INDEXES: readonly (readonly [string, FieldSchema])[] = [
 /** Indexes a server may lack the feature for: without them only a ranking signal is lost, so ensure goes on. */
 const OPTIONAL_INDEXES = new Map([[BODY_TOKENS, "phrase search (quoted error messages) needs Qdrant 1.15 or newer"]]);
 
+/**
+ * Dense vectors are searched in int8 (scalar quantization, kept in RAM: a quarter of float32's memory) and the best
+ * candidates rescored with the float originals, which may then live on disk: the embedded store's trade, done Qdrant's way.
+ */
+export const DENSE_QUANTIZATION: Schemas["QuantizationConfig"] = { scalar: { type: "int8", quantile: 0.99, always_ram: true } };
+
 export function collectionBody(schema: IndexSchema, opts: CollectionOptions): Schemas["CreateCollection"] {
   const onDisk = opts.onDisk ?? false;
   return {
     vectors: schema.dimension > 0 ? { [DENSE]: { size: schema.dimension, distance: "Cosine", on_disk: onDisk } } : {},
     sparse_vectors: { [LEX]: { modifier: "idf", index: { on_disk: onDisk } } },
+    ...(schema.dimension > 0 ? { quantization_config: DENSE_QUANTIZATION } : {}),
   };
 }
 
