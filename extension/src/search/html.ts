@@ -73,7 +73,7 @@ const STYLE = `
   .row { display: flex; white-space: pre; line-height: 1.4; }
   .row .ln { flex: none; min-width: 3.5ch; padding: 0 6px 0 4px; text-align: right; color: var(--vscode-editorLineNumber-foreground); user-select: none; }
   .row .code { position: relative; flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
-  .row.shifted .code { -webkit-mask-image: linear-gradient(to right, transparent, #000 3ch); mask-image: linear-gradient(to right, transparent, #000 3ch); }
+  .row.shifted .code { text-overflow: clip; -webkit-mask-image: linear-gradient(to right, transparent, #000 3ch); mask-image: linear-gradient(to right, transparent, #000 3ch); }
   .row.match .ln { color: var(--vscode-editorLineNumber-activeForeground, var(--vscode-foreground)); }
   .row.elided { color: var(--vscode-descriptionForeground); padding-left: 4ch; line-height: 1.1; }
   .result-why { display: none; margin-top: 3px; color: var(--vscode-descriptionForeground); font-size: 0.9em; white-space: normal; }
