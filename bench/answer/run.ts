@@ -45,7 +45,7 @@ function codeResults(count: number): SearchResult[] {
     const lines = fs.readFileSync(path.join(dir, f), "utf8").split("\n");
     for (let start = 1; start + 29 <= lines.length && out.length < count; start += 60) {
       const snippet = lines.slice(start - 1, start + 29).map((t, i) => `${String(start + i).padStart(4)} | ${t}`).join("\n");
-      out.push({ path: `server/src/${f}`, repo: "context-engine", start_line: start, end_line: start + 29, symbol: "", symbol_path: "", language: "typescript", kind: "code", score: 1 - out.length / 100, why: [], components: {}, snippet, match_line: start, match_lines: [] });
+      out.push({ path: `server/src/${f}`, repo: "context-engine", start_line: start, end_line: start + 29, symbol: "", symbol_path: "", symbol_kind: "", language: "typescript", kind: "code", score: 1 - out.length / 100, why: [], components: {}, snippet, match_line: start, match_lines: [] });
     }
     if (out.length >= count) break;
   }

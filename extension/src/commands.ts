@@ -27,11 +27,23 @@ export class Commands implements vscode.Disposable {
       reg("contextEngine.syncNow", () => this.syncNow()),
       reg("contextEngine.search", (q?: unknown) => quickPick.show(typeof q === "string" ? q : "")),
       reg("contextEngine.focusSearch", (q?: unknown) => panel.reveal(typeof q === "string" ? q : undefined)),
+      reg("contextEngine.searchSelection", () => this.searchSelection(panel)),
+      reg("contextEngine.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", `@ext:${ctx.extension.id}`)),
       reg("contextEngine.useLocalMode", () => this.switchMode("local")),
       reg("contextEngine.useCluster", () => this.switchMode("cluster")),
       reg("contextEngine.setToken", () => this.setToken()),
       reg("contextEngine.reconnect", () => this.connection.start()),
     ];
+  }
+
+  /** The editor's selection (or the word at the cursor) searched in the panel. */
+  private async searchSelection(panel: SearchPanel): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return panel.reveal();
+    const sel = editor.selection;
+    const range = sel.isEmpty ? editor.document.getWordRangeAtPosition(sel.active) : sel;
+    const text = range ? editor.document.getText(range).trim().slice(0, 2000) : "";
+    await panel.reveal(text || undefined);
   }
 
   private async showStatus(): Promise<void> {

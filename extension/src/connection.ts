@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { SearchResult } from "../../server/src/search/types.ts";
 import type { Backend, ConnectionState, ModeName } from "./backend.ts";
 import { ClusterBackend } from "./cluster-mode.ts";
-import { IndexerClient, type SearchFilters } from "./engine/indexer-client.ts";
+import { IndexerClient, type SearchFilters, type SearchPage } from "./engine/indexer-client.ts";
 import { CancelledError } from "./log.ts";
 import { LocalBackend } from "./local/local-mode.ts";
 import { folderRepoSetting, readSettings, TOKEN_SECRET, usesDirectUrls, type Settings } from "./settings.ts";
@@ -168,7 +168,7 @@ export class Connection implements vscode.Disposable {
     await this.backend.syncNow();
   }
 
-  async search(query: string, filters: SearchFilters, signal?: AbortSignal): Promise<SearchResult[]> {
+  async search(query: string, filters: SearchFilters, signal?: AbortSignal): Promise<SearchPage> {
     if (!this.state.indexer) {
       const why = this.state.phase === "error" ? this.state.error : this.state.detail;
       throw new Error(`Context Engine is not connected (${why}).`);

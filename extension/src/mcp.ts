@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { ConnectionState } from "./backend.ts";
 import type { Connection } from "./connection.ts";
 import type { McpEndpoint } from "./engine/indexer-client.ts";
+import { markStep } from "./walkthrough.ts";
 
 export const MCP_PROVIDER_ID = "contextEngine.mcpServers";
 const MEMORY_LABEL = "Context Engine memory";
@@ -43,6 +44,8 @@ export class McpRegistration implements vscode.Disposable {
           resolveMcpServerDefinition: async (server) => {
             // Starting a server before the engine is up: wait a little for the connection, then hand out its current URL.
             await this.connection.whenReady(60_000);
+            // VS Code starts a server when an agent (or the user) asks for its tools: the walkthrough's last step.
+            markStep("agentConnected");
             if (server.label === MEMORY_LABEL) await this.connection.ensureServer("memory");
             return this.definitions().find((d) => d.label === server.label) ?? server;
           },

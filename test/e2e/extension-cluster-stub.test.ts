@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KubeApiStub, readyPod } from "../integration/extension-k8s-api-stub.ts";
 import { freePort, installExtension, startCodeServer, type RunningCodeServer } from "./vscode/code-server.ts";
-import { packageVsix, serverCli } from "./vscode/extension-fixture.ts";
+import { packageVsixExclusive, serverCli } from "./vscode/extension-fixture.ts";
 import { findTools, missingToolsMessage, repoRoot } from "./vscode/tools.ts";
 import { clearNotifications, openWorkbench, runCommand, waitForNotification, webviewFrame, type Workbench } from "./vscode/workbench.ts";
 
@@ -40,7 +40,7 @@ describe("Context Engine in cluster mode, in a real VS Code, against the Kuberne
     if (!found.ok) throw new Error(missingToolsMessage(found.missing));
     rmSync(artifacts, { recursive: true, force: true });
     tmp = mkdtempSync(path.join(os.tmpdir(), "ce-cluster-e2e-"));
-    const vsix = packageVsix(tmp);
+    const vsix = await packageVsixExclusive(tmp);
     reposDir = path.join(tmp, "repos");
     mkdirSync(path.join(reposDir, "demo"), { recursive: true });
     ws = path.join(tmp, "demo");

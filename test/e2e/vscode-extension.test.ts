@@ -3,12 +3,12 @@
 // result, start the MCP servers VS Code lists, run every palette command. Needs .ci/setup-e2e; a screenshot of
 // every step goes to test/e2e/artifacts/vscode-extension/ (with code-server's and the extension host's logs).
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { fixtureModel, packageVsix, readManifest, serverCli } from "./vscode/extension-fixture.ts";
+import { fixtureModel, packageVsixExclusive, readManifest, serverCli } from "./vscode/extension-fixture.ts";
 import { listMcpServers, startMcpServer } from "./vscode/mcp.ts";
 import { Session } from "./vscode/session.ts";
 import { findTools, missingToolsMessage, repoRoot } from "./vscode/tools.ts";
@@ -80,10 +80,10 @@ async function answerDialog(page: Page, message: RegExp, button: string): Promis
 let vsix: string | undefined;
 const vsixDir = mkdtempSync(path.join(os.tmpdir(), "ce-vsix-"));
 after(() => rmSync(vsixDir, { recursive: true, force: true }));
-function packedVsix(): string {
+async function packedVsix(): Promise<string> {
   if (!vsix) {
     assert.ok(existsSync(fixtureModel), `the fixture embedding model is missing at ${fixtureModel}`);
-    vsix = packageVsix(vsixDir);
+    vsix = await packageVsixExclusive(vsixDir);
     assert.ok(existsSync(serverCli), `${serverCli} is missing after the build`);
   }
   return vsix;
@@ -97,7 +97,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
   before(async () => {
     if (!found.ok) throw new Error(missingToolsMessage(found.missing));
     const t = Date.now();
-    const packed = packedVsix();
+    const packed = await packedVsix();
     const packMs = Date.now() - t;
     session = await Session.open({
       tools: found.tools,
@@ -131,7 +131,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
     });
   });
 
-  test("a search in the panel finds the expected file and opens it at the result's line", async () => {
+  test("a search in the panel finds the expected file and opens it at the line that matched", async () => {
     const page = wb.page;
     const container = Object.values(manifest.contributes?.viewsContainers ?? {}).flat()[0];
     assert.ok(container, "the manifest contributes no view container");
@@ -149,14 +149,16 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
       try {
         await hit.waitFor({ timeout: 5_000 });
       } catch {
-        const listed = await panel.locator("#results .result .result-path").allInnerTexts();
+        const listed = await panel.locator("#results .file-group").evaluateAll((els) => els.map((e) => e.getAttribute("data-path")));
         throw new Error(`"${QUERY}" did not list ${EXPECTED_FILE}; the panel lists: ${listed.join(", ")}`);
       }
-      const shown = await hit.locator(".result-path").innerText();
-      const start = Number(await hit.getAttribute("data-start-line"));
-      assert.ok(shown.startsWith(`${EXPECTED_FILE}:${start}`), `the result shows "${shown}"`);
+      // The file's header names it once; the hit shows the line it opens at.
+      const group = panel.locator(`#results .file-group[data-path="${EXPECTED_FILE}"]`);
+      assert.equal(await group.locator(".file-head").getAttribute("title"), EXPECTED_FILE);
+      const line = Number(await hit.getAttribute("data-match-line"));
+      assert.equal((await hit.locator(".result-line").innerText()).trim(), `:${line}`);
       assert.ok((await hit.locator(".result-snippet mark").count()) > 0, "the snippet highlights no query term");
-      return start;
+      return line;
     });
     await step("search-result-opened", async () => {
       await hit.click();
@@ -203,7 +205,7 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
       const first = panel.locator('#results .result[aria-selected="true"]');
       await first.waitFor();
       const file = (await first.getAttribute("data-path"))!;
-      const line = Number(await first.getAttribute("data-start-line"));
+      const line = Number(await first.getAttribute("data-match-line"));
       assert.equal(file, filtered[0], "ArrowDown did not select the first result");
       await first.press("Enter");
       await page.locator("#status\\.editor\\.selection", { hasText: `Ln ${line},` }).waitFor();
@@ -272,6 +274,34 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
         await page.locator("#status\\.editor\\.selection", { hasText: `Ln ${line},` }).waitFor();
         assert.deepEqual(await activeEditor(page), { file: path.basename(EXPECTED_FILE), line });
       },
+      "contextEngine.searchSelection": async () => {
+        // The editor holds frame.js from the quick pick's check: its first line, selected, is searched in the panel.
+        const q = webviewFrame(page, extensionId).locator("#query");
+        await q.fill("");
+        const first = readFileSync(path.join(session.workspace, EXPECTED_FILE), "utf8").split("\n")[0]!.trim();
+        await page.locator(".editor-instance .monaco-editor .view-lines").first().click();
+        await page.keyboard.press("Control+Home");
+        await page.keyboard.press("Shift+End");
+        await runCommand(page, "Context Engine: Search Selection");
+        await waitUntil(`the panel to search "${first}"`, async () => ((await q.inputValue()) === first ? true : undefined), 15_000);
+      },
+      "contextEngine.openSettings": async () => {
+        await runCommand(page, "Context Engine: Open Settings");
+        const editor = page.locator(".settings-editor");
+        await editor.waitFor();
+        // Grouped as the manifest groups them, local first: the table of contents lists "Local (4)", "Search (1)", ...
+        await editor.locator(".settings-toc-entry", { hasText: /^Cluster\b/ }).first().waitFor();
+        const toc = await editor.locator(".settings-toc-entry").allInnerTexts();
+        const groups = toc.map((t) => t.replace(/\s*\(\d+\)\s*$/, "").trim());
+        const at = groups.indexOf("Local");
+        assert.deepEqual(groups.slice(at, at + 3), ["Local", "Search", "Cluster"], `the settings' table of contents: ${JSON.stringify(toc)}`);
+        // This VS Code opens settings in a modal editor: Escape (once for the search box's focus, once for the editor).
+        for (let i = 0; i < 3 && (await editor.isVisible()); i++) {
+          await page.keyboard.press("Escape");
+          await editor.waitFor({ state: "hidden", timeout: 5_000 }).catch(() => undefined);
+        }
+        assert.equal(await editor.isVisible(), false, "the settings editor did not close");
+      },
       "contextEngine.showStatus": async () => {
         const { title, lines } = await statusLines(page);
         assert.match(title, /local mode, ready/);
@@ -334,7 +364,9 @@ describe("Context Engine in a real VS Code (code-server)", { skip, timeout: 20 *
         await waitForLocalReady(page);
       },
     };
-    const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command);
+    // Commands hidden from the palette (the results' context menu) are checked in the results session.
+    const hidden = new Set((manifest.contributes?.menus?.commandPalette ?? []).filter((m) => m.when === "false").map((m) => m.command));
+    const contributed = (manifest.contributes?.commands ?? []).map((c) => c.command).filter((c) => !hidden.has(c));
     const untested = contributed.filter((c) => !(c in effects));
     assert.deepEqual(untested, [], `commands with no checked effect (add them to this test): ${untested.join(", ")}`);
     const order = Object.keys(effects).filter((c) => contributed.includes(c));
@@ -365,7 +397,7 @@ describe("local mode without its embedding model, then without Node.js", { skip,
     if (!found.ok) throw new Error(missingToolsMessage(found.missing));
     session = await Session.open({
       tools: found.tools,
-      vsix: packedVsix(),
+      vsix: await packedVsix(),
       artifacts: `${artifacts}-no-model`,
       // A model folder that is not there: what a machine that cannot download the model sees.
       env: { EMBEDDING_PROVIDER: "model2vec", EMBEDDING_MODEL: path.join(os.tmpdir(), "ce-no-such-model") },

@@ -13,6 +13,7 @@ export function searchResult(path: string, start: number, end: number, symbol: s
     end_line: end,
     symbol,
     symbol_path: symbol,
+    symbol_kind: symbol ? "function" : "",
     language: path.endsWith(".md") ? "markdown" : "typescript",
     kind: path.endsWith(".md") ? "doc" : "code",
     score,

@@ -381,7 +381,7 @@ describe("port-forward to the MCP server", () => {
     const client = new IndexerClient(() => ({ url: `http://127.0.0.1:${local}/mcp` }), silentLogger);
     try {
       assert.deepEqual((await client.listTools()).sort(), ["qdrant_status", "repo_search"]);
-      const results = await client.search("start the app", { repo: "my-service" });
+      const { results } = await client.search("start the app", { repo: "my-service" });
       assert.equal(results[0].path, "src/app.ts");
       assert.deepEqual(results[0].why, ["lexical: start the app"]);
       const st = await client.status();
@@ -408,7 +408,7 @@ describe("port-forward to the MCP server", () => {
       stub.podPorts.delete("mcp-indexer-http-a");
       stub.podPorts.set("mcp-indexer-http-b", mcpPort);
       await client.close();
-      const results = await client.search("again");
+      const { results } = await client.search("again");
       assert.equal(results.length, 1);
       assert.ok(stub.portForwards.some((p) => p.pod === "mcp-indexer-http-b"));
     } finally {

@@ -73,7 +73,7 @@ describe("local engine (real server CLI)", () => {
     try {
       const tools = await client.listTools();
       assert.ok(tools.includes("repo_search") && tools.includes("qdrant_status"), tools.join(", "));
-      const results = await client.search("retryRequest", { limit: 5 });
+      const { results } = await client.search("retryRequest", { limit: 5 });
       assert.equal(results[0]?.path, "src/retry.ts");
       assert.equal(results[0].start_line, 1);
       const status = await client.status();
@@ -136,8 +136,8 @@ describe("local engine (real server CLI)", () => {
     assert.equal(p.detail, "Local index of 2 folders (app, books): 3 files");
     const client = new IndexerClient(() => ({ url: engine.mcpUrl }), silentLogger);
     try {
-      assert.deepEqual((await client.search("retryRequest", { limit: 3 })).map((r) => [r.repo, r.path])[0], ["app", "src/retry.ts"]);
-      assert.deepEqual((await client.search("reconcile ledger entries", { limit: 3 })).map((r) => [r.repo, r.path])[0], ["books", "ledger.py"]);
+      assert.deepEqual((await client.search("retryRequest", { limit: 3 })).results.map((r) => [r.repo, r.path])[0], ["app", "src/retry.ts"]);
+      assert.deepEqual((await client.search("reconcile ledger entries", { limit: 3 })).results.map((r) => [r.repo, r.path])[0], ["books", "ledger.py"]);
     } finally {
       await client.close();
       engine.stop();

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import vm from "node:vm";
 import { describe, test } from "node:test";
 import { csp, makeNonce, searchPanelHtml } from "../../extension/src/search/html.ts";
+import { contextBlock, detailLine, pathLines, resultIcon } from "../../extension/src/search/result-text.ts";
+import { dedentRows, expandTabs, highlightRanges, parseSnippet } from "../../extension/src/search/snippet-view.ts";
 import { parseStatus, payloadOf } from "../../extension/src/engine/indexer-client.ts";
 import { podProblem, rolloutGap } from "../../extension/src/cluster/rollout.ts";
 import { IgnoreRules } from "../../extension/src/sync/ignore-rules.ts";
@@ -28,7 +30,7 @@ describe("search panel HTML", () => {
   test("loads nothing remote and keeps the DOM ids the e2e tests use", () => {
     assert.ok(!/(src|href)="https?:/.test(html));
     assert.ok(!/@import|url\(http/.test(html));
-    for (const id of ["query", "search-button", "filters-toggle", "filters", "filter-language", "filter-under", "filter-repo", "connection", "status", "results"]) {
+    for (const id of ["query", "search-button", "filters-toggle", "filters", "filter-language", "filter-under", "filter-repo", "connection", "status", "searched", "selection-bar", "results"]) {
       assert.match(html, new RegExp(`id="${id}"`), id);
     }
   });
@@ -37,7 +39,56 @@ describe("search panel HTML", () => {
     const script = /<script nonce="[^"]+">([\s\S]*)<\/script>/.exec(html)![1];
     assert.doesNotThrow(() => new vm.Script(script));
     assert.ok(!script.includes("innerHTML"));
-    assert.ok(script.includes('li.dataset.startLine'));
+    assert.ok(script.includes("li.dataset.startLine") && script.includes("li.dataset.matchLine"));
+  });
+});
+
+describe("the panel's snippet rows", () => {
+  const tabbed = ["41 | \t\tif (error) {", "42 | \t\t\tretry(request)", "   ⋯", "50 | \t\treturn backoff", "51 | "].join("\n");
+
+  test("parses numbered rows and elisions, expands tabs to the editor's tab size, and takes off the shared indentation", () => {
+    const rows = parseSnippet(tabbed, 41);
+    assert.deepEqual(rows.map((r) => r.line), [41, 42, null, 50, 51]);
+    const shown = dedentRows(rows.map((r) => ({ line: r.line, text: expandTabs(r.text, 4) })));
+    assert.deepEqual(shown.map((r) => r.text), ["if (error) {", "    retry(request)", "", "return backoff", ""]);
+    assert.equal(expandTabs("a\tb", 4), "a   b", "a tab goes to the next tab stop");
+    assert.equal(expandTabs("\tx", 2), "  x");
+  });
+
+  test("marks whole words and identifier parts, never a term inside a word", () => {
+    const mark = (text: string, terms: string[]) => highlightRanges(text, terms).map(([a, b]) => text.slice(a, b));
+    assert.deepEqual(mark("handler and prePartsing in retryCount", ["and", "in", "retry"]), ["and", "in", "retry"]);
+    assert.deepEqual(mark("throw new FST_ERR_DUPLICATED_ROUTE()", ["fst_err_duplicated_route"]), ["FST_ERR_DUPLICATED_ROUTE"]);
+    assert.deepEqual(mark("parseHTTPResponse(x)", ["http", "response"]), ["HTTP", "Response"]);
+    assert.deepEqual(mark("nothing here", []), []);
+  });
+
+  test("every helper is self-contained, so its source runs in the webview", () => {
+    for (const f of [parseSnippet, expandTabs, dedentRows, highlightRanges]) {
+      const g = new vm.Script(`(${f.toString()})`).runInNewContext({});
+      assert.equal(typeof g, "function");
+    }
+    const rows = new vm.Script(`(${parseSnippet.toString()})`).runInNewContext({})("7 | x", 7);
+    assert.equal(rows[0].line, 7);
+  });
+});
+
+describe("results as text", () => {
+  const r = { path: "src/route.js", start_line: 10, end_line: 14, match_line: 12, symbol: "addRoute", symbol_path: "Router.addRoute", symbol_kind: "method", kind: "code", language: "javascript",
+    snippet: "10 | /**\n11 |  * Adds a route.\n12 | addRoute(method, path) {\n13 |   throw new FST_ERR_DUPLICATED_ROUTE()\n14 | }" };
+
+  test("the quick pick's detail is the matched line, never a comment opener, and the icon follows the symbol kind", () => {
+    assert.equal(detailLine(r), "addRoute(method, path) {");
+    assert.equal(detailLine({ ...r, match_line: 10 }), "Adds a route.");
+    assert.equal(resultIcon(r), "symbol-method");
+    assert.equal(resultIcon({ ...r, symbol_kind: "class" }), "symbol-class");
+    assert.equal(resultIcon({ ...r, symbol_kind: "", symbol: "", kind: "doc" }), "book");
+  });
+
+  test("copy as context: path, line range and fenced code; path:line at the matched line", () => {
+    assert.equal(pathLines([r, { ...r, path: "b.js", match_line: 3 }]), "src/route.js:12\nb.js:3");
+    const block = contextBlock(r, "a\n```\nb\n");
+    assert.equal(block, "src/route.js:10-14 (Router.addRoute)\n````javascript\na\n```\nb\n````");
   });
 });
 

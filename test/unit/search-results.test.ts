@@ -67,6 +67,7 @@ describe("one hit per stretch of code", () => {
       const same = results.filter((r) => r.symbol_path === "sendWithRetries");
       assert.equal(same.length, 1, results.map((r) => `${r.start_line}-${r.end_line} ${r.symbol_path}`).join(", "));
       const r = same[0]!;
+      assert.equal(r.symbol_kind, "function", "clients pick the symbol's icon from its kind");
       assert.ok(r.end_line - r.start_line > 50, "the span covers the windows it merged");
       assert.match(r.snippet, new RegExp(`^\\s*${r.match_line} \\| .*exponential backoff`, "m"), r.snippet);
       assert.ok(r.match_lines.includes(2) && r.match_lines.includes(r.match_line));
@@ -162,7 +163,7 @@ describe("the text agents read", () => {
 describe("context_answer's blocks", () => {
   it("read an elided snippet without numbering its lines twice", () => {
     const snippet = ["358 | \tconst a = 1;", "359 | \tconst b = 2;", "    ⋯", "400 | \treturn a + b;", "    | ..."].join("\n");
-    const r = { path: "x.js", repo: "r", start_line: 358, end_line: 420, symbol: "", symbol_path: "", language: "javascript", kind: "code", score: 1, why: [], components: {}, snippet, match_line: 400, match_lines: [400] };
+    const r = { path: "x.js", repo: "r", start_line: 358, end_line: 420, symbol: "", symbol_path: "", symbol_kind: "", language: "javascript", kind: "code", score: 1, why: [], components: {}, snippet, match_line: 400, match_lines: [400] };
     assert.deepEqual([...snippetLines(r).entries()], [[358, "\tconst a = 1;"], [359, "\tconst b = 2;"], [400, "\treturn a + b;"]]);
     const block = renderBlock(mergeSpans([r])[0]!, 1);
     assert.doesNotMatch(block, /\d+ \| \s*\d+ \|/, block);

@@ -15,6 +15,15 @@ export interface SearchFilters {
   under?: string;
   repo?: string;
   limit?: number;
+  /** Lines of snippet per result (the server's default when absent). */
+  snippetLines?: number;
+}
+
+/** One answer of repo_search: the results, the words the engine searched for, and why there are none (if so). */
+export interface SearchPage {
+  results: SearchResult[];
+  terms: string[];
+  note?: string;
 }
 
 /** What the status bar shows; read leniently from qdrant_status (its fields may grow). */
@@ -143,14 +152,18 @@ export class IndexerClient {
     return (await client.listTools()).tools.map((t) => t.name);
   }
 
-  async search(query: string, filters: SearchFilters = {}, signal?: AbortSignal): Promise<SearchResult[]> {
+  async search(query: string, filters: SearchFilters = {}, signal?: AbortSignal): Promise<SearchPage> {
     const args: Record<string, unknown> = { query, limit: filters.limit ?? 20 };
     for (const k of ["language", "under", "repo"] as const) if (filters[k]?.trim()) args[k] = filters[k]!.trim();
+    if (filters.snippetLines) args.snippet_lines = filters.snippetLines;
     const r = await this.call("repo_search", args, signal);
-    const p = payloadOf(r) as { results?: SearchResult[] } | SearchResult[] | undefined;
+    const p = payloadOf(r) as { results?: SearchResult[]; query?: { terms?: unknown }; note?: unknown } | SearchResult[] | undefined;
     const results = Array.isArray(p) ? p : p?.results;
     if (!Array.isArray(results)) throw new McpToolError("repo_search", `repo_search answered without results: ${textOf(r).slice(0, 200)}`);
-    return results;
+    // An older server sends neither terms nor a note: the page still works without them.
+    const terms = !Array.isArray(p) && Array.isArray(p?.query?.terms) ? p.query.terms.filter((t): t is string => typeof t === "string") : [];
+    const note = !Array.isArray(p) && typeof p?.note === "string" ? p.note : undefined;
+    return { results, terms, ...(note ? { note } : {}) };
   }
 
   async status(signal?: AbortSignal): Promise<IndexStatus> {

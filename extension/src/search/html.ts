@@ -1,6 +1,7 @@
 // The search panel's HTML: strict CSP with a nonce, no remote resources, theme colours, inline SVG icons
 // (codicon shapes). DOM ids and classes are a contract with the e2e tests (see README "Search panel DOM").
 import { randomBytes } from "node:crypto";
+import { panelScript } from "./panel-script.ts";
 
 export function makeNonce(): string {
   return randomBytes(18).toString("base64").replace(/[^A-Za-z0-9]/g, "");
@@ -26,155 +27,59 @@ const STYLE = `
     border: 1px solid var(--vscode-input-border, transparent); border-radius: 2px; font: inherit; }
   input:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
   button { display: inline-flex; align-items: center; justify-content: center; padding: 2px 6px; color: var(--vscode-button-foreground);
-    background: var(--vscode-button-background); border: none; border-radius: 2px; cursor: pointer; }
+    background: var(--vscode-button-background); border: none; border-radius: 2px; cursor: pointer; font: inherit; }
   button:hover { background: var(--vscode-button-hoverBackground); }
-  button.icon { color: var(--vscode-icon-foreground); background: transparent; }
+  button.icon { color: var(--vscode-icon-foreground); background: transparent; padding: 2px; }
   button.icon:hover, button.icon[aria-expanded="true"] { background: var(--vscode-toolbar-hoverBackground); }
+  button.secondary { color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); }
+  button.secondary:hover { background: var(--vscode-button-secondaryHoverBackground); }
   #filters { display: grid; grid-template-columns: auto 1fr; gap: 4px 6px; align-items: center; margin: 4px 0; }
-  #filters[hidden] { display: none; }
+  #filters[hidden], #selection-bar[hidden], #searched[hidden], #connection[hidden] { display: none; }
   #filters label { color: var(--vscode-descriptionForeground); }
   #connection { margin: 4px 0; padding: 4px 6px; border-radius: 2px; background: var(--vscode-inputValidation-infoBackground); border: 1px solid var(--vscode-inputValidation-infoBorder, transparent); }
   #connection[data-phase="error"] { background: var(--vscode-inputValidation-errorBackground); border-color: var(--vscode-inputValidation-errorBorder, transparent); }
-  #connection[hidden] { display: none; }
   #status { margin: 6px 0; color: var(--vscode-descriptionForeground); }
   #status[data-state="error"] { color: var(--vscode-errorForeground); }
+  #status[data-state="empty"] { color: var(--vscode-foreground); }
   #status a { color: var(--vscode-textLink-foreground); }
-  #results { list-style: none; margin: 0; padding: 0; }
-  .result { padding: 4px 6px; margin: 0 -6px; border-radius: 2px; cursor: pointer; outline: none; }
+  #searched { margin: 0 0 6px; color: var(--vscode-descriptionForeground); }
+  #searched code { font-family: var(--vscode-editor-font-family); padding: 0 3px; border-radius: 2px; background: var(--vscode-textCodeBlock-background); }
+  #selection-bar { display: flex; gap: 4px; align-items: center; margin: 4px 0; }
+  #selection-count { flex: 1; color: var(--vscode-descriptionForeground); }
+  ul { list-style: none; margin: 0; padding: 0; }
+  .file-head { display: flex; gap: 4px; align-items: center; margin: 4px -6px 0; padding: 2px 0 2px 2px; cursor: pointer; white-space: nowrap; overflow: hidden; }
+  .file-head:hover { background: var(--vscode-list-hoverBackground); }
+  .file-head svg { flex: none; transform: rotate(90deg); color: var(--vscode-icon-foreground); }
+  .file-group.collapsed .file-head svg { transform: none; }
+  .file-group.collapsed .file-hits { display: none; }
+  .file-name { font-weight: 600; flex: none; }
+  .file-dir { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; color: var(--vscode-descriptionForeground); font-size: 0.9em; }
+  .file-count { flex: none; min-width: 1.2em; padding: 0 5px; margin-right: 6px; border-radius: 9px; text-align: center; font-size: 0.85em; line-height: 1.5;
+    color: var(--vscode-badge-foreground); background: var(--vscode-badge-background); }
+  .result { padding: 3px 6px 4px 14px; margin: 0 -6px; border-radius: 2px; cursor: pointer; outline: none; border: 1px solid transparent; }
   .result:hover { background: var(--vscode-list-hoverBackground); }
-  .result[aria-selected="true"], .result:focus { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
-  .result-head { display: flex; gap: 6px; align-items: baseline; overflow: hidden; }
-  .result-path { flex: 0 1 auto; min-width: 0; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; direction: rtl; text-align: left; }
-  .result-path bdi { direction: ltr; unicode-bidi: isolate; }
-  .result-symbol { flex: 0 100 auto; min-width: 3em; color: var(--vscode-symbolIcon-functionForeground, var(--vscode-descriptionForeground)); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  .result-snippet { margin: 2px 0 0; padding: 2px 4px; max-height: 7.5em; overflow: hidden; white-space: pre; font-family: var(--vscode-editor-font-family);
-    font-size: var(--vscode-editor-font-size); background: var(--vscode-textCodeBlock-background); border-radius: 2px; }
-  mark { color: inherit; background: var(--vscode-editor-findMatchHighlightBackground); }
-`;
-
-// Runs in the webview. Plain JS; every text goes through textContent (no innerHTML with data).
-const SCRIPT = `
-(function () {
-  const vscode = acquireVsCodeApi();
-  const $ = (id) => document.getElementById(id);
-  const form = $("search-form"), query = $("query"), list = $("results"), status = $("status"), conn = $("connection");
-  const filters = $("filters"), toggle = $("filters-toggle");
-  const fields = { language: $("filter-language"), under: $("filter-under"), repo: $("filter-repo") };
-  let results = [], selected = -1, timer = undefined, lastSent = "";
-  const saved = vscode.getState() || {};
-  query.value = saved.query || "";
-  for (const k in fields) fields[k].value = (saved.filters || {})[k] || "";
-  if (saved.filtersOpen) { filters.hidden = false; toggle.setAttribute("aria-expanded", "true"); }
-
-  function save() {
-    const f = {}; for (const k in fields) f[k] = fields[k].value;
-    vscode.setState({ query: query.value, filters: f, filtersOpen: !filters.hidden });
-  }
-  function setStatus(state, text) { status.dataset.state = state; status.textContent = text; }
-  function send(force) {
-    const q = query.value.trim();
-    const f = {}; for (const k in fields) f[k] = fields[k].value.trim();
-    const key = JSON.stringify([q, f]);
-    save();
-    if (!q) { results = []; render(); setStatus("idle", "Type what you are looking for: a behaviour, an identifier, an error message."); lastSent = ""; return; }
-    if (!force && key === lastSent) return;
-    lastSent = key;
-    setStatus("searching", "Searching…");
-    vscode.postMessage({ type: "search", query: q, language: f.language, under: f.under, repo: f.repo });
-  }
-  function terms(q) {
-    return q.split(/[^A-Za-z0-9_$]+/).filter((t) => t.length >= 2 && !/^(lang|under|repo|kind|ext)$/i.test(t));
-  }
-  function highlight(el, text, words) {
-    if (!words.length) { el.textContent = text; return; }
-    const re = new RegExp("(" + words.map((w) => w.replace(/[.*+?^$()|[\\]\\\\{}]/g, "\\\\$&")).join("|") + ")", "gi");
-    let last = 0, m;
-    while ((m = re.exec(text)) !== null) {
-      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
-      const mark = document.createElement("mark"); mark.textContent = m[0]; el.appendChild(mark);
-      last = m.index + m[0].length;
-      if (m[0].length === 0) re.lastIndex++;
-    }
-    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
-  }
-  function select(i, focus) {
-    const items = list.querySelectorAll(".result");
-    if (!items.length) return;
-    selected = Math.max(0, Math.min(items.length - 1, i));
-    items.forEach((el, j) => el.setAttribute("aria-selected", j === selected ? "true" : "false"));
-    if (focus) items[selected].focus();
-    items[selected].scrollIntoView({ block: "nearest" });
-  }
-  function open(i) { if (results[i]) vscode.postMessage({ type: "open", index: i }); }
-  function render() {
-    list.textContent = "";
-    selected = -1;
-    const words = terms(query.value);
-    results.forEach((r, i) => {
-      const li = document.createElement("li");
-      li.className = "result"; li.tabIndex = -1; li.setAttribute("role", "option"); li.setAttribute("aria-selected", "false");
-      li.dataset.index = String(i); li.dataset.path = r.path; li.dataset.startLine = String(r.start_line); li.dataset.endLine = String(r.end_line);
-      const head = document.createElement("div"); head.className = "result-head";
-      const p = document.createElement("span"); p.className = "result-path"; p.title = r.path + (r.repo ? " (" + r.repo + ")" : "");
-      // Long paths lose their start, not their file name (rtl ellipsis; the text itself stays ltr).
-      const label = document.createElement("bdi");
-      label.textContent = r.path + ":" + r.start_line + (r.end_line > r.start_line ? "-" + r.end_line : "");
-      p.appendChild(label);
-      head.appendChild(p);
-      if (r.symbol_path || r.symbol) { const s = document.createElement("span"); s.className = "result-symbol"; s.textContent = r.symbol_path || r.symbol; head.appendChild(s); }
-      li.appendChild(head);
-      const pre = document.createElement("pre"); pre.className = "result-snippet";
-      highlight(pre, (r.snippet || "").split("\\n").slice(0, 6).join("\\n"), words);
-      li.appendChild(pre);
-      li.title = (r.why || []).join("; ");
-      li.addEventListener("click", () => { select(i, false); open(i); });
-      list.appendChild(li);
-    });
-  }
-  form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(timer); send(true); });
-  query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => send(false), 400); });
-  for (const k in fields) fields[k].addEventListener("change", () => send(true));
-  toggle.addEventListener("click", () => { filters.hidden = !filters.hidden; toggle.setAttribute("aria-expanded", String(!filters.hidden)); save(); if (!filters.hidden) fields.language.focus(); });
-  query.addEventListener("keydown", (e) => { if (e.key === "ArrowDown" && results.length) { e.preventDefault(); select(0, true); } });
-  list.addEventListener("keydown", (e) => {
-    if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1, true); }
-    else if (e.key === "ArrowUp") { e.preventDefault(); if (selected <= 0) { selected = -1; query.focus(); } else select(selected - 1, true); }
-    else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(selected); }
-    else if (e.key === "Escape") { e.preventDefault(); query.focus(); }
-    else if (e.key === "Home") { e.preventDefault(); select(0, true); }
-    else if (e.key === "End") { e.preventDefault(); select(results.length - 1, true); }
-  });
-  window.addEventListener("message", (ev) => {
-    const m = ev.data;
-    if (m.type === "results") {
-      results = m.results; render();
-      if (!results.length) setStatus("empty", "No results for “" + m.query + "”. Try other words, an identifier, or fewer filters.");
-      else setStatus("results", results.length + " result" + (results.length === 1 ? "" : "s") + " in " + m.tookMs + " ms");
-    } else if (m.type === "error") {
-      results = []; render(); lastSent = "";
-      setStatus("error", m.message + " ");
-      const act = document.createElement("a");
-      act.id = "status-action"; act.href = "#"; act.textContent = "Show status and actions";
-      act.addEventListener("click", (e) => { e.preventDefault(); vscode.postMessage({ type: "command", id: "contextEngine.showStatus" }); });
-      status.appendChild(act);
-    } else if (m.type === "connection") {
-      const wasReady = conn.dataset.phase === "ready";
-      conn.dataset.phase = m.phase;
-      conn.hidden = m.phase === "ready";
-      conn.textContent = m.text;
-      // The engine just became ready: a search that found nothing (or failed) while it was indexing runs again.
-      if (m.phase === "ready" && !wasReady && (status.dataset.state === "empty" || status.dataset.state === "error") && query.value.trim()) send(true);
-    } else if (m.type === "focus") {
-      query.focus(); query.select();
-    } else if (m.type === "setQuery") {
-      query.value = m.query; send(true);
-    }
-  });
-  setStatus("idle", "Type what you are looking for: a behaviour, an identifier, an error message.");
-  vscode.postMessage({ type: "ready" });
-  if (query.value.trim()) send(true);
-  query.focus();
-})();
+  .result[aria-selected="true"] { background: var(--vscode-list-inactiveSelectionBackground); }
+  .result[aria-selected="true"]:focus { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
+  .result:focus { border-color: var(--vscode-list-focusOutline, var(--vscode-focusBorder)); }
+  .result-head { display: flex; gap: 6px; align-items: center; min-height: 20px; }
+  .result-line { flex: none; color: var(--vscode-descriptionForeground); font-variant-numeric: tabular-nums; }
+  .result[aria-selected="true"]:focus .result-line { color: inherit; }
+  .result-symbol { flex: 1 1 auto; min-width: 0; color: var(--vscode-symbolIcon-functionForeground, var(--vscode-descriptionForeground)); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .result-actions { flex: none; display: inline-flex; gap: 1px; visibility: hidden; }
+  .result:hover .result-actions, .result:focus .result-actions, .result:focus-within .result-actions, .result[aria-selected="true"] .result-actions { visibility: visible; }
+  .result[aria-selected="true"]:focus button.icon { color: inherit; }
+  .result-snippet { margin: 2px 0 0; padding: 2px 0; overflow: hidden; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size);
+    color: var(--vscode-editor-foreground); background: var(--vscode-textCodeBlock-background); border-radius: 2px; }
+  .row { display: flex; white-space: pre; line-height: 1.4; }
+  .row .ln { flex: none; min-width: 3.5ch; padding: 0 6px 0 4px; text-align: right; color: var(--vscode-editorLineNumber-foreground); user-select: none; }
+  .row .code { position: relative; flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+  .row.shifted .code { text-overflow: clip; -webkit-mask-image: linear-gradient(to right, transparent, #000 3ch); mask-image: linear-gradient(to right, transparent, #000 3ch); }
+  .row.match .ln { color: var(--vscode-editorLineNumber-activeForeground, var(--vscode-foreground)); }
+  .row.elided { color: var(--vscode-descriptionForeground); padding-left: 4ch; line-height: 1.1; }
+  .result-why { display: none; margin-top: 3px; color: var(--vscode-descriptionForeground); font-size: 0.9em; white-space: normal; }
+  .result:focus .result-why, .result:focus-within .result-why, .result.focused .result-why { display: block; }
+  .result[aria-selected="true"]:focus .result-why { color: inherit; opacity: 0.85; }
+  mark { color: inherit; background: var(--vscode-editor-findMatchHighlightBackground); border-radius: 1px; }
 `;
 
 export function searchPanelHtml(nonce: string, cspSource: string): string {
@@ -200,8 +105,15 @@ export function searchPanelHtml(nonce: string, cspSource: string): string {
 </div>
 <div id="connection" role="status" hidden></div>
 <div id="status" role="status" aria-live="polite" data-state="idle"></div>
-<ul id="results" role="listbox" aria-label="Search results"></ul>
-<script nonce="${nonce}">${SCRIPT}</script>
+<div id="searched" hidden></div>
+<div id="selection-bar" hidden>
+  <span id="selection-count"></span>
+  <button id="selection-chat" type="button" title="Add the selected results to chat">Add to Chat</button>
+  <button id="selection-copy" class="secondary" type="button" title="Copy the selected results as context: path, line range and code">Copy as Context</button>
+  <button id="selection-clear" class="secondary" type="button">Clear</button>
+</div>
+<ul id="results" role="listbox" aria-label="Search results, grouped by file" aria-multiselectable="true"></ul>
+<script nonce="${nonce}">${panelScript()}</script>
 </body>
 </html>`;
 }

@@ -1,4 +1,5 @@
-// Opens a search result: the file at its span, cursor on the first line, the whole span highlighted briefly.
+// Opens a search result: the file with the cursor on the line that matched, the result's span shaded with the
+// editor's range highlight (the colour "Go to Symbol" uses), until the user moves on.
 import * as vscode from "vscode";
 import type { SearchResult } from "../../../server/src/search/types.ts";
 import type { Connection } from "../connection.ts";
@@ -6,15 +7,16 @@ import type { Connection } from "../connection.ts";
 export class ResultOpener implements vscode.Disposable {
   private readonly decoration = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
-    backgroundColor: new vscode.ThemeColor("editor.findMatchHighlightBackground"),
-    overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.findMatchForeground"),
+    backgroundColor: new vscode.ThemeColor("editor.rangeHighlightBackground"),
+    overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.rangeHighlightForeground"),
     overviewRulerLane: vscode.OverviewRulerLane.Center,
   });
   private clear: vscode.Disposable | undefined;
 
   constructor(private readonly connection: Connection) {}
 
-  async open(r: SearchResult): Promise<void> {
+  /** `side`: in the editor group beside the active one (Alt+Enter, the "Open to the Side" button). */
+  async open(r: SearchResult, side = false): Promise<void> {
     const uri = this.connection.resolveResult(r);
     if (!uri) {
       void vscode.window.showWarningMessage(`Context Engine: ${r.path} is not in an open workspace folder (repo ${r.repo}).`);
@@ -28,25 +30,36 @@ export class ResultOpener implements vscode.Disposable {
       return;
     }
     const last = Math.max(0, doc.lineCount - 1);
-    const start = Math.min(Math.max(0, r.start_line - 1), last);
-    const end = Math.min(Math.max(start, r.end_line - 1), last);
-    const range = new vscode.Range(start, 0, end, doc.lineAt(end).text.length);
-    const editor = await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, 0, start, 0), preview: true });
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    editor.setDecorations(this.decoration, [range]);
+    const clamp = (line: number) => Math.min(Math.max(0, line - 1), last);
+    const start = clamp(r.start_line);
+    const end = Math.max(start, clamp(r.end_line));
+    const at = clamp(r.match_line || r.start_line);
+    const col = matchColumn(doc.lineAt(at).text);
+    const span = new vscode.Range(start, 0, end, doc.lineAt(end).text.length);
+    const editor = await vscode.window.showTextDocument(doc, {
+      selection: new vscode.Range(at, col, at, col),
+      preview: !side,
+      ...(side ? { viewColumn: vscode.ViewColumn.Beside } : {}),
+    });
+    editor.revealRange(new vscode.Range(at, 0, at, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    editor.setDecorations(this.decoration, [span]);
     this.clear?.dispose();
-    // The highlight goes when the user moves on (edits or another selection).
-    this.clear = vscode.Disposable.from(
-      vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (e.textEditor === editor && e.kind !== undefined && e.kind !== vscode.TextEditorSelectionChangeKind.Command) {
-          editor.setDecorations(this.decoration, []);
-        }
-      }),
-    );
+    // The shading goes when the user moves on (a click, typing, another selection).
+    this.clear = vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (e.textEditor === editor && e.kind !== undefined && e.kind !== vscode.TextEditorSelectionChangeKind.Command) {
+        editor.setDecorations(this.decoration, []);
+      }
+    });
   }
 
   dispose(): void {
     this.clear?.dispose();
     this.decoration.dispose();
   }
+}
+
+/** The cursor goes to the line's first non-blank character, as "Go to Line" leaves it after a Home. */
+function matchColumn(text: string): number {
+  const m = /\S/.exec(text);
+  return m ? m.index : 0;
 }

@@ -1,16 +1,14 @@
-// "Context Engine: Search Code": the same search in a quick pick, results as you type.
+// "Context Engine: Search Code": the same search in a quick pick, results as you type. Each item: the symbol's icon,
+// its name, path:line, and the line that matched.
 import * as vscode from "vscode";
 import type { SearchResult } from "../../../server/src/search/types.ts";
 import type { Connection } from "../connection.ts";
+import { markStep } from "../walkthrough.ts";
 import type { ResultOpener } from "./open-result.ts";
+import { detailLine, resultIcon } from "./result-text.ts";
 
 interface ResultItem extends vscode.QuickPickItem {
   result?: SearchResult;
-}
-
-function firstCodeLine(snippet: string): string {
-  const line = snippet.split("\n").find((l) => l.replace(/^\s*\d+\s*\|/, "").trim()) ?? "";
-  return line.replace(/^\s*\d+\s*\|\s?/, "").trim();
 }
 
 export class SearchQuickPick {
@@ -39,17 +37,18 @@ export class SearchQuickPick {
       inflight = ac;
       qp.busy = true;
       try {
-        const results = await this.connection.search(q, {}, ac.signal);
+        const { results, note } = await this.connection.search(q, {}, ac.signal);
         if (ac.signal.aborted) return;
+        if (results.length) markStep("searched");
         qp.items = results.length
           ? results.map((r) => ({
-              label: `$(symbol-${r.symbol ? "method" : "file"}) ${r.symbol_path || r.symbol || r.path.split("/").pop()}`,
-              description: `${r.path}:${r.start_line}`,
-              detail: firstCodeLine(r.snippet),
+              label: `$(${resultIcon(r)}) ${r.symbol_path || r.symbol || r.path.split("/").pop()}`,
+              description: `${r.path}:${r.match_line || r.start_line}`,
+              detail: detailLine(r),
               alwaysShow: true,
               result: r,
             }))
-          : [{ label: "No results", detail: "Try other words, an identifier, or the search panel's filters.", alwaysShow: true }];
+          : [{ label: "No results", detail: note ?? "Try other words, an identifier, or the search panel's filters.", alwaysShow: true }];
       } catch (e) {
         if (!ac.signal.aborted) qp.items = [{ label: "$(error) Search failed", detail: (e as Error).message, alwaysShow: true }];
       } finally {

@@ -60,6 +60,7 @@ export const searchResultSchema = z.object({
   end_line: z.number(),
   symbol: z.string(),
   symbol_path: z.string(),
+  symbol_kind: z.string(),
   language: z.string(),
   kind: z.string(),
   score: z.number(),

@@ -27,7 +27,8 @@ const NOTE_TERMS = 8;
 
 export function shapeResults(spans: Span[], q: Pick<ParsedQuery, "text" | "terms">, o: ShapeOptions): Shaped {
   const picked = capPerFile(spans, o.perFileCap, o.limit);
-  if (!picked.length) return { results: [] };
+  // Nothing came back at all (no word of the query is in the index, and no dense neighbour): say so too.
+  if (!picked.length) return q.text.trim() ? { results: [], note: noGoodMatch(q) } : { results: [] };
   const matcher = new LineMatcher(new Map(q.terms.map((t) => [t.term, t.weight])));
   const matched = picked.map((s) => matcher.read(s));
   // Semantic neighbours always exist; without one query word in them (or a lexical, quoted or named match) they are noise.
@@ -47,6 +48,7 @@ export function shapeResults(spans: Span[], q: Pick<ParsedQuery, "text" | "terms
       end_line: s.end_line,
       symbol: p.symbol,
       symbol_path: p.symbol_path,
+      symbol_kind: p.symbol_kind,
       language: p.language,
       kind: p.kind,
       score: round(s.score),

@@ -6,6 +6,8 @@ export interface SearchResult {
   end_line: number;
   symbol: string;
   symbol_path: string;
+  /** function | method | class | interface | ... ("" when none): which icon a client shows. */
+  symbol_kind: string;
   language: string;
   kind: string;
   score: number;

@@ -15,6 +15,10 @@ export interface SessionOptions {
   artifacts: string;
   /** Environment of code-server, so of the extension host and the engine it starts. */
   env: Record<string, string>;
+  /** Makes the workspace folder inside the session's temp folder and returns its path (default: the undici sample). */
+  workspace?: (into: string) => string;
+  /** Extra user settings. */
+  settings?: Record<string, unknown>;
 }
 
 export class Session {
@@ -33,7 +37,7 @@ export class Session {
     const timings: Record<string, number> = {};
     let server: RunningCodeServer | undefined;
     try {
-      const workspace = sampleWorkspace(tmp).root;
+      const workspace = o.workspace ? o.workspace(tmp) : sampleWorkspace(tmp).root;
       const extensionsDir = path.join(tmp, "extensions");
       const log = path.join(tmp, "code-server.log");
       let t = Date.now();
@@ -59,6 +63,7 @@ export class Session {
           "contextEngine.local.nodePath": process.execPath,
           // No cluster here, and none of this machine's may be touched: Deploy and friends must say so.
           "contextEngine.kubeconfig": noKubeconfig,
+          ...o.settings,
         },
         env: { KUBECONFIG: noKubeconfig, ...o.env },
       });
