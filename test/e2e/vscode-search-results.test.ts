@@ -218,7 +218,14 @@ describe("search results in a tab-indented repository", { skip, timeout: 20 * 60
       await panel.locator("#selection-bar").waitFor();
       assert.match(await panel.locator("#selection-count").innerText(), /^2 selected$/);
       await second.click({ button: "right" });
-      await page.locator(".context-view .monaco-menu .action-label", { hasText: "Copy Result as Context" }).click();
+      // The workbench's menu ignores a click that lands too soon after it opened (the right button's release):
+      // hover until the item is focused, then Enter, as a keyboard user would.
+      const item = page.locator(".context-view .monaco-menu .action-item", { has: page.locator(".action-label", { hasText: "Copy Result as Context" }) });
+      await waitUntil("the menu item focused", async () => {
+        await item.hover();
+        return (await item.getAttribute("class"))?.includes("focused") ? true : undefined;
+      });
+      await page.keyboard.press("Enter");
       await waitForNotification(page, /copied 2 results as context/);
       const text = await clipboard(page);
       assert.equal(text.match(/^\S+:\d+-\d+.*\n```/gm)?.length, 2, text.slice(0, 400));

@@ -82,7 +82,7 @@ describe("the dense phase behind the lexical index", () => {
     assert.equal(filled.embedded, counter.texts - queries);
     assert.ok(steps.length >= 3, `progress after each batch, got ${steps.length}`);
     assert.ok(steps.every((s, i) => i === 0 || s.done > steps[i - 1]!.done), "progress only goes up");
-    assert.deepEqual(readState(dir)!.dense, { status: "complete", done: report.chunks, total: report.chunks });
+    assert.deepEqual(readState(engine.state.file)!.dense, { status: "complete", done: report.chunks, total: report.chunks });
 
     const after = await engine.search.search("retry_with_backoff");
     assert.equal(after.results[0]?.path, "pkg/retry.py");
@@ -98,7 +98,7 @@ describe("the dense phase behind the lexical index", () => {
     await assert.rejects(first.fillDense(), /simulated crash/);
     const stopped = await first.store.dense!.denseProgress(first.repo);
     assert.ok(stopped.done > 0 && stopped.done < report.chunks, `two batches stored before the crash: ${stopped.done} of ${report.chunks}`);
-    assert.equal(readState(dir)!.dense?.status, "error");
+    assert.equal(readState(first.state.file)!.dense?.status, "error");
 
     const counter = countingEmbedder(other);
     const second = await open(counter);
@@ -115,10 +115,10 @@ describe("the dense phase behind the lexical index", () => {
     const r = await engine.fillDense({ signal: ac.signal, onProgress: () => ac.abort() });
     assert.equal(r.complete, false);
     assert.ok(r.done < report.chunks);
-    assert.equal(readState(dir)!.dense?.status, "stopped");
+    assert.equal(readState(engine.state.file)!.dense?.status, "stopped");
     const rest = await engine.fillDense();
     assert.equal(rest.done, report.chunks);
-    assert.equal(readState(dir)!.dense?.status, "complete");
+    assert.equal(readState(engine.state.file)!.dense?.status, "complete");
   });
 
   it("reuses vectors by content: a file changed and changed back, and a renamed file, are not embedded again", async () => {

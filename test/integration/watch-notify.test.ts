@@ -116,7 +116,8 @@ describe("a watcher without file events, told by the uploader and the MCP server
       await w.start();
       writeFileSync(path.join(quiet.dir, "b.py"), "def reconciled_without_any_event():\n    pass\n");
       await waitFor(async () => (await e.search.search("reconciled_without_any_event")).results[0]?.path === "b.py", "b.py indexed by a reconcile", 20_000);
-      assert.ok(seen.some((b) => b.rescan), "the batch was a rescan");
+      // The batch report follows the write that made b.py searchable: wait for it too.
+      await waitFor(async () => seen.some((b) => b.rescan), "the reconcile reported as a rescan batch", 20_000);
     } finally {
       await w.stop();
       await e.close();
