@@ -6,7 +6,7 @@
 // dependencies are bundled in; only packages with native or platform files stay outside, resolved from node_modules
 // at run time (SERVER_EXTERNALS; see server/package.json).
 import * as esbuild from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -26,8 +26,7 @@ export const SERVER_EXTERNALS = [
 /** The tree-sitter grammars the chunker uses (server/src/chunking/grammars.ts), copied into dist/grammars. */
 const GRAMMARS = ["typescript", "tsx", "javascript", "python", "go", "rust", "java", "c-sharp", "cpp", "ruby", "php", "bash"];
 
-function copyWasm() {
-  const dist = "server/dist";
+function copyWasm(dist) {
   copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), path.join(dist, "web-tree-sitter.wasm"));
   const from = path.join(path.dirname(require.resolve("@vscode/tree-sitter-wasm/package.json")), "wasm");
   mkdirSync(path.join(dist, "grammars"), { recursive: true });
@@ -55,7 +54,7 @@ export const serverBuild = {
 };
 
 /** The licence of every package bundled into server/dist, in one file beside the code (MIT and alike ask for it). */
-function writeNotices(metafile) {
+function writeNotices(metafile, outdir) {
   const packages = new Map();
   for (const input of Object.keys(metafile.inputs)) {
     const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
@@ -70,7 +69,7 @@ function writeNotices(metafile) {
     const text = file ? readFileSync(path.join(dir, file), "utf8").trim() : `License: ${pkg.license ?? "see the package"}`;
     parts.push(`${name}@${pkg.version} (${pkg.license ?? "unknown"})\n\n${text}\n`);
   }
-  writeFileSync(path.join(serverBuild.outdir, "THIRD-PARTY-NOTICES.txt"),
+  writeFileSync(path.join(outdir, "THIRD-PARTY-NOTICES.txt"),
     `Packages bundled into this folder, with their licences.\n\n${parts.join(`\n${"-".repeat(78)}\n\n`)}`);
 }
 
@@ -78,7 +77,7 @@ function writeNotices(metafile) {
  * server/dist/packages.json: the packages the bundle loads from node_modules at run time (whoever ships the bundle,
  * a .vsix or an image, ships these); bundled code's own require() calls are not among them.
  */
-function writePackageList(metafile) {
+function writePackageList(metafile, outdir) {
   // SERVER_EXTERNALS also names what the code require()s by name (better-sqlite3), which no import statement shows.
   const external = new Set(SERVER_EXTERNALS);
   for (const output of Object.values(metafile.outputs)) {
@@ -87,17 +86,26 @@ function writePackageList(metafile) {
       external.add(imp.path.startsWith("@") ? imp.path.split("/").slice(0, 2).join("/") : imp.path.split("/")[0]);
     }
   }
-  writeFileSync(path.join(serverBuild.outdir, "packages.json"), JSON.stringify({ external: [...external].sort() }, null, 2) + "\n");
+  writeFileSync(path.join(outdir, "packages.json"), JSON.stringify({ external: [...external].sort() }, null, 2) + "\n");
 }
 
-/** Builds server/dist from scratch: the code, the wasm files it loads, the notices, the list of packages it loads. */
+/**
+ * Builds server/dist from scratch: the code, the wasm files it loads, the notices, the list of packages it loads.
+ * Built in a sibling folder and swapped in whole, so that stale chunks of an earlier build never ship and a process
+ * starting from server/dist meanwhile (a test's server, `npm pack`'s prepack in another test) never finds it half-made.
+ */
 export async function buildServer(overrides = {}) {
-  // Stale chunks of an earlier build would ship with the package.
-  rmSync(serverBuild.outdir, { recursive: true, force: true });
-  const result = await esbuild.build({ ...serverBuild, ...overrides });
-  copyWasm();
-  writeNotices(result.metafile);
-  writePackageList(result.metafile);
+  const outdir = overrides.outdir ?? serverBuild.outdir;
+  const staging = `${outdir}.build-${process.pid}`;
+  const old = `${outdir}.old-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const result = await esbuild.build({ ...serverBuild, ...overrides, outdir: staging });
+  copyWasm(staging);
+  writeNotices(result.metafile, staging);
+  writePackageList(result.metafile, staging);
+  if (existsSync(outdir)) renameSync(outdir, old);
+  renameSync(staging, outdir);
+  rmSync(old, { recursive: true, force: true });
   return result;
 }
 

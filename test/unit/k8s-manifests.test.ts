@@ -28,7 +28,7 @@ if (!HAS_KUBECTL) {
 }
 const skipNoKubectl = HAS_KUBECTL ? false : "kubectl is not installed: cannot run `kubectl kustomize`";
 
-const RENDERINGS = [".", "base", "overlays/dev", "overlays/prod", "overlays/networkpolicy-strict"];
+const RENDERINGS = [".", "base", "overlays/dev", "overlays/prod", "overlays/networkpolicy-strict", "overlays/watcher-admission"];
 const rendered = new Map<string, K8sObject[]>();
 function render(dir: string): K8sObject[] {
   if (!rendered.has(dir)) rendered.set(dir, HAS_KUBECTL ? renderKustomization(path.join(K8S_DIR, dir)) : readBaseFiles());
