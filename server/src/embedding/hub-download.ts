@@ -66,10 +66,39 @@ export async function downloadModel(
       fs.mkdirSync(path.dirname(path.join(staging, file)), { recursive: true });
       fs.writeFileSync(path.join(staging, file), bytes);
     }
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.renameSync(staging, target);
+    putInPlace(staging, target, required);
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Renames a downloaded model folder into place. Several pods that start at once on one models volume each download
+ * it: the first whole model to land stays (another process may be loading it), later ones are dropped; only a
+ * folder that lacks a required file (an older interrupted copy) is moved aside and replaced.
+ */
+function putInPlace(staging: string, target: string, required: string[]): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(staging, target);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM" && code !== "EISDIR") throw err;
+      if (required.every((f) => fs.existsSync(path.join(target, f)))) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        return;
+      }
+      if (attempt > 0) throw err;
+      // An incomplete folder: moved aside in one rename (never deleted in place under a reader), then replaced.
+      const aside = `${target}.incomplete-${process.pid}-${Date.now()}`;
+      try {
+        fs.renameSync(target, aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+      fs.rmSync(aside, { recursive: true, force: true });
+    }
   }
 }
