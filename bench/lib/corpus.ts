@@ -13,21 +13,21 @@ export const PACKAGES = [
 export const DEFAULT_CORPUS = path.join(os.tmpdir(), "ce-bench-corpus");
 
 /** The corpus folder (its `packages/` subfolder holds the code), installed when missing or stale. */
-export function ensureCorpus(dir = DEFAULT_CORPUS): string {
+export function ensureCorpus(dir = DEFAULT_CORPUS, packages: string[] = PACKAGES): string {
   const pkgs = path.join(dir, "packages");
   const marker = path.join(dir, "corpus.json");
-  if (existsSync(marker) && JSON.parse(readFileSync(marker, "utf8")).packages.join() === PACKAGES.join()) return pkgs;
+  if (existsSync(marker) && JSON.parse(readFileSync(marker, "utf8")).packages.join() === packages.join()) return pkgs;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "ce-bench-corpus", private: true }));
-  process.stderr.write(`installing the corpus (${PACKAGES.length} pinned packages and their dependencies) into ${dir} ...\n`);
-  execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", ...PACKAGES], {
+  process.stderr.write(`installing the corpus (${packages.length} pinned packages and their dependencies) into ${dir} ...\n`);
+  execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", ...packages], {
     cwd: dir,
     stdio: ["ignore", "ignore", "inherit"],
   });
   // node_modules is excluded by the indexer's built-in rules; the corpus is the same code under another name.
   renameSync(path.join(dir, "node_modules"), pkgs);
-  writeFileSync(marker, JSON.stringify({ packages: PACKAGES }));
+  writeFileSync(marker, JSON.stringify({ packages }));
   return pkgs;
 }
 
