@@ -195,7 +195,7 @@ export class SearchEngine {
       if (f.ranks.lexical) components.lexical_rank = f.ranks.lexical;
       if (f.ranks.dense) components.dense_rank = f.ranks.dense;
       if (phr) components.phrase = phr;
-      const length = q.short ? lengthLift(p.text.length, meanLength) : 1;
+      const length = q.short && !q.wants.size ? lengthLift(p.text.length, meanLength) : 1;
       if (length !== 1) components.length = length;
       hits.push({ point: p, score: base * boost.factor * length, why, components });
     }
@@ -209,7 +209,8 @@ export class SearchEngine {
  * A short question's chunk scores times its length next to the candidates' mean, to a small power: a one-line chunk
  * (an `export` line, an import) that holds the question's words should not outrank the code that defines what they
  * name, and BM25's length normalisation favours exactly such chunks. Not for an issue text: its many words already
- * favour long chunks (measured on all chunks: Lite Acc@1 -1.4, Acc@5 +0.7; held-out the same).
+ * favour long chunks (measured on all chunks: Lite Acc@1 -1.4, Acc@5 +0.7; held-out the same). Nor for a question
+ * that asks for tests, docs or config: their short chunks are what it asks for (`test register_hook list`).
  */
 const LENGTH_POWER = 0.15;
 
