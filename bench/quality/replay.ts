@@ -5,6 +5,8 @@
 //      [--limit N: rank as a client asking for N results] [--dump FILE: each instance's ranked files and scores, as JSON]
 //      [--repos DIR: the clones run.ts checked out; a snapshot made before the index read git history gets it from the
 //       clone at the instance's commit, as an index of that checkout would]
+//      [--record NAME: also write the figures, overall and by split, with this command and the date, to
+//       bench/results/replay/NAME.json (a ranking change's record, next to run.ts's records of fresh runs)]
 //      [--store qdrant-stub: the same chunks served by the Qdrant store from the loopback stub that models Qdrant's
 //       scoring (lexical only): the cluster's ranking path, as far as the model goes; its search times are the stub's]
 import fs from "node:fs";
@@ -85,4 +87,26 @@ if (scores.some((x) => x.identifier !== undefined)) {
   );
 }
 if (dump) fs.writeFileSync(dump, JSON.stringify(dumped));
+const record = get("record");
+if (record) {
+  const splits = scores.some((x) => x.identifier !== undefined)
+    ? {
+        "names an identifier": summarise(scores.filter((x) => x.identifier)),
+        "names no identifier": summarise(scores.filter((x) => !x.identifier)),
+        "one gold file": summarise(scores.filter((x) => !x.multi)),
+        "several gold files": summarise(scores.filter((x) => x.multi)),
+      }
+    : {};
+  const dir = path.resolve(here, "../results/replay");
+  fs.mkdirSync(dir, { recursive: true });
+  const out = {
+    command: `node --import tsx bench/quality/replay.ts ${a.join(" ")}`,
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    overall: s,
+    splits,
+    searchMsP50: Math.round(times[times.length >> 1] ?? 0),
+    ranks: scores.map((x) => ({ id: x.id, fileRank: x.fileRank, allRank: x.allRank, funcRank: x.funcRank })),
+  };
+  fs.writeFileSync(path.join(dir, `${record.replace(/[^\w.-]+/g, "_")}.json`), JSON.stringify(out, null, 1) + "\n");
+}
 if (a.includes("--ranks")) process.stdout.write(scores.map((x) => `${x.id} ${x.fileRank} ${x.allRank}`).join("\n") + "\n");

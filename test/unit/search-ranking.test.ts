@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { boostFor } from "../../server/src/search/boosts.ts";
+import { lengthLift } from "../../server/src/search/engine.ts";
 import { parseQuery } from "../../server/src/search/query.ts";
 import { bestFirst, pruneTerms } from "../../server/src/store/sqlite.ts";
 import type { Point } from "../../server/src/store/types.ts";
@@ -172,6 +173,28 @@ describe("ranking a short question", () => {
     assert.ok(f.why.includes("file name in query: landing"));
     const issue = parseQuery(`${ISSUE}\nthe landing page of the docs says otherwise`);
     assert.ok(!boostFor(point("docs/landing.py"), issue).why.includes("file name in query: landing"), "an issue's passing word is no name");
+  });
+
+  it("takes a name written with hyphens, or as its words in a row, for a file's kebab- or snake-case name", () => {
+    for (const text of ["report no-with violations at the with keyword", "no with rule reports the statement"]) {
+      const b = boostFor(point("lib/rules/no-with.js"), parseQuery(text));
+      assert.ok(b.why.includes("file name in query: no-with") && b.factor > 1.3, `${text}: ${b.why.join(", ")}`);
+    }
+    assert.ok(boostFor(point("src/click/shell_completion.py"), parseQuery("fix shell completion for zsh")).why.includes("file name in query: shell-completion"));
+    assert.equal(boostFor(point("lib/rules/no-var.js"), parseQuery("report no-with violations")).factor, 1, "another rule");
+    assert.equal(boostFor(point("lib/with.js"), parseQuery("no with rule")).why.length, 0, "a one-part name is the plain stem match's");
+    const issue = parseQuery(`${ISSUE}\nno with statement here, but inheritance-diagram links break`);
+    assert.ok(!boostFor(point("lib/rules/no-with.js"), issue).why.some((w) => w.startsWith("file name")), "an issue's words in a row are no name");
+    assert.ok(boostFor(point("sphinx/ext/inheritance_diagram.py"), issue).why.includes("file name in query: inheritance-diagram"), "its hyphenated words are");
+  });
+
+  it("lifts a chunk by its length next to the candidates' mean only mildly: an export line stays in the running", () => {
+    assert.equal(lengthLift(500, 500), 1);
+    const line = lengthLift(30, 1500);
+    assert.ok(line > 0.5 && line < 0.6, String(line));
+    const long = lengthLift(4500, 1500);
+    assert.ok(long > 1.15 && long < 1.2, String(long));
+    assert.equal(lengthLift(0, 1500), 1);
   });
 
   it("down-ranks playgrounds, sandboxes and fixtures like examples, unless examples are asked for", () => {

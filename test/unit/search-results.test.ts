@@ -47,6 +47,18 @@ describe("one hit per stretch of code", () => {
     assert.equal(m!.components.merged, 3);
   });
 
+  it("scores a span by its best run of touching windows: far-apart windows of one function add nothing", () => {
+    const far = mergeAdjacent([hit("a.js", 1, 40, "long", 1), hit("a.js", 200, 240, "long", 0.9), hit("a.js", 400, 440, "long", 0.9)]);
+    assert.equal(far.length, 1);
+    assert.equal(far[0]!.score, 1, "one function matching here and there is no better than its best window");
+    const near = mergeAdjacent([hit("b.js", 1, 40, "f", 1), hit("b.js", 30, 70, "f", 0.5), hit("b.js", 300, 340, "f", 0.9)]);
+    assert.ok(Math.abs(near[0]!.score - 1.05) < 1e-9, "overlapping windows: the best plus a tenth of the other");
+    const touching = mergeAdjacent([hit("c.js", 1, 10, "g", 0.4), hit("c.js", 12, 20, "g", 0.6), hit("c.js", 100, 120, "g", 0.5)]);
+    assert.ok(Math.abs(touching[0]!.score - 0.64) < 1e-9, "a window a line apart touches");
+    const long = mergeAdjacent([hit("d.js", 1, 50, "h", 1), hit("d.js", 40, 95, "h", 0.8)]);
+    assert.equal(long[0]!.score, 1, "a run stops at 80 lines: two long windows are two places");
+  });
+
   it("joins a short symbol-less tail (an export line) to the code it touches, not a sibling symbol", () => {
     const spans = mergeAdjacent([hit("a.js", 2, 49, "compose", 1), hit("a.js", 50, 51, "", 0.8), hit("a.js", 52, 60, "other", 0.5)]);
     assert.deepEqual(spans.map((s) => [s.start_line, s.end_line]), [[2, 51], [52, 60]]);
@@ -72,6 +84,33 @@ describe("one hit per stretch of code", () => {
       assert.match(r.snippet, new RegExp(`^\\s*${r.match_line} \\| .*exponential backoff`, "m"), r.snippet);
       assert.ok(r.match_lines.includes(2) && r.match_lines.includes(r.match_line));
       assert.ok(r.snippet.split("\n").length <= 12 + 2, "a dozen lines, not the whole function");
+    } finally {
+      await engine.close();
+      cleanup();
+    }
+  });
+});
+
+describe("files a question names with hyphens", () => {
+  it("finds `lib/rules/no-with.js` for a question that writes its name, though its words are too common to search", async () => {
+    const rule = (name: string, node: string) =>
+      `module.exports = {\n\tmeta: { type: "suggestion", docs: { description: "disallow ${node}" } },\n\tcreate(context) {\n\t\treturn { ${node}(node) { context.flag(node, "unexpected${node}"); } };\n\t},\n};\n`;
+    const { dir, cleanup } = tempDir();
+    writeTree(dir, {
+      "lib/rules/no-with.js": rule("no-with", "WithStatement"),
+      "lib/rules/no-var.js": rule("no-var", "VariableDeclaration"),
+      "lib/linter/report-translator.js": "// Turns each violation a rule reports into a problem at the keyword or node it names.\nexport function createReportTranslator(violations, keyword) {\n\treturn violations.map((v) => ({ ...v, keyword, report: true }));\n}\n",
+    });
+    const engine = await lexicalEngine(dir);
+    try {
+      await engine.index();
+      for (const q of ["report no-with violations at the with keyword", "no with rule"]) {
+        const { results } = await engine.search.search(q, { limit: 5 });
+        const at = results.findIndex((r) => r.path === "lib/rules/no-with.js");
+        assert.ok(at >= 0 && at <= 1, `${q}: ${results.map((r) => r.path).join(", ")}`);
+        assert.ok(results[at]!.why.includes("file name in query: no-with"), results[at]!.why.join(", "));
+        assert.ok(!results.some((r) => r.path === "lib/rules/no-var.js" && r.why.some((w) => w.startsWith("file name"))));
+      }
     } finally {
       await engine.close();
       cleanup();

@@ -9,6 +9,8 @@ export interface Boost {
   why: string[];
   /** The query writes the chunk's qualified name (`Session.request`). */
   qualified: boolean;
+  /** The query writes the chunk's file name with hyphens or as its words in a row (`no-with`). */
+  joinedName?: boolean;
 }
 
 const VENDORED = /(^|\/)(vendor|vendored|third_party|thirdparty|external|externals|extern|node_modules|_vendor)\//i;
@@ -39,9 +41,15 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
   }
   const lowerPath = p.path.toLowerCase();
   const named = namedPathMatch(lowerPath, q.paths);
+  const joined = named ? undefined : joinedName(lowerPath, q.joinedNames);
   if (named) {
     factor *= named.factor;
     why.push(named.why);
+  } else if (joined) {
+    // `lib/rules/no-with.js` for "report no-with violations" or "no with rule": JS repositories name rules, plugins
+    // and components so, and the words of such a name are often too common (`no`, `with`) to find the file by.
+    factor *= JOINED_NAME_FACTOR;
+    why.push(`file name in query: ${joined}`);
   } else if (q.terms.length > 1) {
     // The file's own name among the query's terms (`skipping`, `saferepr`): the issue is probably about that module.
     // An issue text must stress it (its title, a name); a short question names few things, each on purpose.
@@ -67,7 +75,7 @@ export function boostFor(p: Point, q: ParsedQuery): Boost {
     factor *= 0.7;
     why.push("example code down-ranked");
   }
-  return { factor, why, qualified: sym?.qualified === true };
+  return { factor, why, qualified: sym?.qualified === true, ...(joined ? { joinedName: true } : {}) };
 }
 
 /**
@@ -87,6 +95,23 @@ function namedFolder(stem: string, paths: string[]): boolean {
     // A file's path ends in its name; a module's (`sympy/vector`) may end in a folder.
     return (/\.[a-z0-9]+$/.test(p) ? parts.slice(0, -1) : parts).includes(stem);
   });
+}
+
+/** A file whose name the query writes with hyphens (or as its words in a row) is about as sure as a named module. */
+const JOINED_NAME_FACTOR = 1.5;
+
+/** The file's stem (`no-with` of `lib/rules/no-with.js`, `shell-completion` of `shell_completion.py`), when it has two
+ * parts or more and the query writes it (see ParsedQuery.joinedNames). */
+export function joinedName(lowerPath: string, names: Set<string>): string | undefined {
+  if (!names.size) return undefined;
+  const stem = joinedStem(lowerPath);
+  return stem && names.has(stem) ? stem : undefined;
+}
+
+/** A file's stem in kebab case when it has two parts or more (`Shell_Completion.py` -> `shell-completion`). */
+export function joinedStem(filePath: string): string | undefined {
+  const stem = filePath.slice(filePath.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "").toLowerCase().replace(/_/g, "-").replace(/^-+|-+$/g, "");
+  return stem.includes("-") ? stem : undefined;
 }
 
 /** File stems too common to say which module an issue is about. */

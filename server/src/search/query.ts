@@ -33,6 +33,12 @@ export interface ParsedQuery {
   wants: Set<ChunkKind>;
   /** A short question (at most SHORT_QUERY_WORDS words), not an issue text or a log. */
   short: boolean;
+  /**
+   * Names written with hyphens (`no-with`, `--collect-only`, `inheritance_diagram`), and in a short question also
+   * runs of its words joined by hyphens ("no with rule" -> `no-with`, `with-rule`, `no-with-rule`): a file named so
+   * (`lib/rules/no-with.js`) is what the question is about. Lower case, `_` written as `-`.
+   */
+  joinedNames: Set<string>;
 }
 
 const INLINE = /(?:^|\s)(lang|language|under|path|glob|not|kind|symbol|ext|repo):("[^"\n]{0,300}"|\S+)/gi;
@@ -100,7 +106,25 @@ export function parseQuery(raw: string): ParsedQuery {
     phrases: messagePhrases(text),
     wants: wantedKinds(text),
     short: text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS,
+    joinedNames: joinedNames(text),
   };
+}
+
+/** Words of a short question joined in runs of up to this many (a file's kebab-case name rarely has more parts). */
+const MAX_JOINED_WORDS = 4;
+/** A name written with hyphens or underscores, two parts or more: `no-with`, `shell_completion`, `--use-kustomize`. */
+const JOINED_NAME = /(?<![\w.\/-])-{0,2}([A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+)(?![\w\/-])/g;
+
+/** See ParsedQuery.joinedNames. */
+function joinedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(JOINED_NAME)) out.add(m[1]!.toLowerCase().replace(/_/g, "-"));
+  if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return out;
+  const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  for (let i = 0; i < words.length; i++) {
+    for (let k = 2; k <= MAX_JOINED_WORDS && i + k <= words.length; k++) out.add(words.slice(i, i + k).join("-"));
+  }
+  return out;
 }
 
 /** A name in a title: CamelCase, snake_case or `_private`, or a capitalised word (`Derivative`; case tells a class). */

@@ -77,7 +77,7 @@ function capPerFile(spans: Span[], perFile: number, limit: number): Span[] {
 }
 
 function hasLexicalEvidence(s: Span): boolean {
-  return s.components.lexical !== undefined || s.components.phrase !== undefined || s.why.includes("found by its qualified name");
+  return s.components.lexical !== undefined || s.components.phrase !== undefined || s.why.includes("found by its qualified name") || s.why.includes("found by its file name");
 }
 
 function noGoodMatch(q: Pick<ParsedQuery, "text" | "terms">): string {
