@@ -53,10 +53,9 @@ ENV npm_config_nodedir=/usr/local
 #  - typescript, installed only as @qdrant/js-client-rest's peer for its type declarations.
 #  - node-llama-cpp is an optional peer of the server package and is not installed at all; the embedder the
 #    cluster uses by default, @huggingface/transformers, is another optional peer: added at the version
-#    server/package.json names, into the server workspace only (at the root, npm would install every
-#    workspace's dependencies: the extension's Kubernetes client is 58 MB).
+#    server/package.json names.
 RUN npm ci --omit=dev --workspace server --ignore-scripts \
- && npm install --no-save --omit=dev --ignore-scripts --workspace server \
+ && npm install --no-save --omit=dev --ignore-scripts \
       "@huggingface/transformers@$(node -p "require('./server/package.json').peerDependencies['@huggingface/transformers']")" \
  && npm rebuild better-sqlite3 \
  && arch="$(node -p 'process.arch')" \
@@ -65,8 +64,7 @@ RUN npm ci --omit=dev --workspace server --ignore-scripts \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + \
  && cd node_modules/better-sqlite3 && rm -rf deps src build/Release/obj* build/Release/.deps build/deps build/Release/test_extension.node \
  && cd /app && npm cache clean --force \
- && node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get(); require("onnxruntime-node")' \
- && if [ -e node_modules/@kubernetes ]; then echo "the extension's dependencies are in the server image" >&2; exit 1; fi
+ && node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get(); require("onnxruntime-node")'
 
 # ---- runtime ---------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime

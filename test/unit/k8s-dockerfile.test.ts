@@ -117,7 +117,7 @@ describe("Dockerfile", () => {
     assert.match(runs, /npm ci --omit=dev --workspace server/);
     assert.match(runs, /npm rebuild better-sqlite3/);
     // The default embedder is an optional peer of the package: the image adds it.
-    assert.match(runs, /npm install --no-save --omit=dev --ignore-scripts --workspace server\s+"@huggingface\/transformers@\$\(node -p "require\('\.\/server\/package\.json'\)\.peerDependencies\['@huggingface\/transformers'\]"\)"/);
+    assert.match(runs, /npm install --no-save --omit=dev --ignore-scripts\s+"@huggingface\/transformers@\$\(node -p "require\('\.\/server\/package\.json'\)\.peerDependencies\['@huggingface\/transformers'\]"\)"/);
     assert.ok(serverPkg.peerDependencies["@huggingface/transformers"]);
     assert.match(runtime.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n"), /apt-get install .*\bcurl\b/);
   });
