@@ -77,6 +77,20 @@ describe("the search pool (worker threads over a read-only connection)", () => {
     assert.deepEqual(got.map(answer), expected.map(answer));
   });
 
+  it("serves a new lane's call next, however many calls a flooding lane has queued", async () => {
+    const one = startSearchPool({ local: engine.search, sqlite: { location: engine.store.location, driver: engine.store.driver as "better-sqlite3" }, embedder: engine.embedder, defaultRepo: engine.repo, threads: 1, log: silentLogger });
+    try {
+      const done: string[] = [];
+      const flood = QUERIES.concat(QUERIES, QUERIES).map(([q, o], i) => one.search(q, o, "flood").then(() => done.push(`flood ${i}`)));
+      const newcomer = one.search("SearchEngine", {}, "new").then(() => done.push("new"));
+      await Promise.all([...flood, newcomer]);
+      // The worker was busy with the flood's first call; the round robin gives the new lane the next turn.
+      assert.ok(done.indexOf("new") <= 2, done.join(", "));
+    } finally {
+      await one.close();
+    }
+  });
+
   it("refuses an over-long query as the engine does, before queueing it", async () => {
     const long = "x".repeat(100_000);
     const engineError = await engine.search.search(long).then(() => "", (e: Error) => e.message);

@@ -9,7 +9,7 @@ import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
-import { CachedSearch, SearchEngine, startSearchPool, type CodeSearch, type SearchPool } from "../search/index.ts";
+import { CachedSearch, SearchEngine, startSearchPool, type CacheStats, type CodeSearch, type PoolStats, type SearchPool } from "../search/index.ts";
 import type { Store } from "../store/types.ts";
 
 export interface McpContext {
@@ -28,6 +28,8 @@ export interface McpContext {
   search: CodeSearch;
   /** The worker threads searches run on, their fair lanes and the admission decision (503 when saturated). */
   searchPool: SearchPool;
+  /** The pool's load (calls in flight, queued, refused, service time) and the cache's hits: what /health reports. */
+  searchLoad(): PoolStats & { cache: CacheStats };
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
   /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
@@ -129,11 +131,14 @@ export async function createMcpContext(opts: {
     admission: { maxWaitMs: settings.searchMaxWaitMs },
   });
 
+  const cached = new CachedSearch(searchPool, store, settings.searchCacheEntries);
+
   return {
     settings, log, root, defaultRepo, multiRepo, store, embedder, decoder,
     memory: new MemoryService(store, embedder, memoryRepo),
-    search: new CachedSearch(searchPool, store, settings.searchCacheEntries),
+    search: cached,
     searchPool,
+    searchLoad: () => ({ ...searchPool.stats(), cache: cached.stats }),
     engineFor,
     repoRoot,
     repos,

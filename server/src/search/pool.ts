@@ -74,6 +74,8 @@ interface Slot {
   /** The job it runs, and when it took it. */
   job?: Job & { id: number; started: number };
   answered: boolean;
+  /** Jobs it finished: a worker's first one (opening the index, a cold cache) says nothing of the next ones' time. */
+  finished?: number;
 }
 
 /** After this many workers die without answering, the pool stops spawning and searches on this thread. */
@@ -193,7 +195,8 @@ class WorkerSearchPool implements SearchPool {
     if (!job) return;
     slot.job = undefined;
     slot.worker?.unref();
-    this.gauge.served(performance.now() - job.started);
+    slot.finished = (slot.finished ?? 0) + 1;
+    if (slot.finished > 1) this.gauge.served(performance.now() - job.started);
     if (result instanceof Error) job.reject(result);
     else job.resolve(result);
     this.pump();
@@ -212,6 +215,7 @@ class WorkerSearchPool implements SearchPool {
     }
     slot.worker = worker;
     slot.answered = false;
+    slot.finished = 0;
     worker.on("message", (reply: WorkerReply) => {
       slot.answered = true;
       if (slot.job?.id !== reply.id) return;
