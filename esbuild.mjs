@@ -3,8 +3,8 @@
 //
 // server/dist is the server as it runs anywhere: cli.js (the entry), chunk-worker.js and search-worker.js (the
 // chunker's and the search pool's worker threads), chunk-*.js (code shared by commands, loaded on demand),
-// web-tree-sitter.wasm and grammars/*.wasm. Pure-JS dependencies are bundled in; only packages with native or platform files stay outside, resolved from node_modules
-// at run time (SERVER_EXTERNALS; see server/package.json).
+// web-tree-sitter.wasm and grammars/*.wasm. Pure-JS dependencies are bundled in; only packages with native or platform
+// files stay outside, resolved from node_modules at run time (SERVER_EXTERNALS; see server/package.json).
 import * as esbuild from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";

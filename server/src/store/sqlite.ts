@@ -207,7 +207,9 @@ export class SqliteStore implements Store {
     if (!this.readonly) this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 10000");
-    this.db.pragma("cache_size = -65536");
+    // A search worker's connection keeps a smaller page cache of its own: every worker holds one, and the file's pages
+    // stay in the OS page cache they all read from.
+    this.db.pragma(this.readonly ? "cache_size = -16384" : "cache_size = -65536");
     this.db.function("ce_glob", { deterministic: true }, (pattern: unknown, p: unknown) =>
       compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
     );
