@@ -38,7 +38,7 @@ export interface SearchPoolOptions {
   sqlite?: { location: string; driver: "better-sqlite3" | "node-sqlite" };
   embedder: Embedder;
   defaultRepo?: string;
-  /** Worker threads (default: one per CPU, at most 4); 0 searches on this thread, still one call at a time, fairly. */
+  /** Worker threads (default: one per CPU, at most 4); 0 searches on this thread, still in fair turns. */
   threads?: number;
   admission?: Partial<AdmissionLimits>;
   log: Logger;
@@ -81,6 +81,8 @@ interface Slot {
 /** After this many workers die without answering, the pool stops spawning and searches on this thread. */
 const MAX_FAILED_STARTS = 3;
 const MAX_DEFAULT_THREADS = 4;
+/** Searches of a remote store (Qdrant) in flight at once from this process. */
+const REMOTE_CONCURRENCY = 8;
 
 /**
  * How to start a worker: from the TypeScript source under tsx (tests, `npm run`), or from the bundle's
@@ -109,7 +111,9 @@ export function startSearchPool(o: SearchPoolOptions): SearchPool {
   const spawn = o.sqlite && wanted > 0
     ? workerSpawner({ ...o.sqlite, dimension: o.embedder.dimension, defaultRepo: o.defaultRepo })
     : null;
-  return new WorkerSearchPool(o, spawn ? wanted : 0, spawn);
+  // Without workers: a SQLite search holds this thread anyway (one at a time); a remote store's (Qdrant) waits on the
+  // network, so several run at once.
+  return new WorkerSearchPool(o, spawn ? wanted : 0, spawn, o.sqlite ? 1 : REMOTE_CONCURRENCY);
 }
 
 class WorkerSearchPool implements SearchPool {
@@ -124,15 +128,16 @@ class WorkerSearchPool implements SearchPool {
     private readonly o: SearchPoolOptions,
     private readonly threads: number,
     private readonly spawn: (() => Worker) | null,
+    private readonly localSlots: number,
   ) {
-    this.gauge = new LoadGauge(Math.max(1, threads), { ...DEFAULT_ADMISSION, ...o.admission });
+    this.gauge = new LoadGauge(threads || localSlots, { ...DEFAULT_ADMISSION, ...o.admission });
   }
 
   /** The workers start with the first search (a server that never searches starts none); none: this thread searches. */
   private ensureSlots(): void {
     if (this.slots.length) return;
     for (let i = 0; i < this.threads; i++) this.slots.push(this.startWorker());
-    if (!this.threads) this.slots.push({ answered: true });
+    if (!this.threads) for (let i = 0; i < this.localSlots; i++) this.slots.push({ answered: true });
   }
 
   admit(lane: string): Refusal | undefined {
