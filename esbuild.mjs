@@ -1,10 +1,10 @@
 // Bundles the server (ESM, code-split so that each command loads only what it uses) and the VS Code extension
 // (CJS, `vscode` external). `node esbuild.mjs [--watch] [--server]`.
 //
-// server/dist is the server as it runs anywhere: cli.js (the entry), chunk-worker.js (the chunker's worker thread),
-// chunk-*.js (code shared by commands, loaded on demand), web-tree-sitter.wasm and grammars/*.wasm. Pure-JS
-// dependencies are bundled in; only packages with native or platform files stay outside, resolved from node_modules
-// at run time (SERVER_EXTERNALS; see server/package.json).
+// server/dist is the server as it runs anywhere: cli.js (the entry), chunk-worker.js and search-worker.js (the
+// chunker's and the search pool's worker threads), chunk-*.js (code shared by commands, loaded on demand),
+// web-tree-sitter.wasm and grammars/*.wasm. Pure-JS dependencies are bundled in; only packages with native or platform
+// files stay outside, resolved from node_modules at run time (SERVER_EXTERNALS; see server/package.json).
 import * as esbuild from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
@@ -35,8 +35,8 @@ function copyWasm(dist) {
 
 /** The server bundle's esbuild options (tests and benches build from the same). */
 export const serverBuild = {
-  // chunk-worker.js sits beside cli.js: the chunker starts its worker threads from it.
-  entryPoints: { cli: "server/src/cli/main.ts", "chunk-worker": "server/src/chunking/worker.ts" },
+  // chunk-worker.js and search-worker.js sit beside cli.js: the chunker and the search pool start their threads from them.
+  entryPoints: { cli: "server/src/cli/main.ts", "chunk-worker": "server/src/chunking/worker.ts", "search-worker": "server/src/search/worker.ts" },
   outdir: "server/dist",
   bundle: true,
   splitting: true,

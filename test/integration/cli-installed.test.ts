@@ -88,7 +88,7 @@ describe("the packed CLI, installed with npm install -g outside the checkout", {
   }
 
   test("the tarball holds the bundle, the grammars and the bin; the install has no dev dependency", () => {
-    for (const f of ["bin/context-engine.js", "dist/cli.js", "dist/chunk-worker.js", "dist/web-tree-sitter.wasm", "dist/grammars/tree-sitter-python.wasm", "dist/THIRD-PARTY-NOTICES.txt", "dist/packages.json", "README.md"]) {
+    for (const f of ["bin/context-engine.js", "dist/cli.js", "dist/chunk-worker.js", "dist/search-worker.js", "dist/web-tree-sitter.wasm", "dist/grammars/tree-sitter-python.wasm", "dist/THIRD-PARTY-NOTICES.txt", "dist/packages.json", "README.md"]) {
       assert.ok(existsSync(path.join(pkgDir, f)), f);
     }
     const installed = readdirSync(path.join(pkgDir, "node_modules"));

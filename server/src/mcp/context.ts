@@ -9,7 +9,7 @@ import { repoFolder, type ServedFolder } from "../files/index.ts";
 import { embedderFor, openEngine, openStore, type Engine } from "../engine.ts";
 import type { Logger } from "../log/index.ts";
 import { MemoryService } from "../memory/index.ts";
-import { SearchEngine } from "../search/index.ts";
+import { CachedSearch, SearchEngine, startSearchPool, type CacheStats, type CodeSearch, type PoolStats, type SearchPool } from "../search/index.ts";
 import type { Store } from "../store/types.ts";
 
 export interface McpContext {
@@ -24,7 +24,12 @@ export interface McpContext {
   embedder: Embedder;
   memory: MemoryService;
   decoder: Decoder | null;
-  search: SearchEngine;
+  /** Searches: answered from the cache while the index is unchanged, else run by the pool (`lane` = the caller). */
+  search: CodeSearch;
+  /** The worker threads searches run on, their fair lanes and the admission decision (503 when saturated). */
+  searchPool: SearchPool;
+  /** The pool's load (calls in flight, queued, refused, service time) and the cache's hits: what /health reports. */
+  searchLoad(): PoolStats & { cache: CacheStats };
   /** The engine (indexer + state) of one repo, created on first use. */
   engineFor(repo?: string): Promise<Engine>;
   /** The folder of a served repo; throws when `repo` is not one (a name that leaves the root, an unknown repo). */
@@ -115,10 +120,25 @@ export async function createMcpContext(opts: {
     return e;
   };
 
+  const local = new SearchEngine({ store, embedder, log, defaultRepo });
+  // Workers open the same SQLite file read-only; an in-memory store or Qdrant is searched on this thread.
+  const sqlite = store.kind === "sqlite" && store.location !== ":memory:" && (store.driver === "better-sqlite3" || store.driver === "node-sqlite")
+    ? { location: store.location, driver: store.driver as "better-sqlite3" | "node-sqlite" }
+    : undefined;
+  const searchPool = startSearchPool({
+    local, embedder, log, defaultRepo, ...(sqlite ? { sqlite } : {}),
+    ...(settings.searchThreads !== undefined ? { threads: settings.searchThreads } : {}),
+    admission: { maxWaitMs: settings.searchMaxWaitMs },
+  });
+
+  const cached = new CachedSearch(searchPool, store, settings.searchCacheEntries);
+
   return {
     settings, log, root, defaultRepo, multiRepo, store, embedder, decoder,
     memory: new MemoryService(store, embedder, memoryRepo),
-    search: new SearchEngine({ store, embedder, log, defaultRepo }),
+    search: cached,
+    searchPool,
+    searchLoad: () => ({ ...searchPool.stats(), cache: cached.stats }),
     engineFor,
     repoRoot,
     repos,
@@ -133,6 +153,7 @@ export async function createMcpContext(opts: {
       }
     },
     async close() {
+      await searchPool.close();
       for (const e of engines.values()) await (await e.catch(() => undefined))?.indexer.close();
       await decoder?.close?.();
       await embedder.close?.();

@@ -1,4 +1,4 @@
-// The health port: /health (process up), /readyz (store reachable, embedder loaded), /tools (what is served).
+// The health port: /health (process up, and its search load), /readyz (store reachable, embedder loaded), /tools (what is served).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { boundServer } from "../http/index.ts";
@@ -46,7 +46,10 @@ export async function startHealthServer(opts: {
   const server = createServer((req, res) => {
     const route = (req.url ?? "/").split("?")[0]!.replace(/\/+$/, "") || "/";
     if (req.method !== "GET") return sendJson(res, 405, { error: "health routes answer GET" }, { Allow: "GET" });
-    if (route === "/health" || route === "/healthz") return sendJson(res, 200, { status: "ok", server: opts.name, uptime_s: Math.round(process.uptime()) });
+    if (route === "/health" || route === "/healthz") {
+      // The search load says whether the server is saturated (refusing) and how fast it answers, without any secret.
+      return sendJson(res, 200, { status: "ok", server: opts.name, uptime_s: Math.round(process.uptime()), search: opts.ctx.searchLoad() });
+    }
     if (route === "/readyz" || route === "/ready") {
       void readiness(opts.ctx).then((r) =>
         sendJson(res, r.ready ? 200 : 503, { status: r.ready ? "ready" : "degraded", server: opts.name, ...r }),

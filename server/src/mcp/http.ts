@@ -10,6 +10,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { boundServer, closeAfterAnswer, paceBody, DEFAULT_BODY_PACE, type BodyPace, type ServerBounds } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
+import { calledTools, STATELESS_LANE, type Admission } from "./admission.ts";
 import { checkBearer, checkHostAndOrigin, readJsonBody, sendJson, HttpError } from "./http-guards.ts";
 import { DEFAULT_SESSION_LIMITS, HttpSessions } from "./http-sessions.ts";
 
@@ -34,6 +35,11 @@ export interface McpHttpOptions {
   /** Bounds on connections and slow clients (see http/limits.ts). */
   bounds?: Partial<ServerBounds>;
   bodyPace?: BodyPace;
+  /**
+   * Asked before a tool call reaches its MCP server: a refusal is answered at once with 503 and Retry-After, rather
+   * than queueing a call the server could not answer in time (each session is a lane; see mcp/admission.ts).
+   */
+  admission?: Admission;
 }
 
 export interface McpHttpServer {
@@ -75,6 +81,15 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
   const bodyRefused = (req: IncomingMessage, res: ServerResponse, status: number, message: string) => {
     closeAfterAnswer(req, res);
     rpcError(res, status, status === 413 ? JSONRPC_ERRORS.invalid : JSONRPC_ERRORS.parse, message);
+  };
+  /** True when the body's tool calls were refused (answered 503 here); the session and connection stay. */
+  const saturated = (res: ServerResponse, lane: string, body: unknown): boolean => {
+    const refusal = o.admission?.(lane, calledTools(body));
+    if (!refusal) return false;
+    rpcError(res, 503, JSONRPC_ERRORS.server, `server busy: ${refusal.reason}; retry in ${refusal.retryAfterSeconds} s`, {
+      "Retry-After": String(refusal.retryAfterSeconds),
+    });
+    return true;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -118,6 +133,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown or closed SSE session "${id}": open a new one with GET /sse`);
       const body = await readBody(req);
       if (!body.ok) return bodyRefused(req, res, body.status, body.message);
+      if (saturated(res, id, body.value)) return;
       await s.transport.handlePostMessage(req, res, body.value);
       return;
     }
@@ -139,6 +155,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
     if (sid) {
       const s = httpSessions.get(sid);
       if (!s) return rpcError(res, 404, JSONRPC_ERRORS.session, `unknown session "${sid}": initialize a new one`);
+      if (saturated(res, sid, body.value)) return;
       httpSessions.track(s, res, body.value);
       await s.transport.handleRequest(req, res, body.value);
       return;
@@ -160,6 +177,7 @@ export async function startMcpHttpServer(o: McpHttpOptions): Promise<McpHttpServ
       return;
     }
     // Stateless one-shot (no session): plain JSON back, whatever Accept said.
+    if (saturated(res, STATELESS_LANE, body.value)) return;
     req.headers.accept = "application/json, text/event-stream";
     const server = o.newServer();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

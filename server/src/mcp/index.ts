@@ -7,12 +7,14 @@ import { VERSION } from "../version.ts";
 import type { McpContext } from "./context.ts";
 import { startHealthServer } from "./health.ts";
 import { startMcpHttpServer } from "./http.ts";
+import { searchAdmission } from "./admission.ts";
 import { registerIndexerTools } from "./indexer-tools.ts";
 import { registerMemoryTools } from "./memory-tools.ts";
 
 export { createMcpContext, type McpContext } from "./context.ts";
 export { parseFolders } from "../files/index.ts";
 export { startMcpHttpServer, type McpHttpServer, type McpHttpOptions } from "./http.ts";
+export { searchAdmission, SEARCH_TOOLS, STATELESS_LANE, type Admission } from "./admission.ts";
 export { startHealthServer, readiness } from "./health.ts";
 
 export type McpRole = "memory" | "indexer";
@@ -80,7 +82,10 @@ export async function startMcpServer(o: McpServeOptions): Promise<RunningMcpServ
       },
     };
   }
-  const http = await startMcpHttpServer({ newServer: () => newMcpServer(o.role, o.ctx), host: o.host, port: o.port, token: o.token, log: o.log, advertise: o.transport, name });
+  const http = await startMcpHttpServer({
+    newServer: () => newMcpServer(o.role, o.ctx), host: o.host, port: o.port, token: o.token, log: o.log, advertise: o.transport, name,
+    ...(o.role === "indexer" ? { admission: searchAdmission(o.ctx) } : {}),
+  });
   const health = await startHealthServer({ host: o.host, port: o.healthPort ?? DEFAULT_PORTS[o.role].health, name, ctx: o.ctx, tools });
   return {
     endpoints: { sse: `http://${o.host}:${http.port}/sse`, http: `http://${o.host}:${http.port}/mcp`, health: `http://${o.host}:${health.port}/health` },

@@ -13,6 +13,7 @@ import type { McpContext } from "./context.ts";
 import { renderMemories, toolResult, type ToolExtra, progressReporter } from "./render.ts";
 import { filterShape, queryArg, memoryItemSchema, resultShape, searchOutput, searchResultSchema, toFilter, type FilterArgs, type ResultArgs } from "./schemas.ts";
 import { searchMentions } from "./mentions.ts";
+import { laneOf } from "./admission.ts";
 import { askWatcherToReindex, delegatedRepo, recreateRefusal } from "./watcher-delegate.ts";
 
 /** The search options a tool's result-shaping arguments ask for. */
@@ -37,8 +38,8 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       outputSchema: searchOutput,
       annotations: { readOnlyHint: true },
     },
-    async (args) => {
-      const res = await ctx.search.search(args.query, { limit: args.limit ?? 10, filter: toFilter(args as FilterArgs), ...resultOptions(args) });
+    async (args, extra: ToolExtra) => {
+      const res = await ctx.search.search(args.query, { limit: args.limit ?? 10, filter: toFilter(args as FilterArgs), ...resultOptions(args) }, laneOf(extra));
       return toolResult(renderGrouped(res.results, { tookMs: res.took_ms, ...(res.note ? { note: res.note } : {}) }), { ...res });
     },
   );
@@ -60,12 +61,12 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       outputSchema: { results: z.array(searchResultSchema), memories: z.array(memoryItemSchema), took_ms: z.number(), note: z.string().optional() },
       annotations: { readOnlyHint: true },
     },
-    async (args) => {
+    async (args, extra: ToolExtra) => {
       const started = performance.now();
       const limit = args.limit ?? 10;
       const filter = toFilter(args as FilterArgs);
       const [code, mems] = await Promise.all([
-        ctx.search.search(args.query, { limit, filter, ...resultOptions(args) }),
+        ctx.search.search(args.query, { limit, filter, ...resultOptions(args) }, laneOf(extra)),
         args.include_memories === false ? Promise.resolve([]) : ctx.memory.find(args.query, { limit: Math.max(3, Math.ceil(limit / 2)) }),
       ]);
       const weight = args.memory_weight ?? 1;
@@ -105,7 +106,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
       if (!question) throw new Error('context_answer needs "query": the question about the code ("question" is accepted too).');
       const progress = progressReporter(extra);
       const res = await answerQuestion(
-        { search: (q, o) => ctx.search.search(q, o), decoder: ctx.decoder, log: ctx.log },
+        { search: (q, o) => ctx.search.search(q, o, laneOf(extra)), decoder: ctx.decoder, log: ctx.log },
         {
           question,
           filter: toFilter(args as FilterArgs),
@@ -250,7 +251,7 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
     name: string,
     title: string,
     description: string,
-    run: (args: { query: string; limit?: number } & FilterArgs) => Promise<SearchResult[]>,
+    run: (args: { query: string; limit?: number } & FilterArgs, lane: string) => Promise<SearchResult[]>,
   ) =>
     server.registerTool(
       name,
@@ -261,22 +262,22 @@ export function registerIndexerTools(server: McpServer, ctx: McpContext): void {
         outputSchema: { results: z.array(searchResultSchema) },
         annotations: { readOnlyHint: true },
       },
-      async (args) => {
-        const results = await run(args as { query: string; limit?: number } & FilterArgs);
+      async (args, extra: ToolExtra) => {
+        const results = await run(args as { query: string; limit?: number } & FilterArgs, laneOf(extra));
         return toolResult(renderGrouped(results), { results });
       },
     );
 
-  focused("search_tests_for", "Find tests", "Tests that exercise a symbol, file or behaviour.", async (a) =>
-    (await ctx.search.search(`${a.query} test`, { limit: a.limit ?? 10, filter: { ...toFilter(a), kind: ["test"] } })).results,
+  focused("search_tests_for", "Find tests", "Tests that exercise a symbol, file or behaviour.", async (a, lane) =>
+    (await ctx.search.search(`${a.query} test`, { limit: a.limit ?? 10, filter: { ...toFilter(a), kind: ["test"] } }, lane)).results,
   );
-  focused("search_config_for", "Find configuration", "Configuration (YAML, JSON, TOML, env, build files) related to a topic or setting.", async (a) =>
-    (await ctx.search.search(`${a.query} config`, { limit: a.limit ?? 10, filter: { ...toFilter(a), kind: ["config"] } })).results,
+  focused("search_config_for", "Find configuration", "Configuration (YAML, JSON, TOML, env, build files) related to a topic or setting.", async (a, lane) =>
+    (await ctx.search.search(`${a.query} config`, { limit: a.limit ?? 10, filter: { ...toFilter(a), kind: ["config"] } }, lane)).results,
   );
-  focused("search_callers_for", "Find callers", "Places that call a function or method (by name, e.g. 'register_hook' or 'Session.request').", (a) =>
-    searchMentions(ctx, a.query, "callers", a.limit ?? 10, toFilter(a)),
+  focused("search_callers_for", "Find callers", "Places that call a function or method (by name, e.g. 'register_hook' or 'Session.request').", (a, lane) =>
+    searchMentions(ctx, a.query, "callers", a.limit ?? 10, toFilter(a), lane),
   );
-  focused("search_importers_for", "Find importers", "Files that import a module, file or symbol (by name, e.g. 'models' or 'requests.sessions').", (a) =>
-    searchMentions(ctx, a.query, "importers", a.limit ?? 10, toFilter(a)),
+  focused("search_importers_for", "Find importers", "Files that import a module, file or symbol (by name, e.g. 'models' or 'requests.sessions').", (a, lane) =>
+    searchMentions(ctx, a.query, "importers", a.limit ?? 10, toFilter(a), lane),
   );
 }

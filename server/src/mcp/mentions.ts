@@ -13,14 +13,14 @@ function leaf(name: string): string {
   return parts[parts.length - 1] ?? name.trim();
 }
 
-export async function searchMentions(ctx: McpContext, name: string, what: "callers" | "importers", limit: number, filter: SearchFilter): Promise<SearchResult[]> {
+export async function searchMentions(ctx: McpContext, name: string, what: "callers" | "importers", limit: number, filter: SearchFilter, lane?: string): Promise<SearchResult[]> {
   const id = leaf(name);
   if (!/^[\w$]+$/.test(id)) throw new Error(`"${name}" is not a symbol or module name`);
   const pattern =
     what === "callers"
       ? new RegExp(`(?<![\\w$])${escape(id)}\\s*\\(`)
       : new RegExp(`^\\s*(?:import\\b.*\\b${escape(id)}\\b|from\\s+\\S*\\b${escape(id)}\\b.*\\bimport\\b|from\\s+\\S+\\s+import\\b.*\\b${escape(id)}\\b|.*\\brequire\\(\\s*['"][^'"]*\\b${escape(id)}\\b[^'"]*['"]\\s*\\)|use\\s+\\S*\\b${escape(id)}\\b|#include\\s*[<"][^>"]*\\b${escape(id)}\\b)`, "m");
-  const res = await ctx.search.search(name, { limit: 200, filter, perFileCap: 50, snippetLines: 400 });
+  const res = await ctx.search.search(name, { limit: 200, filter, perFileCap: 50, snippetLines: 400 }, lane);
   const out: SearchResult[] = [];
   const perFile = new Map<string, number>();
   for (const r of res.results) {

@@ -44,7 +44,20 @@ export interface SearchEngineDeps {
   defaultRepo?: string;
 }
 
-export class SearchEngine {
+/**
+ * What answers searches: the engine itself, a pool of worker threads running it, or a cache in front of either.
+ * `lane` names the caller (an MCP session) for fair scheduling; a plain engine has no queue and ignores it.
+ */
+export interface CodeSearch {
+  search(raw: string, opts?: SearchOptions, lane?: string): Promise<SearchResponse>;
+}
+
+/** The text a query's dense vector is computed from; undefined when the query has none. */
+export function denseQueryText(q: ParsedQuery): string | undefined {
+  return q.text.trim() ? q.text.slice(0, 4000) : undefined;
+}
+
+export class SearchEngine implements CodeSearch {
   private readonly stems = new Map<string, { at: number; byStem: Map<string, string[]> }>();
 
   constructor(private readonly deps: SearchEngineDeps) {}
@@ -61,7 +74,7 @@ export class SearchEngine {
     const store = this.deps.store;
     const [lexical, dense, phrase, named, history, fileNamed] = await Promise.all([
       q.terms.length ? store.searchLexical({ terms: q.terms }, filter, candidates) : Promise.resolve([]),
-      this.denseCandidates(q.text, filter, Math.min(candidates, DENSE_CANDIDATES)),
+      this.denseCandidates(q, filter, Math.min(candidates, DENSE_CANDIDATES)),
       q.phrases.length && store.searchPhrases ? store.searchPhrases(q.phrases, filter, PHRASE_CANDIDATES) : Promise.resolve([]),
       q.qualified.length && store.findSymbols ? store.findSymbols(q.qualified, filter, NAMED_CANDIDATES) : Promise.resolve([]),
       this.historyMatches(q, filter),
@@ -142,9 +155,10 @@ export class SearchEngine {
     return byStem;
   }
 
-  private async denseCandidates(text: string, filter: SearchFilter, k: number): Promise<ScoredPoint[]> {
-    if (this.deps.embedder.dimension === 0 || !text.trim()) return [];
-    const vector = await queryVector(this.deps.embedder, text.slice(0, 4000));
+  private async denseCandidates(q: ParsedQuery, filter: SearchFilter, k: number): Promise<ScoredPoint[]> {
+    const text = denseQueryText(q);
+    if (this.deps.embedder.dimension === 0 || text === undefined) return [];
+    const vector = await queryVector(this.deps.embedder, text);
     if (!vector) return [];
     return this.deps.store.searchDense(vector, filter, k);
   }

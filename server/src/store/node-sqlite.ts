@@ -2,7 +2,7 @@
 // interface the store uses. Nothing to install or build, so it serves where better-sqlite3's binary is absent or
 // built for another ABI.
 import { getLoadablePath } from "sqlite-vec";
-import type { RunResult, SqliteDatabase, SqliteStatement } from "./sqlite-driver.ts";
+import type { OpenOptions, RunResult, SqliteDatabase, SqliteStatement } from "./sqlite-driver.ts";
 
 /** The part of node:sqlite used here (the project's @types/node predates the module). */
 interface StatementSync {
@@ -21,7 +21,7 @@ interface DatabaseSync {
   close(): void;
 }
 interface NodeSqliteModule {
-  DatabaseSync: new (file: string, options: { allowExtension: boolean; timeout?: number }) => DatabaseSync;
+  DatabaseSync: new (file: string, options: { allowExtension: boolean; timeout?: number; readOnly?: boolean }) => DatabaseSync;
 }
 
 let loaded: NodeSqliteModule | undefined;
@@ -139,9 +139,9 @@ class NodeSqliteDatabase implements SqliteDatabase {
 }
 
 /** Opens `file` with node:sqlite and loads sqlite-vec; SQL can load no further extensions afterwards. */
-export function openNodeSqlite(file: string): SqliteDatabase {
+export function openNodeSqlite(file: string, options: OpenOptions = {}): SqliteDatabase {
   const { DatabaseSync } = nodeSqlite();
-  const db = new DatabaseSync(file, { allowExtension: true, timeout: 10_000 });
+  const db = new DatabaseSync(file, { allowExtension: true, timeout: 10_000, ...(options.readonly ? { readOnly: true } : {}) });
   try {
     db.loadExtension(getLoadablePath());
     db.enableLoadExtension(false);

@@ -48,11 +48,16 @@ export class SqliteUnavailableError extends Error {
 
 const require = createRequire(import.meta.url);
 
-function openBetterSqlite3(file: string): SqliteDatabase {
+/** How a file is opened: read-only connections (search workers) can neither write nor create the file. */
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+function openBetterSqlite3(file: string, options: OpenOptions): SqliteDatabase {
   // Required here, not imported: without its native binary (an install that ran no scripts, another Node ABI) the
   // module must fail only this attempt.
   const Database = require("better-sqlite3") as typeof import("better-sqlite3");
-  const db = new Database(file, { timeout: 10_000 });
+  const db = new Database(file, { timeout: 10_000, readonly: !!options.readonly, fileMustExist: !!options.readonly });
   try {
     db.loadExtension(getLoadablePath());
     return db;
@@ -62,7 +67,7 @@ function openBetterSqlite3(file: string): SqliteDatabase {
   }
 }
 
-const OPENERS: Record<SqliteDriverName, (file: string) => SqliteDatabase> = {
+const OPENERS: Record<SqliteDriverName, (file: string, options: OpenOptions) => SqliteDatabase> = {
   "better-sqlite3": openBetterSqlite3,
   "node-sqlite": openNodeSqlite,
 };
@@ -101,13 +106,13 @@ function advice(choice: SqliteDriverChoice, nodeVersion: string): string {
  * Opens `file` with the chosen driver, or with the first that works (better-sqlite3, then node:sqlite) when the
  * choice is `auto`; sqlite-vec loaded, FTS5 checked. Throws SqliteUnavailableError naming every attempt.
  */
-export function openSqliteDatabase(file: string, choice: SqliteDriverChoice = "auto"): OpenedDatabase {
+export function openSqliteDatabase(file: string, choice: SqliteDriverChoice = "auto", options: OpenOptions = {}): OpenedDatabase {
   const order: SqliteDriverName[] = choice === "auto" ? ["better-sqlite3", "node-sqlite"] : [choice];
   const failures: string[] = [];
   for (const driver of order) {
     let db: SqliteDatabase | undefined;
     try {
-      db = OPENERS[driver](file);
+      db = OPENERS[driver](file, options);
       checkFts5(db);
       return { db, driver };
     } catch (e) {

@@ -181,6 +181,10 @@ export class SqliteStore implements Store {
   private readonly dfCache = new Map<string, number>();
   private chunkTotal: number | undefined;
   private termStatsAt = 0;
+  /** The index generation the term statistics were read at. */
+  private termStatsGeneration = "";
+  /** Opened read-only (a search worker's connection): never writes, never migrates. */
+  readonly readonly: boolean;
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly history: SqliteFileHistory;
   private readonly vectors: SqliteDense;
@@ -188,9 +192,10 @@ export class SqliteStore implements Store {
   constructor(
     readonly location: string,
     private readonly log: Logger,
-    options: { driver?: SqliteDriverChoice } = {},
+    options: SqliteStoreOptions = {},
   ) {
-    if (location !== ":memory:") {
+    this.readonly = !!options.readonly;
+    if (location !== ":memory:" && !this.readonly) {
       const dir = path.dirname(location);
       mkdirSync(dir, { recursive: true });
       // .codebase/ never shows in the user's git status.
@@ -198,17 +203,20 @@ export class SqliteStore implements Store {
         writeFileSync(path.join(dir, ".gitignore"), "*\n");
       }
     }
-    ({ db: this.db, driver: this.driver } = openSqliteDatabase(location, options.driver));
-    this.db.pragma("journal_mode = WAL");
+    ({ db: this.db, driver: this.driver } = openSqliteDatabase(location, options.driver, { readonly: this.readonly }));
+    if (!this.readonly) this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 10000");
-    this.db.pragma("cache_size = -65536");
+    // A search worker's connection keeps a smaller page cache of its own: every worker holds one, and the file's pages
+    // stay in the OS page cache they all read from.
+    this.db.pragma(this.readonly ? "cache_size = -16384" : "cache_size = -65536");
     this.db.function("ce_glob", { deterministic: true }, (pattern: unknown, p: unknown) =>
       compileFilter.glob(String(pattern))(String(p)) ? 1 : 0,
     );
+    // A reader finds the tables made (CREATE ... IF NOT EXISTS writes nothing then) and leaves migrations to writers.
     this.createBaseTables();
     this.history = new SqliteFileHistory(this.db, (sql) => this.stmt(sql));
-    this.rebuildDriftingLexicalIndex();
+    if (!this.readonly) this.rebuildDriftingLexicalIndex();
     const dim = this.meta("dimension");
     if (dim !== undefined) this.dimension = Number(dim);
     this.vectors = new SqliteDense(this.db, (sql) => this.stmt(sql), CHUNK_COLUMNS, toPoint as (row: never) => Point);
@@ -573,9 +581,22 @@ export class SqliteStore implements Store {
     return { terms: pruneTerms(query.terms, df, this.chunkCount()) };
   }
 
-  /** Chunks holding each term (FTS5's own counts), cached until this store next writes or for a while. */
+  /**
+   * A value that changes whenever the file changes, by this connection (total_changes) or by any other, in this
+   * process or another (data_version): what a result cache keys on, so that any write invalidates it.
+   */
+  generation(): string {
+    const g = this.stmt("SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v").get() as { c: number; v: number };
+    return `${g.c}.${g.v}`;
+  }
+
+  /** Chunks holding each term (FTS5's own counts), cached until the index next changes or for a while. */
   private documentFrequencies(terms: string[]): Map<string, number> {
-    if (Date.now() - this.termStatsAt > TERM_STATS_TTL_MS || this.dfCache.size > 50_000) this.forgetTermStats();
+    const generation = this.generation();
+    if (generation !== this.termStatsGeneration || Date.now() - this.termStatsAt > TERM_STATS_TTL_MS || this.dfCache.size > 50_000) {
+      this.forgetTermStats();
+      this.termStatsGeneration = generation;
+    }
     const out = new Map<string, number>();
     const missing = terms.filter((t) => {
       const d = this.dfCache.get(t);
@@ -642,6 +663,12 @@ export class SqliteStore implements Store {
   }
 }
 
-export function openSqliteStore(file: string, log: Logger, options: { driver?: SqliteDriverChoice } = {}): SqliteStore {
+export interface SqliteStoreOptions {
+  driver?: SqliteDriverChoice;
+  /** Open an existing store read-only (a search worker's own connection). */
+  readonly?: boolean;
+}
+
+export function openSqliteStore(file: string, log: Logger, options: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(file, log, options);
 }

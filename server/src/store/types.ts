@@ -166,6 +166,11 @@ export interface Store {
   /** Files whose history words match the weighted terms, best (BM25) first. */
   searchFileHistory?(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]>;
   stats(): Promise<RepoStats[]>;
+  /**
+   * A value that changes whenever the index changes, written by this process or any other (cheap: read per search).
+   * Optional: a store that cannot tell has no result cache.
+   */
+  generation?(): string;
   /** Cheap reachability check for readiness probes; throws with a readable reason. */
   ping(): Promise<void>;
   close(): Promise<void>;
