@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config/index.ts";
 import { openEngine, openStore, type Engine } from "../engine.ts";
-import { count, denseLine, readState } from "../indexer/index.ts";
+import { count, denseLine, readState, type IndexState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
 import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
@@ -35,11 +35,16 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
   const engine = await openEngine({ root, settings, log, ...(values.repo ? { repo: values.repo } : {}) });
-  const progress = createProgress(io, "indexing");
+  let progress = createProgress(io, "indexing");
   try {
     const report = await engine.index({
       onProgress: (p) => {
         if (p.phase === "indexing") progress.update(p.done, p.total, p.current);
+        if (p.phase === "searchable") {
+          // Every file can be found from here; the symbols pass replaces each file's line windows with its symbols.
+          progress.done(`Search is ready: all ${count(p.total)} files searchable (line windows). Finding their symbols ...`);
+          progress = createProgress(io, "symbols");
+        }
       },
     });
     progress.done();
@@ -84,6 +89,13 @@ async function fillDenseWithProgress(engine: Engine, io: CliIO, json: boolean): 
   }
 }
 
+/** What an indexing run's count is counting, when it runs in two passes. */
+function passNote(state: IndexState): string {
+  if (state.pass === "windows") return " (line windows first: files become searchable as they are stored)";
+  if (state.pass === "symbols" && state.searchable) return " (symbols; every file is already searchable)";
+  return "";
+}
+
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return printHelp(io, HELP.status);
   const { values, positionals } = parse(argv, { json: { type: "boolean" } });
@@ -109,7 +121,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
           `Root:      ${root}`,
           `Repo:      ${repo}`,
           `Store:     ${store.location}${store.driver ? ` (SQLite via ${store.driver})` : ""}`,
-          `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}` : ""}`,
+          `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}${passNote(state)}` : ""}`,
           `Embedder:  ${state?.embedder ?? "unknown"}`,
           `Files:     ${stats?.files ?? 0}`,
           `Chunks:    ${stats?.points ?? 0}`,

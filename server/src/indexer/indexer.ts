@@ -24,10 +24,22 @@ export interface IndexerOptions {
   maxFileBytes: number;
   /** Worker threads for chunking large runs (default: one per CPU; 0 = always on this thread). */
   chunkThreads?: number;
+  /**
+   * A full scan with much to do first stores every file as line windows, then replaces them with symbol chunks:
+   * "auto" (the default) when at least WINDOWS_FIRST_MIN_FILES files need indexing and the store takes points
+   * without vectors; "always" at any size (where the store allows); "never" one pass.
+   */
+  windowsFirst?: "auto" | "always" | "never";
 }
 
 export interface IndexProgress {
-  phase: "scanning" | "indexing" | "done";
+  /** "searchable": sent once, when every file of the run can be found (as line windows or as its final chunks). */
+  phase: "scanning" | "indexing" | "searchable" | "done";
+  /**
+   * Which pass the indexing is in: "windows" stores files as plain line windows (no parse), "symbols" replaces them
+   * with symbol chunks file by file; a run of one pass (small, or windowsFirst "never") reports "symbols".
+   */
+  pass?: "windows" | "symbols";
   done: number;
   total: number;
   current?: string;
@@ -51,6 +63,8 @@ export interface IndexReport {
   ms: number;
   /** True when the embedder changed and the index was rebuilt from scratch. */
   rebuilt: boolean;
+  /** Ms from the start until every file was searchable, when the run stored line windows first. */
+  searchableMs?: number;
 }
 
 /** Chunks embedded together: large enough to amortise the embedder's per-call cost, small enough to bound memory. */
@@ -65,6 +79,24 @@ const WRITE_BATCH = 4096;
 /** Files being prepared (read, chunked, tokenized) ahead of the one being stored: keeps the workers busy while this thread writes. */
 const READ_AHEAD = 32;
 const UNCHANGED: Promise<PreparedFile> = Promise.resolve({ state: "unchanged", hash: "" });
+/** "Unchanged since its windows were stored": the file goes on to the symbols pass. */
+const WINDOWED_HASH = "(windowed)";
+const WINDOWED: Promise<PreparedFile> = Promise.resolve({ state: "unchanged", hash: WINDOWED_HASH });
+/** Files to index from which a full scan stores line windows first (below it the symbol pass alone is soon done). */
+const WINDOWS_FIRST_MIN_FILES = 256;
+/**
+ * A file stored as line windows has this before its hash: no content ever matches it, so every later run (a crash
+ * between passes, a watcher's batch, a rename) chunks the file again, and the index converges to its symbol chunks.
+ */
+const WINDOWS_HASH = "windows:";
+
+/** Whether a file's record is that of its line windows, waiting for its symbol chunks. */
+export function isWindowsRecord(r: FileRecord): boolean {
+  return r.hash.startsWith(WINDOWS_HASH);
+}
+
+/** How a run of process() stores files: one pass, the windows pass, or the symbols pass that follows it. */
+type Pass = "one" | "windows" | "symbols";
 
 /** A file being prepared, waiting its turn to be stored. */
 interface Ahead {
@@ -128,14 +160,39 @@ export class Indexer {
     const goneByHash = new Map<string, string>();
     for (const p of gone) goneByHash.set(existing.get(p)!.hash, p);
 
-    const movedFrom = await this.process(files, existing, report, opts, goneByHash);
+    const twoPass = this.windowsFirst(files, existing);
+    const { movedFrom, windowed } = await this.process(files, existing, report, opts, goneByHash, twoPass ? "windows" : "one");
     const stillGone = gone.filter((p) => !movedFrom.has(p));
     await this.o.store.removeFiles(this.o.repo, stillGone);
     report.removed += stillGone.length;
+    if (twoPass) {
+      report.searchableMs = Date.now() - started;
+      opts.onProgress?.({ phase: "searchable", done: files.length, total: files.length });
+      // The symbols pass: each file's windows give way to its symbol chunks in the transaction that stores them.
+      const records = await this.records(windowed.map((f) => f.path));
+      await this.process(windowed, records, report, opts, new Map(), "symbols");
+    }
     await this.refreshHistory();
     report.ms = Date.now() - started;
     opts.onProgress?.({ phase: "done", done: files.length, total: files.length });
     return report;
+  }
+
+  /**
+   * Whether this scan stores line windows first: when many files need indexing (a first index, a branch switch) and
+   * the store takes points without vectors, so that windows cost no embedding (the dense phase follows the symbols).
+   */
+  private windowsFirst(files: DiscoveredFile[], existing: Map<string, FileRecord>): boolean {
+    const mode = this.o.windowsFirst ?? "auto";
+    if (mode === "never" || (this.o.embedder.dimension > 0 && !this.o.store.dense)) return false;
+    if (mode === "always") return true;
+    let todo = 0;
+    for (const f of files) {
+      const before = existing.get(f.path);
+      if (!before || isWindowsRecord(before) || before.size !== f.size || before.mtime_ms !== f.mtimeMs) todo++;
+      if (todo >= WINDOWS_FIRST_MIN_FILES) return true;
+    }
+    return false;
   }
 
   /**
@@ -187,7 +244,7 @@ export class Indexer {
     const report: IndexReport = { scanned: present.length, indexed: 0, unchanged: 0, removed: 0, moved: 0, chunks: 0, skipped, ms: 0, rebuilt };
     await this.o.store.removeFiles(this.o.repo, removed);
     report.removed = removed.length;
-    await this.process(present, existing, report, opts, new Map());
+    await this.process(present, existing, report, opts, new Map(), "one");
     report.ms = Date.now() - started;
     return report;
   }
@@ -214,8 +271,12 @@ export class Indexer {
     report: IndexReport,
     opts: RunOptions,
     goneByHash: Map<string, string>,
-  ): Promise<Set<string>> {
+    pass: Pass,
+  ): Promise<{ movedFrom: Set<string>; windowed: DiscoveredFile[] }> {
     const movedFrom = new Set<string>();
+    /** Files the windows pass stored as line windows (or found so from an earlier run): the symbols pass's work. */
+    const windowed: DiscoveredFile[] = [];
+    const progressPass = pass === "windows" ? "windows" : "symbols";
     let pending: PendingFile[] = [];
     let pendingChunks = 0;
     let unembedded: Point[] = [];
@@ -233,6 +294,7 @@ export class Indexer {
       if (this.o.store.replaceFiles) await this.o.store.replaceFiles(pending.map((f) => ({ file: f.record, points: f.points })));
       else for (const f of pending) await this.o.store.replaceFile(f.record, f.points);
       for (const f of pending) {
+        if (isWindowsRecord(f.record)) continue; // counted when its symbol chunks are stored
         report.indexed++;
         report.chunks += f.points.length;
       }
@@ -243,8 +305,14 @@ export class Indexer {
     const chunkOpts = { microChunks: this.o.microChunks, maxMicroChunks: this.o.maxMicroChunks };
     const prepare = (f: DiscoveredFile): Ahead => {
       const before = existing.get(f.path);
-      if (before && before.size === f.size && before.mtime_ms === f.mtimeMs) return { f, result: UNCHANGED };
-      const job: PrepareJob = { repo: this.o.repo, path: f.path, abs: f.abs, maxBytes: this.o.maxFileBytes, knownHash: before?.hash, opts: chunkOpts };
+      const sameStat = before !== undefined && before.size === f.size && before.mtime_ms === f.mtimeMs;
+      const windows = before !== undefined && isWindowsRecord(before);
+      // A file whose windows an earlier run stored (and which has not changed since) waits for the symbols pass.
+      if (sameStat && (!windows || pass === "windows")) return { f, result: windows ? WINDOWED : UNCHANGED };
+      const job: PrepareJob = {
+        repo: this.o.repo, path: f.path, abs: f.abs, maxBytes: this.o.maxFileBytes, knownHash: windows ? undefined : before?.hash, opts: chunkOpts,
+        ...(pass === "windows" ? { windowsOnly: true } : {}),
+      };
       return { f, result: chunker ? chunker.prepareFile(job, f.size) : prepareFile(job) };
     };
     const ahead: Ahead[] = [];
@@ -261,7 +329,8 @@ export class Indexer {
       done++;
       const before = existing.get(f.path);
       if (item.state === "unchanged") {
-        report.unchanged++;
+        if (item.hash === WINDOWED_HASH) windowed.push(f);
+        else report.unchanged++;
         continue;
       }
       if (item.state === "unreadable") {
@@ -282,23 +351,25 @@ export class Indexer {
         }
       }
       const points = fromWire(item.points);
+      if (item.windows) windowed.push(f);
+      const hash = item.windows ? WINDOWS_HASH + item.hash : item.hash;
       pending.push({
-        record: { repo: this.o.repo, path: f.path, hash: item.hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
+        record: { repo: this.o.repo, path: f.path, hash, size: f.size, mtime_ms: f.mtimeMs, chunks: points.length, indexed_at: Date.now() },
         points,
       });
       pendingChunks += points.length;
       // A store with a dense backlog takes the points without vectors: the dense phase (dense-fill.ts) embeds them
-      // after the lexical index is searchable.
+      // after the lexical index is searchable. (Windows are never embedded: with such a store there is no windows pass.)
       if (this.o.embedder.dimension > 0 && !this.o.store.dense) {
         for (const p of points) unembedded.push(p);
         if (unembedded.length >= EMBED_BATCH) await embed();
       }
-      opts.onProgress?.({ phase: "indexing", done, total, current: f.path });
+      opts.onProgress?.({ phase: "indexing", pass: progressPass, done, total, current: f.path });
       if (pendingChunks >= WRITE_BATCH) await flush();
     }
     await flush();
-    opts.onProgress?.({ phase: "indexing", done, total });
-    return movedFrom;
+    opts.onProgress?.({ phase: "indexing", pass: progressPass, done, total });
+    return { movedFrom, windowed };
   }
 
   /** The stored records of some paths, without reading the whole repo's list when the store can say. */
