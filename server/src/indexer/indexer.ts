@@ -149,8 +149,10 @@ export class Indexer {
     opts.onProgress?.({ phase: "scanning", done: 0, total: 0 });
     this.rules.reset();
     const under = opts.under ? normalise(opts.under).replace(/\/+$/, "") : "";
-    const { files, skipped } = discoverFiles(this.o.root, { maxFileBytes: this.o.maxFileBytes, rules: this.rules, under });
     const existing = await this.o.store.listFiles(this.o.repo);
+    // A first index: the chunking workers start while the files are found (a worker takes a while to load its code).
+    if (existing.size === 0) this.chunker()?.warm();
+    const { files, skipped } = discoverFiles(this.o.root, { maxFileBytes: this.o.maxFileBytes, rules: this.rules, under });
     const seen = new Set(files.map((f) => f.path));
     const inScope = (p: string) => !under || p.startsWith(under + "/");
     const gone = [...existing.keys()].filter((p) => inScope(p) && !seen.has(p));
