@@ -13,7 +13,8 @@ export const HELP = {
 
 Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db, or the file STORE_PATH
 names), or into Qdrant when QDRANT_URL is set. The first run indexes everything; later runs only what changed.
-Search works as soon as the lexical index is stored; with an embedding model, dense vectors are then filled in
+A large first run stores every file as plain line windows first, so search works before anything is parsed, then
+replaces them with symbol chunks file by file (progress shown); with an embedding model, dense vectors are then filled in
 (progress shown; Ctrl-C stops it safely, and the next index, watch or serve carries on where it stopped).
 
 Options:

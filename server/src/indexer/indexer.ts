@@ -1,5 +1,7 @@
 // Full and incremental indexing of one repo root into a Store. A file's state is recorded in the same transaction
-// as its points, so a crash at any point followed by a rerun converges to the index a clean run gives.
+// as its points, so a crash at any point followed by a rerun converges to the index a clean run gives. A large full
+// scan runs in two passes: every file as plain line windows (no parse: all searchable soon), then its symbol chunks
+// in place of the windows; a windows record never passes for done work, so the final index is the one-pass index.
 import { lstatSync } from "node:fs";
 import path from "node:path";
 import { createChunker, type Chunker } from "../chunking/index.ts";
