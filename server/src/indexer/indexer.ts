@@ -78,8 +78,13 @@ const POOL_MIN_FILES = 64;
  * transactions cost far less than many small ones. A file's record still commits with its points.
  */
 const WRITE_BATCH = 4096;
-/** Files being prepared (read, chunked, tokenized) ahead of the one being stored: keeps the workers busy while this thread writes. */
-const READ_AHEAD = 32;
+/**
+ * Files being prepared (read, chunked, tokenized) ahead of the one being stored, by count and by bytes: enough that the
+ * workers stay busy while this thread writes a batch (no job can be sent while it does), few enough to bound the memory
+ * results wait in. 512 instead of 32: about 7% less time to symbol-complete on the bench:index corpus (pairs, bundled CLI).
+ */
+const READ_AHEAD = 512;
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 const UNCHANGED: Promise<PreparedFile> = Promise.resolve({ state: "unchanged", hash: "" });
 /** "Unchanged since its windows were stored": the file goes on to the symbols pass. */
 const WINDOWED_HASH = "(windowed)";
@@ -320,10 +325,15 @@ export class Indexer {
       return { f, result: chunker ? chunker.prepareFile(job, f.size) : prepareFile(job) };
     };
     const ahead: Ahead[] = [];
+    let aheadBytes = 0;
     let next = 0;
     while (next < files.length || ahead.length) {
-      while (next < files.length && ahead.length < READ_AHEAD) ahead.push(prepare(files[next++]!));
+      while (next < files.length && (ahead.length === 0 || (ahead.length < READ_AHEAD && aheadBytes < READ_AHEAD_BYTES))) {
+        aheadBytes += files[next]!.size;
+        ahead.push(prepare(files[next++]!));
+      }
       const { f, result } = ahead.shift()!;
+      aheadBytes -= f.size;
       if (opts.signal?.aborted) {
         await Promise.allSettled(ahead.map((a) => a.result));
         await flush();
