@@ -18,6 +18,8 @@ export interface EngineOptions {
   log?: Logger;
   embedder?: Embedder;
   store?: Store;
+  /** Whether a large full scan stores line windows before symbol chunks (IndexerOptions.windowsFirst; default "auto"). */
+  windowsFirst?: "auto" | "always" | "never";
 }
 
 /** What searching an index needs: its store, the embedder of its queries, the search engine. */
@@ -107,6 +109,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     microChunks: settings.indexMicroChunks,
     maxMicroChunks: settings.maxMicroChunksPerFile,
     maxFileBytes: settings.maxFileBytes,
+    ...(opts.windowsFirst ? { windowsFirst: opts.windowsFirst } : {}),
   });
   const search = new SearchEngine({ store, embedder, log, defaultRepo: repo });
   const state = new StateFile(statePathFor(settings, root, repo), {
@@ -115,17 +118,18 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   });
 
   const index = async (run: RunOptions = {}): Promise<IndexReport> => {
-    state.update({ status: "scanning", files_done: 0, files_total: 0, current_file: null });
+    state.update({ status: "scanning", pass: undefined, searchable: undefined, files_done: 0, files_total: 0, current_file: null });
     try {
       const report = await indexer.indexAll({
         ...run,
         onProgress: (p) => {
-          if (p.phase === "indexing") state.update({ status: "indexing", files_done: p.done, files_total: p.total, current_file: p.current ?? null });
+          if (p.phase === "indexing") state.update({ status: "indexing", pass: p.pass ?? "symbols", files_done: p.done, files_total: p.total, current_file: p.current ?? null });
+          if (p.phase === "searchable") state.update({ searchable: true, files_done: 0, files_total: 0 }, true);
           run.onProgress?.(p);
         },
       });
       state.update({
-        status: "idle", current_file: null, files_done: report.scanned, files_total: report.scanned,
+        status: "idle", pass: undefined, searchable: true, current_file: null, files_done: report.scanned, files_total: report.scanned,
         last_run: { files: report.indexed, chunks: report.chunks, removed: report.removed, skipped: report.skipped.length, ms: report.ms, finished_at: new Date().toISOString() },
       }, true);
       return report;

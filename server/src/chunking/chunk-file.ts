@@ -31,8 +31,7 @@ export interface ChunkOptions {
 export async function chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]> {
   const lines = new LineIndex(input.text);
   if (lines.count === 0) return [];
-  const base = opts.microChunks ? MICRO : MACRO;
-  const plan: WindowPlan = { ...base, cap: opts.microChunks ? Math.max(0, opts.maxMicroChunks) : 0 };
+  const plan = planOf(opts);
   let segments: Segment[] | null = null;
   if (input.language === "markdown") {
     segments = markdownSegments(lines);
@@ -41,6 +40,26 @@ export async function chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<
   }
   segments ??= wholeFile(lines);
   return toChunks(segments, lines, input.language, plan);
+}
+
+/** Whether chunkFile parses this language: a file of any other is chunked at once by lineWindows or Markdown headings. */
+export function needsParse(language: string): boolean {
+  return hasGrammar(language) && rulesFor(language) !== undefined;
+}
+
+/**
+ * The whole file in line windows that do not overlap, without loading a grammar: what a file is searchable as before
+ * its symbols are known (the indexer's windows pass). No overlap: the windows are replaced soon, and every line held
+ * twice would cost the pass time.
+ */
+export function lineWindows(input: ChunkInput, opts: ChunkOptions): FileChunk[] {
+  const lines = new LineIndex(input.text);
+  if (lines.count === 0) return [];
+  return toChunks(wholeFile(lines), lines, input.language, { ...planOf(opts), overlap: 0 });
+}
+
+function planOf(opts: ChunkOptions): WindowPlan {
+  return { ...(opts.microChunks ? MICRO : MACRO), cap: opts.microChunks ? Math.max(0, opts.maxMicroChunks) : 0 };
 }
 
 /** Loads grammars ahead of the first file (all of them by default), so a server is ready before it says so. */

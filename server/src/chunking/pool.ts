@@ -13,6 +13,8 @@ export interface Chunker {
   chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]>;
   /** A file read, hashed, chunked and tokenized for the indexer, so the calling thread only stores it. */
   prepareFile(job: PrepareJob, size?: number): Promise<PreparedFile>;
+  /** Starts the workers now, ahead of the first job (they load their code meanwhile). */
+  warm(): void;
   /** Worker threads in use; 0 = chunking runs on the calling thread. */
   readonly threads: number;
   /** Stops the workers; jobs still running are finished first. */
@@ -47,7 +49,7 @@ export function createChunker(options: ChunkerOptions = {}): Chunker {
 }
 
 function inProcess(): Chunker {
-  return { chunkFile, prepareFile: (job) => prepareFile(job), threads: 0, close: async () => {} };
+  return { chunkFile, prepareFile: (job) => prepareFile(job), warm: () => {}, threads: 0, close: async () => {} };
 }
 
 /**
@@ -103,6 +105,15 @@ class WorkerChunker implements Chunker {
       if (!("prepared" in r)) throw new Error(`preparing ${job.path} gave no result`);
       return r.prepared;
     });
+  }
+
+  warm(): void {
+    if (this.closed || this.threads === 0) return;
+    try {
+      while (this.slots.length < this.size) this.start();
+    } catch {
+      this.failedStarts = MAX_FAILED_STARTS;
+    }
   }
 
   private send(slot: Slot, job: ChunkJob, bytes: number): Promise<ChunkReply> {

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { loadSettings, repoNameFor, statePathFor, storePathFor } from "../config/index.ts";
 import { openEngine, openStore, type Engine } from "../engine.ts";
-import { count, denseLine, readState } from "../indexer/index.ts";
+import { count, denseLine, readState, type IndexState } from "../indexer/index.ts";
 import { createLogger } from "../log/index.ts";
 import { dirArg, parse, printHelp, repoArg, wantsHelp } from "./args.ts";
 import { EXIT, UsageError, type CliIO } from "./io.ts";
@@ -13,7 +13,8 @@ export const HELP = {
 
 Indexes DIR (default: the current folder) into its embedded store (DIR/.codebase/index.db, or the file STORE_PATH
 names), or into Qdrant when QDRANT_URL is set. The first run indexes everything; later runs only what changed.
-Search works as soon as the lexical index is stored; with an embedding model, dense vectors are then filled in
+A large first run stores every file as plain line windows first, so search works before anything is parsed, then
+replaces them with symbol chunks file by file (progress shown); with an embedding model, dense vectors are then filled in
 (progress shown; Ctrl-C stops it safely, and the next index, watch or serve carries on where it stopped).
 
 Options:
@@ -35,11 +36,16 @@ export async function indexCommand(argv: string[], io: CliIO): Promise<number> {
   const settings = loadSettings(io.env);
   const log = createLogger({ level: settings.logLevel, stream: io.stderr });
   const engine = await openEngine({ root, settings, log, ...(values.repo ? { repo: values.repo } : {}) });
-  const progress = createProgress(io, "indexing");
+  let progress = createProgress(io, "indexing");
   try {
     const report = await engine.index({
       onProgress: (p) => {
         if (p.phase === "indexing") progress.update(p.done, p.total, p.current);
+        if (p.phase === "searchable") {
+          // Every file can be found from here; the symbols pass replaces each file's line windows with its symbols.
+          progress.done(`Search is ready: all ${count(p.total)} files searchable (line windows). Finding their symbols ...`);
+          progress = createProgress(io, "symbols");
+        }
       },
     });
     progress.done();
@@ -84,6 +90,13 @@ async function fillDenseWithProgress(engine: Engine, io: CliIO, json: boolean): 
   }
 }
 
+/** What an indexing run's count is counting, when it runs in two passes. */
+function passNote(state: IndexState): string {
+  if (state.pass === "windows") return " (line windows first: files become searchable as they are stored)";
+  if (state.pass === "symbols" && state.searchable) return " (symbols; every file is already searchable)";
+  return "";
+}
+
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
   if (wantsHelp(argv)) return printHelp(io, HELP.status);
   const { values, positionals } = parse(argv, { json: { type: "boolean" } });
@@ -109,7 +122,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
           `Root:      ${root}`,
           `Repo:      ${repo}`,
           `Store:     ${store.location}${store.driver ? ` (SQLite via ${store.driver})` : ""}`,
-          `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}` : ""}`,
+          `Status:    ${state?.status ?? "unknown"}${state?.error ? ` (${state.error})` : ""}${state && state.status === "indexing" ? ` ${state.files_done}/${state.files_total}${passNote(state)}` : ""}`,
           `Embedder:  ${state?.embedder ?? "unknown"}`,
           `Files:     ${stats?.files ?? 0}`,
           `Chunks:    ${stats?.points ?? 0}`,

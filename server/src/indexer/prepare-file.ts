@@ -1,7 +1,7 @@
 // One file from disk to points ready to store: read, hash, chunk, ids and lexical fields. It runs on the chunking
 // workers during a large run, so the main thread is left with the store's writes; small runs call it in-process.
 import { createHash } from "node:crypto";
-import { chunkFile, type ChunkInput, type ChunkOptions } from "../chunking/chunk-file.ts";
+import { chunkFile, lineWindows, needsParse, type ChunkInput, type ChunkOptions } from "../chunking/chunk-file.ts";
 import type { FileChunk } from "../chunking/types.ts";
 import { kindOf, languageOf, readSource, type Skipped } from "../files/index.ts";
 import { chunkPointId } from "../store/ids.ts";
@@ -18,6 +18,8 @@ export interface PrepareJob {
   /** The hash stored for this path: the same content again is reported unchanged without chunking. */
   knownHash?: string;
   opts: ChunkOptions;
+  /** The windows pass: a file that needs a parse is cut into line windows instead (and said to be), others as ever. */
+  windowsOnly?: boolean;
 }
 
 /** A point as it crosses a thread: lexical fields as joined texts (see store/lexical-text.ts). */
@@ -26,7 +28,8 @@ export type WirePoint = Omit<Point, "lexical"> & { lexical: FieldTexts };
 export type PreparedFile =
   | { state: "unreadable"; reason: Skipped["reason"] }
   | { state: "unchanged"; hash: string }
-  | { state: "ready"; hash: string; points: WirePoint[] };
+  /** `windows`: the file's line windows, to be replaced by its symbol chunks (a windowsOnly job's file that needs a parse). */
+  | { state: "ready"; hash: string; points: WirePoint[]; windows?: true };
 
 type Chunk = (input: ChunkInput, opts: ChunkOptions) => Promise<FileChunk[]>;
 
@@ -44,8 +47,12 @@ export async function prepareFile(job: PrepareJob, chunk: Chunk = chunkFile): Pr
   if (!src.ok) return { state: "unreadable", reason: src.reason };
   if (job.knownHash === src.hash) return { state: "unchanged", hash: src.hash };
   const language = languageOf(job.path);
-  const chunks = src.text.trim() ? await chunk({ path: job.path, text: src.text, language }, job.opts) : [];
-  return { state: "ready", hash: src.hash, points: pointsOf(job.repo, job.path, kindOf(job.path, language), src.hash, chunks) };
+  const input = { path: job.path, text: src.text, language };
+  const blank = !src.text.trim();
+  const windows = job.windowsOnly === true && !blank && needsParse(language);
+  const chunks = blank ? [] : windows ? lineWindows(input, job.opts) : await chunk(input, job.opts);
+  const points = pointsOf(job.repo, job.path, kindOf(job.path, language), src.hash, chunks);
+  return windows ? { state: "ready", hash: src.hash, points, windows } : { state: "ready", hash: src.hash, points };
 }
 
 function pointsOf(repo: string, rel: string, kind: Point["kind"], fileHash: string, chunks: FileChunk[]): WirePoint[] {

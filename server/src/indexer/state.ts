@@ -11,6 +11,13 @@ export interface IndexState {
   status: IndexStatus;
   files_done: number;
   files_total: number;
+  /**
+   * While indexing, which pass files_done counts: "windows" stores each file as plain line windows (no parse), so
+   * that every file is searchable soon; "symbols" stores each file's symbol chunks (replacing its windows).
+   */
+  pass?: "windows" | "symbols";
+  /** Set when every file of this run can be found by search (its symbol chunks may still be on their way). */
+  searchable?: boolean;
   current_file: string | null;
   last_activity: string;
   config_hash: string;
