@@ -1,6 +1,6 @@
 // Second pass over an inspected archive: files staged outside the repo, deletions applied, then each file renamed into place.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { constants as fsConstants, createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
@@ -199,12 +199,17 @@ async function safeParent(realRoot: string, target: string, journal: Journal): P
   }
 }
 
-/** Renames a staged file over its target, keeping the old content (a hard link, else a copy) for undo. */
+/**
+ * Renames a staged file over its target, keeping the old content for undo. A copy (a reflink where the filesystem
+ * has them), never a hard link: linking changes the target's link count, and a file watcher that sees that event
+ * (chokidar stats the file, finds it unchanged, then ignores events on it for a few ms) misses the rename that follows.
+ */
 async function replaceFile(tmp: string, target: string, journal: Journal): Promise<void> {
   const existing = await fs.lstat(target).catch(() => undefined);
   if (existing) {
     const kept = journal.keepPath();
-    await fs.link(target, kept).catch(() => fs.copyFile(target, kept));
+    if (existing.isSymbolicLink()) await fs.link(target, kept);
+    else await fs.copyFile(target, kept, fsConstants.COPYFILE_FICLONE);
     journal.record(() => fs.rename(kept, target));
   } else {
     journal.record(() => fs.rm(target, { force: true }));
