@@ -60,6 +60,19 @@ describe("admission", () => {
     assert.equal(g.calls, 0);
   });
 
+  it("always admits a call a free server would take at once, however slow the last calls were", () => {
+    const g = new LoadGauge(2, limits);
+    g.served(5000); // one cold search on a loaded machine
+    assert.equal(g.admit("a"), undefined, "nothing in flight");
+    g.enter("a");
+    assert.equal(g.admit("b"), undefined, "one server still free");
+    g.enter("b");
+    assert.ok(g.admit("c"), "both servers busy for seconds: refused");
+    g.leave("a");
+    g.leave("b");
+    assert.equal(g.admit("c"), undefined, "free again");
+  });
+
   it("bounds the calls in flight in all", () => {
     const g = new LoadGauge(4, limits);
     for (let i = 0; i < 120; i++) g.enter(`l${i}`);

@@ -98,6 +98,31 @@ export class McpToolError extends Error {
   }
 }
 
+/** Busy answers (503) retried before the error reaches the user, and the longest wait between two. */
+const BUSY_RETRIES = 3;
+const BUSY_WAIT_MAX_MS = 5000;
+
+/** How long to wait before retrying a call the server refused as busy (HTTP 503); undefined for other errors. */
+export function busyRetryMs(e: unknown): number | undefined {
+  const err = e as { code?: unknown; message?: unknown };
+  const message = typeof err?.message === "string" ? err.message : "";
+  if (err?.code !== 503 && !/\bHTTP 503\b|\(503\)/.test(message)) return undefined;
+  const seconds = Number(/retry in (\d+) s/.exec(message)?.[1] ?? 1);
+  return Math.min(BUSY_WAIT_MAX_MS, Math.max(250, seconds * 1000));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
 export class IndexerClient {
   private client: Client | undefined;
   private connectedTo = "";
@@ -131,8 +156,12 @@ export class IndexerClient {
     return this.connecting;
   }
 
-  /** Calls a tool, opening a fresh session once if the old one broke (server restarted, port-forward moved). */
+  /**
+   * Calls a tool, opening a fresh session once if the old one broke (server restarted, port-forward moved). A server
+   * that is busy (503) says when to come back: the call waits that long (a few seconds at most) and tries again.
+   */
   async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult> {
+    let busy = 0;
     for (let attempt = 0; ; attempt++) {
       const client = await this.connect();
       try {
@@ -140,6 +169,14 @@ export class IndexerClient {
         if (r.isError) throw new McpToolError(tool, textOf(r) || `${tool} failed`);
         return r;
       } catch (e) {
+        const wait = busyRetryMs(e);
+        if (wait !== undefined && busy < BUSY_RETRIES && !signal?.aborted) {
+          busy++;
+          attempt--; // the session is fine: a busy answer does not use up the reconnect
+          this.log.debug(`indexer: ${tool} refused, server busy; retrying in ${wait} ms`);
+          await sleep(wait, signal);
+          continue;
+        }
         if (e instanceof McpToolError || signal?.aborted || attempt > 0) throw e;
         this.log.debug(`indexer: ${tool} failed (${(e as Error).message}); reconnecting once`);
         await this.close();

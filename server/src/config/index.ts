@@ -192,7 +192,7 @@ export const SETTINGS_SPEC = {
   logLevel: { key: "LOG_LEVEL", default: "info", description: "debug | info | warn | error", parse: oneOf<LogLevel>("debug", "info", "warn", "error") },
   bindHost: { key: "BIND_HOST", default: "", description: "address the servers bind (default 127.0.0.1; 0.0.0.0 inside Kubernetes)", parse: text },
   searchThreads: { key: "SEARCH_THREADS", default: undefined, description: "worker threads an MCP server searches on (default: one per CPU, at most 4; 0 = on the serving thread)", parse: (r: string, k: string) => (r.trim() === "" || r.trim() === "auto" ? undefined : integer(0, 64)(r, k)) },
-  searchMaxWaitMs: { key: "SEARCH_MAX_WAIT_MS", default: 1000, description: "a search expected to be answered later than this (ms) is refused at once: 503 with Retry-After", parse: integer(50, 600_000) },
+  searchMaxWaitMs: { key: "SEARCH_MAX_WAIT_MS", default: 1000, description: "when every search thread is busy, a search expected to be answered later than this (ms) is refused at once: 503 with Retry-After (a call a free thread can take is always admitted)", parse: integer(50, 600_000) },
   searchCacheEntries: { key: "SEARCH_CACHE_ENTRIES", default: 512, description: "search responses kept for repeated queries, dropped whenever the index changes; 0 = no cache", parse: integer(0, 100_000) },
   maxFileBytes: { key: "MAX_FILE_BYTES", default: 1024 * 1024, description: "files larger than this are skipped", parse: integer(1, 1024 * 1024 * 1024) },
 } satisfies { [K in Exclude<keyof Settings, "embeddingProviderExplicit">]: Spec<Settings[K]> };

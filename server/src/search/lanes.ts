@@ -102,10 +102,15 @@ export class LoadGauge {
    * flight and, from every other lane, as many calls as the round takes until its turn: min(theirs, mine + 1).
    */
   expectedMs(lane: string): number {
+    return (this.ahead(lane) / this.servers + 1) * this.serviceMs;
+  }
+
+  /** The calls served before a new call of `lane`. */
+  private ahead(lane: string): number {
     const mine = this.inflight.get(lane) ?? 0;
     let ahead = mine;
     for (const [other, n] of this.inflight) if (other !== lane) ahead += Math.min(n, mine + 1);
-    return (ahead / this.servers + 1) * this.serviceMs;
+    return ahead;
   }
 
   /** Undefined when a new call of `lane` may enter; else why not and when to retry. */
@@ -115,7 +120,9 @@ export class LoadGauge {
     let reason: string | undefined;
     if (mine >= this.limits.maxPerLane) reason = `this client has ${mine} searches in flight already`;
     else if (this.total >= this.limits.maxTotal) reason = `${this.total} searches are in flight already`;
-    else if (expected > this.limits.maxWaitMs) reason = `a new search would be answered in about ${Math.round(expected)} ms (the bound is ${this.limits.maxWaitMs} ms)`;
+    // A call that a free server takes at once is never refused, however slow the last calls were: else one slow
+    // search (a cold cache, a loaded machine) would refuse every call after it, and no call would run to lower it.
+    else if (this.ahead(lane) >= this.servers && expected > this.limits.maxWaitMs) reason = `a new search would be answered in about ${Math.round(expected)} ms (the bound is ${this.limits.maxWaitMs} ms)`;
     if (!reason) return undefined;
     this.refused++;
     return { reason, retryAfterSeconds: Math.max(1, Math.ceil(expected / 1000)) };
