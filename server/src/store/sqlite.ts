@@ -565,14 +565,51 @@ export class SqliteStore implements Store {
     return rows.map(toPoint);
   }
 
-  /** Chunks matching an FTS5 expression, best BM25 (with these field weights) first, within the filter. */
+  /**
+   * Chunks matching an FTS5 expression, best BM25 (with these field weights) first, within the filter. Under a filter
+   * that drops few rows (the repo, code kinds), the best rows are ranked inside FTS5 alone and only they are read back
+   * (ranked), since a join reads and sorts every matching row's text: 3-4x less time for a short query over 113k
+   * chunks. A selective filter (a folder, a glob) is applied in the join, before ranking.
+   */
   private ftsSearch(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
+    if (!filter.selective) return this.rankedThenRead(match, w, filter, limit);
     const { sql, params } = filter;
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
          JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND ${sql} ORDER BY rank, ${TIE_ORDER} LIMIT ?`,
     ).all(match, ...params, limit) as (ChunkRow & { rank: number })[];
     return rows.map((r) => ({ point: toPoint(r), score: -r.rank }));
+  }
+
+  /**
+   * The best `limit` rows within the filter, ranked by FTS5 alone and then read back: rows are taken best first
+   * (with a margin for the few the filter drops) until `limit` pass and every row tied with the last one kept is in,
+   * so that equal scores are ordered by content (TIE_ORDER), exactly as the join orders them.
+   */
+  private rankedThenRead(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
+    const ranked = this.stmt(
+      `SELECT rowid, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?`,
+    ).raw(true);
+    const out: ScoredPoint[] = [];
+    let taken = 0;
+    for (let n = limit + Math.ceil(limit / 4) + 16; ; n *= 2) {
+      const batch = ranked.all(match, n, taken) as [number, number][];
+      taken += batch.length;
+      const rows = this.rowsById(batch.map(([rowid]) => rowid), filter);
+      const byRow = new Map(rows.map((r) => [r.rowid, r]));
+      for (const [rowid, rank] of batch) {
+        const r = byRow.get(rowid);
+        if (r) out.push({ point: toPoint(r), score: -rank });
+      }
+      if (batch.length < n) break; // every match read
+      // Complete once `limit` rows passed and the last row read scores below the limit-th kept: rows not read score
+      // no better than it, so none of them ties with a row kept.
+      if (out.length >= limit) {
+        const kept = out.map((p) => p.score).sort((a, b) => b - a)[limit - 1]!;
+        if (-batch[batch.length - 1]![1] < kept) break;
+      }
+    }
+    return out.sort(bestFirstByContent).slice(0, limit);
   }
 
   /** The query's terms by what the index holds (pruneTerms). */
