@@ -395,16 +395,16 @@ for (const backend of backends) {
         // The crowd's 700 chunks all outrank the two the filter keeps; ties: 40 identical chunks, 10 asked for.
         const short = { terms: [{ term: "beacon", weight: 1 }, { term: "signal", weight: 1 }] };
         assert.deepEqual((await store.searchLexical(short, { repo: "quiet" }, 5)).map((h) => h.point.path), ["near.py", "far.py"]);
-        const twins = Array.from({ length: 40 }, (_, i) => chunk({ repo: "twins", path: `t${String(39 - i).padStart(2, "0")}.py`, text: "def lamp():\n    return 'lamp tower'" }));
+        const twins = Array.from({ length: 40 }, (_, i) => chunk({ repo: "twins", path: `t${String(39 - i).padStart(2, "0")}.py`, text: "def lantern():\n    return 'lantern'" }));
         await indexFiles(store, twins);
-        const lamp = { terms: [{ term: "lamp", weight: 1 }] };
-        const got = await store.searchLexical(lamp, { repo: "twins" }, 10);
+        const lantern = { terms: [{ term: "lantern", weight: 1 }] };
+        const got = await store.searchLexical(lantern, { repo: "twins" }, 10);
         assert.equal(got.length, 10);
         // The embedded store orders equal scores by content, however the rows were written (Qdrant: any order).
         if (backend.name.startsWith("sqlite")) {
           const want = Array.from({ length: 10 }, (_, i) => `t${String(i).padStart(2, "0")}.py`);
           assert.deepEqual(got.map((h) => h.point.path), want);
-          assert.deepEqual((await store.searchLexical(lamp, { repo: "twins", path_glob: "**" }, 10)).map((h) => h.point.path), want);
+          assert.deepEqual((await store.searchLexical(lantern, { repo: "twins", path_glob: "**" }, 10)).map((h) => h.point.path), want);
         }
       });
       it("a filter that passes every row does not change the ranking, for a short query or a long one", async () => {

@@ -19,8 +19,8 @@ export interface Span {
   score: number;
   why: string[];
   components: Record<string, number>;
-  /** Text of each line of the span that a member chunk covers. */
-  lines: Map<number, string>;
+  /** Text of each line of the span that a member chunk covers (built when first read: most spans are never shown). */
+  readonly lines: Map<number, string>;
 }
 
 /** Lines between two windows that still count as touching. */
@@ -100,17 +100,28 @@ const RANK_REASON = /^(?:lexical|dense) #\d+$|^quoted message matched/;
 function toSpan(d: Draft): Span {
   const members = [...d.members].sort((a, b) => a.point.start_line - b.point.start_line);
   let best = members[0]!;
-  const lines = new Map<number, string>();
-  for (const h of members) {
-    if (h.score > best.score) best = h;
-    const text = h.point.text.split("\n");
-    for (let i = 0; i < text.length; i++) if (!lines.has(h.point.start_line + i)) lines.set(h.point.start_line + i, text[i]!);
-  }
+  for (const h of members) if (h.score > best.score) best = h;
   const why = [...best.why];
   for (const h of members) for (const w of h.why) if (!RANK_REASON.test(w) && !why.includes(w)) why.push(w);
   const components = { ...best.components };
   if (members.length > 1) components.merged = members.length;
-  return { repo: best.point.repo, path: best.point.path, start_line: d.start, end_line: d.end, best, score: bestRunScore(members), why, components, lines };
+  let lines: Map<number, string> | undefined;
+  return {
+    repo: best.point.repo, path: best.point.path, start_line: d.start, end_line: d.end, best, score: bestRunScore(members), why, components,
+    get lines() {
+      return (lines ??= spanLines(members));
+    },
+  };
+}
+
+/** Each line's text, from the first member (by start line) that covers it. */
+function spanLines(members: Hit[]): Map<number, string> {
+  const lines = new Map<number, string>();
+  for (const h of members) {
+    const text = h.point.text.split("\n");
+    for (let i = 0; i < text.length; i++) if (!lines.has(h.point.start_line + i)) lines.set(h.point.start_line + i, text[i]!);
+  }
+  return lines;
 }
 
 /** A run of touching windows counts as one stretch of code up to this many lines; past it, a new run starts. */

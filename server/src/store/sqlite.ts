@@ -101,6 +101,9 @@ const ONE_QUERY_PHRASES = 24;
 /** Most rows read per batch when the ranked candidates are read back and filtered (a batch is the limit when smaller). */
 const FETCH_BATCH = 512;
 
+/** Below this share of ranked rows passing the filter, a lexical search applies the filter in a join instead. */
+const MIN_PASSING_SHARE = 0.5;
+
 /** Queries with more terms than this are pruned by document frequency before they reach FTS5. */
 const PRUNE_ABOVE = 12;
 /** Terms kept of a long query, and the share of chunks past which a prose word is too common to rank by. */
@@ -572,7 +575,11 @@ export class SqliteStore implements Store {
    * chunks. A selective filter (a folder, a glob) is applied in the join, before ranking.
    */
   private ftsSearch(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
-    if (!filter.selective) return this.rankedThenRead(match, w, filter, limit);
+    return (!filter.selective && this.rankedThenRead(match, w, filter, limit)) || this.joinedSearch(match, w, filter, limit);
+  }
+
+  /** The filter applied in a join, before ranking: every matching row is read. */
+  private joinedSearch(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
     const { sql, params } = filter;
     const rows = this.stmt(
       `SELECT ${CHUNK_COLUMNS}, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts
@@ -584,15 +591,16 @@ export class SqliteStore implements Store {
   /**
    * The best `limit` rows within the filter, ranked by FTS5 alone and then read back: rows are taken best first
    * (with a margin for the few the filter drops) until `limit` pass and every row tied with the last one kept is in,
-   * so that equal scores are ordered by content (TIE_ORDER), exactly as the join orders them.
+   * so that equal scores are ordered by content (TIE_ORDER), exactly as the join orders them. Undefined when the
+   * filter turns out to drop most rows (one repo of many in the store): the join is cheaper then.
    */
-  private rankedThenRead(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] {
+  private rankedThenRead(match: string, w: { symbol: number; path: number; body: number }, filter: CompiledFilter, limit: number): ScoredPoint[] | undefined {
     const ranked = this.stmt(
       `SELECT rowid, bm25(chunks_fts, ${w.symbol}, ${w.path}, ${w.body}) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?`,
     ).raw(true);
     const out: ScoredPoint[] = [];
     let taken = 0;
-    for (let n = limit + Math.ceil(limit / 4) + 16; ; n *= 2) {
+    for (let n = limit + Math.ceil(limit / 8) + 16; ; ) {
       const batch = ranked.all(match, n, taken) as [number, number][];
       taken += batch.length;
       const rows = this.rowsById(batch.map(([rowid]) => rowid), filter);
@@ -607,7 +615,13 @@ export class SqliteStore implements Store {
       if (out.length >= limit) {
         const kept = out.map((p) => p.score).sort((a, b) => b - a)[limit - 1]!;
         if (-batch[batch.length - 1]![1] < kept) break;
+        n = 2 * n; // ties past the limit: read on
+        continue;
       }
+      // Each pass ranks every match again: when the filter drops most rows, the join costs less than several passes.
+      const passing = out.length / taken;
+      if (passing < MIN_PASSING_SHARE) return undefined;
+      n = Math.ceil(((limit - out.length) / passing) * 1.25) + 16;
     }
     return out.sort(bestFirstByContent).slice(0, limit);
   }
