@@ -42,7 +42,15 @@ export interface SearchEngineDeps {
   log: Logger;
   /** Repo searched when the caller names none; undefined or "*" = all. */
   defaultRepo?: string;
+  /**
+   * Each repo's files by stem (see fileStems), kept for a while: pass one map to every engine made over the same
+   * store (a worker thread makes one per job), else each makes its own and reads the file list again.
+   */
+  fileStems?: FileStemsCache;
 }
+
+/** Per repo: when the list was read and the files by stem. */
+export type FileStemsCache = Map<string, { at: number; byStem: Map<string, string[]> }>;
 
 /**
  * What answers searches: the engine itself, a pool of worker threads running it, or a cache in front of either.
@@ -58,9 +66,11 @@ export function denseQueryText(q: ParsedQuery): string | undefined {
 }
 
 export class SearchEngine implements CodeSearch {
-  private readonly stems = new Map<string, { at: number; byStem: Map<string, string[]> }>();
+  private readonly stems: FileStemsCache;
 
-  constructor(private readonly deps: SearchEngineDeps) {}
+  constructor(private readonly deps: SearchEngineDeps) {
+    this.stems = deps.fileStems ?? new Map();
+  }
 
   async search(raw: string, opts: SearchOptions = {}): Promise<SearchResponse> {
     const started = performance.now();

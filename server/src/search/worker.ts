@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Embedder } from "../embedding/types.ts";
 import { silentLogger } from "../log/index.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
-import { SearchEngine } from "./engine.ts";
+import { SearchEngine, type FileStemsCache } from "./engine.ts";
 import type { WorkerJob, WorkerReply, WorkerSetup } from "./pool.ts";
 
 const setup = workerData as WorkerSetup;
@@ -17,8 +17,10 @@ if (port && setup) {
     dimension: setup.dimension,
     embed: async () => (vector ? [vector] : []),
   });
+  // One engine per job (each carries its query's vector), sharing what engines keep between searches.
+  const fileStems: FileStemsCache = new Map();
   port.on("message", (job: WorkerJob) => {
-    const engine = new SearchEngine({ store, embedder: given(job.vector), log: silentLogger, defaultRepo: setup.defaultRepo });
+    const engine = new SearchEngine({ store, embedder: given(job.vector), log: silentLogger, defaultRepo: setup.defaultRepo, fileStems });
     engine.search(job.raw, job.opts).then(
       (response) => port.postMessage({ id: job.id, response } satisfies WorkerReply),
       (err: unknown) => port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
