@@ -9,10 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePort } from "../../server/src/http/free-port.ts";
 import { startLocalCluster, type LocalCluster } from "./cluster.ts";
 import { planLocalProcesses, watcherFor, type LocalProcess } from "./layout.ts";
 import { K8S_DIR, WATCHER_TEMPLATE, kubectlAvailable, readBaseFiles, readYamlFile, renderKustomization, type K8sObject } from "./manifests.ts";
-import { createServer } from "node:net";
 import type { Writable } from "node:stream";
 
 export const REPO_ROOT = path.resolve(K8S_DIR, "..");
@@ -30,17 +30,6 @@ export function deploymentObjects(kustomization: string | undefined, repos: stri
   return [...objects, ...repos.map((r) => watcherFor(template, r))];
 }
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Chooses local ports: the real ones, or free ones (one per workload and container port). */
 export async function portChooser(free: boolean, objects: K8sObject[]): Promise<(workload: string, port: number) => number> {

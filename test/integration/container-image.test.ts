@@ -16,7 +16,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { localWorkloads } from "../../k8s/local/layout.ts";
 import { get, type K8sObject } from "../../k8s/local/manifests.ts";
 import { podmanRun, type PodmanRun } from "../../k8s/local/podman.ts";
-import { REPO_ROOT, deploymentObjects, freePort, sourceCli } from "../../k8s/local/run.ts";
+import { REPO_ROOT, deploymentObjects, sourceCli } from "../../k8s/local/run.ts";
+import { freePort } from "../../server/src/http/free-port.ts";
 import { QdrantStub } from "../helpers/store-qdrant-stub.ts";
 import { pollUntil } from "../helpers/tmp.ts";
 import { writeTinyOnnxModel } from "../unit/tiny-onnx-model.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { cpSync } from "node:fs";
-import net from "node:net";
+import { freePort } from "../../server/src/http/free-port.ts";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -24,16 +24,6 @@ const HEAVY = [
   "tree-sitter chunking of a large class: micro-chunks inside symbols, windows widen above the cap, symbol paths like Session.request",
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 interface SearchLoad {
   calls: number;

@@ -4,8 +4,8 @@
 // the folders themselves.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "../../../server/src/http/free-port.ts";
 import { IndexerClient, payloadOf } from "../engine/indexer-client.ts";
 import { delay, throwIfAborted, type Logger } from "../log.ts";
 import type { Runtime } from "./runtime.ts";
@@ -38,16 +38,6 @@ export class LocalStartError extends Error {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The server logs JSON lines when not on a terminal: shown as "[watcher] watching root=/x" at their own level. */
 export function logServerLine(log: Logger, name: string, line: string): void {

@@ -1,8 +1,8 @@
 // Starts and stops code-server (a real VS Code served over HTTP) on loopback, each step under a deadline.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "../../../server/src/http/free-port.ts";
 import type { E2eTools } from "./tools.ts";
 
 export interface CodeServerOptions {
@@ -29,18 +29,6 @@ export interface RunningCodeServer {
   stop(): Promise<void>;
 }
 
-/** A free loopback port (asked of the kernel, then released for code-server to take). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment code-server runs with: ours, minus any VS Code variables of an enclosing editor. */
 function cleanEnv(): NodeJS.ProcessEnv {
