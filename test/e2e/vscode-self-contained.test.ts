@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { installExtension, startCodeServer, type RunningCodeServer } from "./vscode/code-server.ts";
+import { QUIET_WORKBENCH, installExtension, startCodeServer, type RunningCodeServer } from "./vscode/code-server.ts";
 import { fixtureModel, packageVsix, readManifest } from "./vscode/extension-fixture.ts";
 import { listMcpServers, startMcpServer } from "./vscode/mcp.ts";
 import { installedExtension, multiRootWorkspace, onPath, pathWithoutNode, type ForeignFolder } from "./vscode/self-contained.ts";
@@ -94,11 +94,7 @@ describe("the .vsix alone: no Node.js, no server, no checkout", { skip, timeout:
       logFile: log,
       // No contextEngine.local.* setting: the extension finds its server and runtime on its own.
       settings: {
-        "workbench.startupEditor": "none",
-        "workbench.secondarySideBar.defaultVisibility": "hidden",
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoUpdate": false,
-        "extensions.autoCheckUpdates": false,
+        ...QUIET_WORKBENCH,
         "contextEngine.kubeconfig": noKubeconfig,
       },
       // The fixture Model2Vec model (no download here): its tokenizer loads transformers.js and ONNX Runtime from the .vsix.

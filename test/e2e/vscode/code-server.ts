@@ -5,6 +5,15 @@ import path from "node:path";
 import { freePort } from "../../../server/src/http/free-port.ts";
 import type { E2eTools } from "./tools.ts";
 
+/** Settings that keep a test's workbench free of what it does not test: no start editor, updates, telemetry. */
+export const QUIET_WORKBENCH: Record<string, unknown> = {
+  "workbench.startupEditor": "none",
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoUpdate": false,
+  "extensions.autoCheckUpdates": false,
+};
+
 export interface CodeServerOptions {
   tools: E2eTools;
   /** Folder opened as the workspace. */

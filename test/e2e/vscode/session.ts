@@ -3,7 +3,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { installExtension, startCodeServer, type RunningCodeServer } from "./code-server.ts";
+import { QUIET_WORKBENCH, installExtension, startCodeServer, type RunningCodeServer } from "./code-server.ts";
 import { sampleWorkspace, serverCli } from "./extension-fixture.ts";
 import type { E2eTools } from "./tools.ts";
 import { openWorkbench, type Workbench } from "./workbench.ts";
@@ -52,11 +52,7 @@ export class Session {
         extensionsDir,
         logFile: log,
         settings: {
-          "workbench.startupEditor": "none",
-          "workbench.secondarySideBar.defaultVisibility": "hidden",
-          "telemetry.telemetryLevel": "off",
-          "extensions.autoUpdate": false,
-          "extensions.autoCheckUpdates": false,
+          ...QUIET_WORKBENCH,
           "contextEngine.local.serverPath": serverCli,
           // The Node.js the repository's native modules were built for (the one running this test), not the editor's.
           "contextEngine.local.runtime": "node",
