@@ -14,7 +14,8 @@ export interface ConnectionState {
   memory?: McpEndpoint;
   /** Why search is lexical-only (the model is missing), when it is. */
   lexicalOnly?: string;
-  index?: { status: string; done: number; total: number; points?: number };
+  /** `searchable`: indexing, but every file can already be found (symbol chunks are being added). */
+  index?: { status: string; done: number; total: number; points?: number; searchable?: boolean };
   /** Local mode: what runs the engine ("the editor's runtime (…, Node 24.21.0, node:sqlite, SQLite 3.53.4)"). */
   runtime?: string;
   /** Local mode: the index file (in the editor's storage for the workspace). */

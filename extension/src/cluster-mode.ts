@@ -220,7 +220,10 @@ export class ClusterBackend implements Backend {
     if (!each.length) each.push(parseStatus(payload, this.repos[0]?.repo));
     const busy = each.find((s) => s.state === "indexing" || s.state === "scanning" || s.state === "error");
     const sum = (k: "filesDone" | "filesTotal" | "points") => (each.some((s) => s[k] !== undefined) ? each.reduce((n, s) => n + (s[k] ?? 0), 0) : undefined);
-    report({ index: { status: (busy ?? each[0]!).state, done: sum("filesDone") ?? 0, total: sum("filesTotal") ?? 0, points: sum("points") } });
+    // Searchable while indexing when every repo still at work can already be searched (its windows pass is done).
+    const working = each.filter((s) => s.state === "indexing" || s.state === "scanning");
+    const searchable = working.length > 0 && working.every((s) => s.searchable);
+    report({ index: { status: (busy ?? each[0]!).state, done: sum("filesDone") ?? 0, total: sum("filesTotal") ?? 0, points: sum("points"), ...(searchable ? { searchable } : {}) } });
   }
 
   dispose(): void {

@@ -17,7 +17,9 @@ export function statusText(s: ConnectionState): { text: string; tooltip: string;
       text = `$(sync~spin) ${name}: syncing`;
       break;
     case "indexing":
-      text = `$(loading~spin) ${name}: indexing${idx?.total ? ` ${idx.done}/${idx.total}` : ""}`;
+      text = idx?.searchable
+        ? `$(search) ${name}: searchable, adding symbols ${idx.done}/${idx.total}`
+        : `$(loading~spin) ${name}: indexing${idx?.total ? ` ${idx.done}/${idx.total}` : ""}`;
       break;
     case "ready":
       text =

@@ -145,6 +145,17 @@ describe("local indexing progress", () => {
     const one = summarize(statesOf({ states: { undici: { status: "watching", files_done: 176, files_total: 176 } } }), ["undici"]);
     assert.equal(one.detail, "Local index of undici: 176 files");
   });
+
+  test("a first index in two passes: windows first, then search works while symbols are added", async () => {
+    const { statesOf, summarize } = await import("../../extension/src/local/index-progress.ts");
+    const windows = summarize(statesOf({ states: { api: { status: "indexing", pass: "windows", files_done: 40, files_total: 900 } } }), ["api"]);
+    assert.deepEqual([windows.index.searchable, windows.detail], [undefined, "Making api searchable: 40/900 files"]);
+    const symbols = summarize(statesOf({ states: { api: { status: "indexing", pass: "symbols", searchable: true, files_done: 120, files_total: 900, current_file: "src/a.ts" } } }), ["api"]);
+    assert.deepEqual([symbols.phase, symbols.index.searchable, symbols.detail], ["indexing", true, "Search is ready; adding symbols to api: 120/900 files (src/a.ts)"]);
+    // Searchable only when every folder still at work is.
+    const mixed = summarize(statesOf({ states: { api: { status: "indexing", searchable: true, files_done: 1, files_total: 2 }, web: { status: "indexing", pass: "windows", files_done: 0, files_total: 3 } } }), ["api", "web"]);
+    assert.equal(mixed.index.searchable, undefined);
+  });
 });
 
 describe("server log lines", () => {

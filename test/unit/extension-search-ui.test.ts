@@ -103,7 +103,10 @@ describe("qdrant_status", () => {
       ],
       states: { demo: { status: "indexing", files_done: 3, files_total: 7, current_file: "src/a.ts" } },
     });
-    assert.deepEqual([s.state, s.filesDone, s.filesTotal, s.points, s.currentFile], ["indexing", 3, 7, 42, "src/a.ts"]);
+    assert.deepEqual([s.state, s.filesDone, s.filesTotal, s.points, s.currentFile, s.searchable], ["indexing", 3, 7, 42, "src/a.ts", undefined]);
+    // The symbols pass of a first index: every file can be searched already.
+    const later = parseStatus({ states: { demo: { status: "indexing", pass: "symbols", searchable: true, files_done: 5, files_total: 7 } } }, "demo");
+    assert.equal(later.searchable, true);
   });
 
   test("structured content first, else JSON text", () => {

@@ -33,6 +33,8 @@ export interface IndexStatus {
   filesTotal?: number;
   points?: number;
   currentFile?: string;
+  /** Indexing, but every file can already be found (the windows pass is done; symbol chunks are being added). */
+  searchable?: boolean;
   raw: unknown;
 }
 
@@ -84,6 +86,7 @@ export function parseStatus(payload: unknown, repo?: string): IndexStatus {
     filesTotal: num(...pick(inner, "files_total", "filesTotal", "total"), ...pick(repoRow, "files"), ...pick(o, "files_total", "filesTotal")),
     points: num(...pick(repoRow, "points"), ...pick(o, "points", "points_count", "pointsCount", "count")),
     currentFile: [inner?.current_file, inner?.currentFile, o.current_file].find((x) => typeof x === "string") as string | undefined,
+    ...(inner?.searchable === true ? { searchable: true } : {}),
     raw: payload,
   };
 }

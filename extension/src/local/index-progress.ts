@@ -10,11 +10,16 @@ export interface RepoIndexState {
   current_file?: string | null;
   error?: string;
   embedder?: string;
+  /** Which pass files_done counts: "windows" (plain line windows, no parse) or "symbols" (symbol chunks). */
+  pass?: string;
+  /** Every file of the run can be found by search (its symbol chunks may still be on their way). */
+  searchable?: boolean;
 }
 
 export interface LocalProgress {
   phase: "indexing" | "ready" | "error";
-  index: { status: string; done: number; total: number };
+  /** `searchable`: while indexing, every file can already be found (symbol chunks are being added). */
+  index: { status: string; done: number; total: number; searchable?: boolean };
   detail: string;
   error?: string;
 }
@@ -49,8 +54,16 @@ export function summarize(states: Record<string, RepoIndexState | null>, repos: 
   const busy = repos.filter((r) => states[r]?.status !== "watching");
   const current = busy.length === 1 ? states[busy[0]!]?.current_file : undefined;
   const status = repos.some((r) => states[r]?.status === "indexing") ? "indexing" : "scanning";
-  const detail = total
-    ? `Indexing ${named(repos)}: ${done}/${total} files${current ? ` (${current})` : ""}`
-    : `Indexing ${named(repos)} (starting)`;
-  return { phase: "indexing", index: { status, done, total }, detail };
+  // A first index stores every file as plain windows first: search works from then on, while symbols are added.
+  const searchable = busy.every((r) => states[r]?.searchable === true);
+  const windows = busy.some((r) => states[r]?.pass === "windows");
+  const at = current ? ` (${current})` : "";
+  const detail = !total
+    ? `Indexing ${named(repos)} (starting)`
+    : searchable
+      ? `Search is ready; adding symbols to ${named(repos)}: ${done}/${total} files${at}`
+      : windows
+        ? `Making ${named(repos)} searchable: ${done}/${total} files${at}`
+        : `Indexing ${named(repos)}: ${done}/${total} files${at}`;
+  return { phase: "indexing", index: { status, done, total, ...(searchable ? { searchable } : {}) }, detail };
 }

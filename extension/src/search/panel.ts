@@ -46,7 +46,12 @@ export function connectionBanner(s: ConnectionState): { phase: string; text: str
     case "stopped":
       return { phase: "stopped", text: s.detail };
     default:
-      return { phase: s.phase, text: `${s.detail}. Results may be incomplete until indexing finishes.` };
+      return {
+        phase: s.phase,
+        text: s.index?.searchable
+          ? `${s.detail}. Every file can be searched; results sharpen as symbols land.`
+          : `${s.detail}. Results may be incomplete until indexing finishes.`,
+      };
   }
 }
 
