@@ -2,7 +2,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { SearchResult } from "../../../server/src/search/types.ts";
-import type { Logger } from "../log.ts";
+import { delay, type Logger } from "../log.ts";
 
 export interface McpEndpoint {
   /** http://127.0.0.1:<port>/mcp */
@@ -114,18 +114,6 @@ export function busyRetryMs(e: unknown): number | undefined {
   return Math.min(BUSY_WAIT_MAX_MS, Math.max(250, seconds * 1000));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 export class IndexerClient {
   private client: Client | undefined;
   private connectedTo = "";
@@ -177,7 +165,7 @@ export class IndexerClient {
           busy++;
           attempt--; // the session is fine: a busy answer does not use up the reconnect
           this.log.debug(`indexer: ${tool} refused, server busy; retrying in ${wait} ms`);
-          await sleep(wait, signal);
+          await delay(wait, signal);
           continue;
         }
         if (e instanceof McpToolError || signal?.aborted || attempt > 0) throw e;

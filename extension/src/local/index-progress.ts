@@ -55,7 +55,7 @@ export function summarize(states: Record<string, RepoIndexState | null>, repos: 
   const current = busy.length === 1 ? states[busy[0]!]?.current_file : undefined;
   const status = repos.some((r) => states[r]?.status === "indexing") ? "indexing" : "scanning";
   // A first index stores every file as plain windows first: search works from then on, while symbols are added.
-  const searchable = busy.every((r) => states[r]?.searchable === true);
+  const searchable = busy.length > 0 && busy.every((r) => states[r]?.searchable === true);
   const windows = busy.some((r) => states[r]?.pass === "windows");
   const at = current ? ` (${current})` : "";
   const detail = !total

@@ -38,7 +38,6 @@ export class LocalStartError extends Error {
   }
 }
 
-
 /** The server logs JSON lines when not on a terminal: shown as "[watcher] watching root=/x" at their own level. */
 export function logServerLine(log: Logger, name: string, line: string): void {
   let rec: Record<string, unknown> | undefined;

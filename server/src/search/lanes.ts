@@ -101,8 +101,8 @@ export class LoadGauge {
    * When a new call of `lane` would be answered (ms from now). Round robin serves, before it, the lane's own calls in
    * flight and, from every other lane, as many calls as the round takes until its turn: min(theirs, mine + 1).
    */
-  expectedMs(lane: string): number {
-    return (this.ahead(lane) / this.servers + 1) * this.serviceMs;
+  expectedMs(lane: string, ahead = this.ahead(lane)): number {
+    return (ahead / this.servers + 1) * this.serviceMs;
   }
 
   /** The calls served before a new call of `lane`. */
@@ -116,13 +116,14 @@ export class LoadGauge {
   /** Undefined when a new call of `lane` may enter; else why not and when to retry. */
   admit(lane: string): Refusal | undefined {
     const mine = this.inflight.get(lane) ?? 0;
-    const expected = this.expectedMs(lane);
+    const ahead = this.ahead(lane);
+    const expected = this.expectedMs(lane, ahead);
     let reason: string | undefined;
     if (mine >= this.limits.maxPerLane) reason = `this client has ${mine} searches in flight already`;
     else if (this.total >= this.limits.maxTotal) reason = `${this.total} searches are in flight already`;
     // A call that a free server takes at once is never refused, however slow the last calls were: else one slow
     // search (a cold cache, a loaded machine) would refuse every call after it, and no call would run to lower it.
-    else if (this.ahead(lane) >= this.servers && expected > this.limits.maxWaitMs) reason = `a new search would be answered in about ${Math.round(expected)} ms (the bound is ${this.limits.maxWaitMs} ms)`;
+    else if (ahead >= this.servers && expected > this.limits.maxWaitMs) reason = `a new search would be answered in about ${Math.round(expected)} ms (the bound is ${this.limits.maxWaitMs} ms)`;
     if (!reason) return undefined;
     this.refused++;
     return { reason, retryAfterSeconds: Math.max(1, Math.ceil(expected / 1000)) };

@@ -610,11 +610,10 @@ export class SqliteStore implements Store {
         if (r) out.push({ point: toPoint(r), score: -rank });
       }
       if (batch.length < n) break; // every match read
-      // Complete once `limit` rows passed and the last row read scores below the limit-th kept: rows not read score
-      // no better than it, so none of them ties with a row kept.
+      // Complete once `limit` rows passed and the last row read scores below the limit-th kept (rows arrive best
+      // first): rows not read score no better than it, so none of them ties with a row kept.
       if (out.length >= limit) {
-        const kept = out.map((p) => p.score).sort((a, b) => b - a)[limit - 1]!;
-        if (-batch[batch.length - 1]![1] < kept) break;
+        if (-batch[batch.length - 1]![1] < out[limit - 1]!.score) break;
         n = 2 * n; // ties past the limit: read on
         continue;
       }
