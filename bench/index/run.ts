@@ -43,6 +43,10 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
   // The whole-file FTS5 build right before the index, in this process: the two times are a pair on a shared machine.
   const fts = await wholeFileFts(corpus, []);
   const cpu0 = process.cpuUsage();
+  // RSS of the whole process (the chunking workers too) while it indexes, sampled: maxRSS would also count the
+  // whole-file FTS5 baseline just built in this process.
+  let indexRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (indexRss = Math.max(indexRss, process.memoryUsage.rss())), 100);
   const t0 = performance.now();
   let searchableMs: number | undefined;
   const report = await engine.index({ onProgress: (p) => p.phase === "searchable" && (searchableMs = performance.now() - t0) });
@@ -51,6 +55,7 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
   searchableMs ??= symbolsMs;
   await engine.fillDense();
   const fullMs = performance.now() - t0;
+  clearInterval(sampler);
   // All threads of this process (the chunking workers too): steadier than wall time on a shared, loaded machine.
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
@@ -89,7 +94,7 @@ async function child(mode: string, corpus: string, queryCount: number): Promise<
     mb: round(bytes / 1e6), fts_build_s: fts.build_s, searchable_s: round(searchableMs / 1000), symbols_s: round(symbolsMs / 1000),
     searchable_vs_fts: round(searchableMs / 1000 / fts.build_s), full_s: round(fullMs / 1000), files_per_s: round(report.indexed / (fullMs / 1000), 0),
     mb_per_s: round(bytes / 1e6 / (fullMs / 1000)), full_cpu_s: round(cpuS), mb_per_cpu_s: round(bytes / 1e6 / cpuS),
-    load_during_index: round(os.loadavg()[0]), peak_rss_mb: round(rss, 0), index_mb: round(dbBytes / 1e6, 1),
+    load_during_index: round(os.loadavg()[0]), peak_rss_mb: round(rss, 0), index_peak_rss_mb: round(indexRss / 1024 / 1024, 0), index_mb: round(dbBytes / 1e6, 1),
     one_file_update_ms_p50: round(percentile(oneFile, 50), 1), one_file_update_ms_max: round(Math.max(...oneFile), 1),
     incremental_rescan_s: round(rescanMs / 1000), rescan_indexed: rescan.indexed,
     search_ms_p50: round(percentile(lat, 50)), search_ms_p95: round(percentile(lat, 95)), queries,
@@ -170,9 +175,9 @@ async function main(): Promise<void> {
   mkdirSync(values.out!, { recursive: true });
   writeFileSync(path.join(values.out!, "index.json"), JSON.stringify(result, null, 2) + "\n");
   const table = [
-    "| mode | files | MB | chunks | whole-file FTS5 build s | every file searchable s | (x FTS5) | symbol-complete s | full index s | files/s | MB/s | CPU s | MB per CPU s | load | peak RSS MB | index MB | 1-file update ms (p50) | no-change rescan s | search p50 ms | search p95 ms |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ...result.modes.map((m) => `| ${m.mode} | ${m.files} | ${m.mb} | ${m.chunks} | ${m.fts_build_s} | ${m.searchable_s} | ${m.searchable_vs_fts} | ${m.symbols_s} | ${m.full_s} | ${m.files_per_s} | ${m.mb_per_s} | ${m.full_cpu_s} | ${m.mb_per_cpu_s} | ${m.load_during_index} | ${m.peak_rss_mb} | ${m.index_mb} | ${m.one_file_update_ms_p50} | ${m.incremental_rescan_s} | ${m.search_ms_p50} | ${m.search_ms_p95} |`),
+    "| mode | files | MB | chunks | whole-file FTS5 build s | every file searchable s | (x FTS5) | symbol-complete s | full index s | files/s | MB/s | CPU s | MB per CPU s | load | peak RSS MB | indexing peak RSS MB | index MB | 1-file update ms (p50) | no-change rescan s | search p50 ms | search p95 ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...result.modes.map((m) => `| ${m.mode} | ${m.files} | ${m.mb} | ${m.chunks} | ${m.fts_build_s} | ${m.searchable_s} | ${m.searchable_vs_fts} | ${m.symbols_s} | ${m.full_s} | ${m.files_per_s} | ${m.mb_per_s} | ${m.full_cpu_s} | ${m.mb_per_cpu_s} | ${m.load_during_index} | ${m.peak_rss_mb} | ${m.index_peak_rss_mb ?? ""} | ${m.index_mb} | ${m.one_file_update_ms_p50} | ${m.incremental_rescan_s} | ${m.search_ms_p50} | ${m.search_ms_p95} |`),
     "",
     "Whole-file FTS5 build: the same files read and put whole into a two-column FTS5 table, timed in each mode's process right before its index (a pair on a shared machine); (x FTS5) = every file searchable / that build.",
     `Baselines on the same ${queries.length} queries: ripgrep scan ${rg ? `p50 ${rg.p50} ms, p95 ${rg.p95} ms` : "(rg not installed: apt-get install ripgrep)"}; whole-file FTS5 index built in ${fts.build_s} s, query p50 ${fts.p50} ms, p95 ${fts.p95} ms.`,

@@ -65,3 +65,27 @@ test("a worker that dies mid-batch loses no file: its files are chunked again", 
     await chunker.close();
   }
 });
+
+test("a worker whose parser memory outgrew its bound is replaced, and every file comes out the same", async () => {
+  // About 1 MB of TypeScript grows tree-sitter's memory from its 32 MB start past 40 MB (a small file never does).
+  const big = { path: "big.ts", language: "typescript", text: Array.from({ length: 20_000 }, (_, k) => `export function f${k}(a: number) { return a + ${k}; }`).join("\n") };
+  const files = corpus();
+  const expected = [];
+  for (const f of [big, ...files]) expected.push(await chunkFile(f, MICRO));
+  const chunker = createChunker({ threads: 1, retireAboveBytes: 40 * 1024 * 1024 });
+  type Slots = { slots: Array<{ worker: object }> };
+  const worker = () => (chunker as unknown as Slots).slots[0]?.worker;
+  try {
+    // Every grammar loaded first, so that the files behind the big one wait in the worker's queue, not for a grammar.
+    assert.deepEqual(await Promise.all(files.map((f) => chunker.chunkFile(f, MICRO))), expected.slice(1));
+    const first = worker();
+    assert.ok(first, "a worker runs");
+    // The big file retires the worker; the files sent after it are declined there and chunked by its successor.
+    assert.deepEqual(await Promise.all([big, ...files].map((f) => chunker.chunkFile(f, MICRO))), expected);
+    assert.ok(worker(), "a new worker runs");
+    assert.notEqual(worker(), first, "the worker was replaced");
+    assert.equal(chunker.threads, 1);
+  } finally {
+    await chunker.close();
+  }
+});

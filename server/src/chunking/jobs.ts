@@ -7,7 +7,17 @@ export type ChunkJob = { id: number; input: ChunkInput; opts: ChunkOptions } | {
 
 export type JobResult = { chunks: FileChunk[] } | { prepared: PreparedFile };
 
-export type ChunkReply = ({ id: number } & JobResult) | { id: number; error: string };
+/**
+ * `retire`: the worker's parsers grew past the pool's bound; it declines every job after this one (`declined`: send it
+ * to another worker).
+ */
+export type ChunkReply = ({ id: number; retire?: true } & JobResult) | { id: number; error: string } | { id: number; declined: true };
+
+/** What a worker is started with. */
+export interface WorkerData {
+  /** Past this many bytes of parser memory, the worker retires (see ChunkReply). */
+  retireAboveBytes?: number;
+}
 
 /** Runs one job on whichever thread calls it (a worker, or the pool when a worker died). */
 export function runJob(job: ChunkJob): Promise<JobResult> {

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { chunkFile, type ChunkInput, type ChunkOptions } from "./chunk-file.ts";
 import type { FileChunk } from "./types.ts";
 import { prepareFile, type PrepareJob, type PreparedFile } from "../indexer/prepare-file.ts";
-import { jobPath, runJob, type ChunkJob, type ChunkReply } from "./jobs.ts";
+import { jobPath, runJob, type ChunkJob, type ChunkReply, type WorkerData } from "./jobs.ts";
 
 export interface Chunker {
   chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]>;
@@ -24,6 +24,8 @@ export interface Chunker {
 export interface ChunkerOptions {
   /** Worker threads (default: one per CPU). 0 chunks on the calling thread. */
   threads?: number;
+  /** A worker whose parser memory grew past this is replaced by a fresh one (default RETIRE_ABOVE_BYTES). */
+  retireAboveBytes?: number;
 }
 
 interface Pending {
@@ -37,14 +39,27 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   bytes: number;
+  /** Out of the pool (its parser memory grew too far, or it died): it takes no more jobs, and ends once it has none. */
+  retired: boolean;
 }
 
 // After this many workers die without finishing a job, the pool stops spawning and chunks in-process.
 const MAX_FAILED_STARTS = 3;
+/**
+ * A worker's tree-sitter memory grows to what its largest parse needed and never shrinks (up to 120 MB per worker on
+ * the bench:index corpus, from 32 MB): past this bound the worker is replaced, which costs a thread start and its
+ * grammars' loads, a few times per large index.
+ */
+export const RETIRE_ABOVE_BYTES = 64 * 1024 * 1024;
+/**
+ * A worker's young generation, in MB (V8's default lets it grow to 48): a worker's garbage is short-lived (a file's
+ * chunks, gone once posted), so small semi-spaces cost little scavenging and save ~30 MB of RSS per worker.
+ */
+const WORKER_YOUNG_GENERATION_MB = 6;
 
 export function createChunker(options: ChunkerOptions = {}): Chunker {
   const wanted = options.threads ?? os.availableParallelism();
-  const spawn = wanted > 0 ? workerSpawner() : null;
+  const spawn = wanted > 0 ? workerSpawner({ retireAboveBytes: options.retireAboveBytes ?? RETIRE_ABOVE_BYTES }) : null;
   return spawn ? new WorkerChunker(wanted, spawn) : inProcess();
 }
 
@@ -56,7 +71,8 @@ function inProcess(): Chunker {
  * How to start a worker: from the TypeScript source under tsx (tests, `npm run`), or from the bundle's
  * `chunk-worker.js` beside `cli.js`. Null when neither is available.
  */
-function workerSpawner(): (() => Worker) | null {
+function workerSpawner(workerData: WorkerData): (() => Worker) | null {
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
     let tsx: string;
@@ -68,15 +84,17 @@ function workerSpawner(): (() => Worker) | null {
     const source = new URL("./worker.ts", here).href;
     // A worker neither starts from a .ts file nor inherits --import tsx: register tsx in it, then load the source.
     const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-    return () => new Worker(boot, { eval: true });
+    return () => new Worker(boot, { eval: true, workerData, resourceLimits });
   }
   const bundled = fileURLToPath(new URL("./chunk-worker.js", here));
-  return existsSync(bundled) ? () => new Worker(bundled) : null;
+  return existsSync(bundled) ? () => new Worker(bundled, { workerData, resourceLimits }) : null;
 }
 
 class WorkerChunker implements Chunker {
   private slots: Slot[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Retired workers still ending. */
+  private readonly ending = new Set<Promise<unknown>>();
   private nextId = 1;
   private failedStarts = 0;
   private closed = false;
@@ -134,7 +152,20 @@ class WorkerChunker implements Chunker {
     await Promise.allSettled([...this.inflight]);
     const slots = this.slots;
     this.slots = [];
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.ending]);
+  }
+
+  /** Takes a worker out of the pool: the next job starts a fresh one in its place. */
+  private retire(slot: Slot): void {
+    slot.retired = true;
+    this.slots = this.slots.filter((s) => s !== slot);
+  }
+
+  /** A job a retiring worker declined goes to another worker (or this thread, when none can start). */
+  private resend(p: Pending): void {
+    const slot = this.threads > 0 ? this.leastBusy() : null;
+    const reply = slot ? this.send(slot, p.job, p.bytes) : runJob(p.job).then((r): ChunkReply => ({ id: p.job.id, ...r }));
+    reply.then(p.resolve, p.reject);
   }
 
   private leastBusy(): Slot | null {
@@ -154,8 +185,9 @@ class WorkerChunker implements Chunker {
 
   private start(): Slot {
     const worker = this.spawn();
-    const slot: Slot = { worker, pending: new Map(), bytes: 0 };
+    const slot: Slot = { worker, pending: new Map(), bytes: 0, retired: false };
     let answered = false;
+    let exited = false;
     worker.on("message", (reply: ChunkReply) => {
       answered = true;
       const p = slot.pending.get(reply.id);
@@ -163,12 +195,21 @@ class WorkerChunker implements Chunker {
       slot.pending.delete(reply.id);
       slot.bytes -= p.bytes;
       if (slot.pending.size === 0) slot.worker.unref();
-      if ("error" in reply) p.reject(new Error(`chunking ${jobPath(p.job)} failed: ${reply.error}`));
+      if ("retire" in reply) this.retire(slot);
+      if ("declined" in reply) this.resend(p);
+      else if ("error" in reply) p.reject(new Error(`chunking ${jobPath(p.job)} failed: ${reply.error}`));
       else p.resolve(reply);
+      if (slot.retired && slot.pending.size === 0 && !exited) {
+        exited = true;
+        const ended = slot.worker.terminate();
+        this.ending.add(ended);
+        ended.finally(() => this.ending.delete(ended)).catch(() => {});
+      }
     });
     const fail = () => {
-      if (!this.slots.includes(slot)) return;
-      this.slots = this.slots.filter((s) => s !== slot);
+      if (exited) return;
+      exited = true;
+      this.retire(slot);
       if (!answered) this.failedStarts++;
       // No file is lost with the worker: what it held is chunked again on this thread.
       for (const p of slot.pending.values()) runJob(p.job).then((r) => p.resolve({ id: p.job.id, ...r }), p.reject);

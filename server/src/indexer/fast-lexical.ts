@@ -19,8 +19,11 @@ function tokensOf(word: string): string {
   let t = wordTokens.get(word);
   if (t === undefined) {
     if (wordTokens.size >= MAX_WORDS) wordTokens.clear();
-    t = tokenizeCode(word).join(" ");
-    wordTokens.set(word, t);
+    // A word sliced from a file's text is a view of the whole text (V8 slices, as do the tokenizer's matches of it):
+    // kept in the memory as it is, it would keep every file this thread ever read alive. A copy holds only the word.
+    const own = (" " + word).slice(1);
+    t = tokenizeCode(own).join(" ");
+    wordTokens.set(own, t);
   }
   return t;
 }
