@@ -28,6 +28,8 @@ const { values } = parseArgs({
     /** A second server build (its dist/cli.js) measured in the same run, alternating with this one. */
     vs: { type: "string" },
     rounds: { type: "string", default: "1" },
+    /** Write the server's CPU profiles (main thread and search workers) into this folder (node --cpu-prof). */
+    profile: { type: "string" },
   },
 });
 
@@ -70,7 +72,8 @@ interface Running {
 async function startServer(cli: string, corpus: string, env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await freePort();
   const healthPort = await freePort();
-  const server = spawn(process.execPath, [cli, "serve", "indexer", "--transport", "http", "--port", String(port), "--health-port", String(healthPort), "--root", corpus], {
+  const profile = values.profile ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(values.profile)] : [];
+  const server = spawn(process.execPath, [...profile, cli, "serve", "indexer", "--transport", "http", "--port", String(port), "--health-port", String(healthPort), "--root", corpus], {
     env, stdio: ["ignore", "ignore", "pipe"],
   });
   let serverErr = "";
