@@ -1,13 +1,12 @@
 // Chunking on worker threads. Parsing is CPU-bound wasm (about 3-12 MB/s per core depending on the grammar),
 // so an indexer that wants more than one core's worth sends files here; each worker loads its grammars once.
-import { existsSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { chunkFile, type ChunkInput, type ChunkOptions } from "./chunk-file.ts";
 import type { FileChunk } from "./types.ts";
 import { prepareFile, type PrepareJob, type PreparedFile } from "../indexer/prepare-file.ts";
 import { jobPath, runJob, type ChunkJob, type ChunkReply, type WorkerData } from "./jobs.ts";
+import { workerSpawner } from "../worker-spawn.ts";
 
 export interface Chunker {
   chunkFile(input: ChunkInput, opts: ChunkOptions): Promise<FileChunk[]>;
@@ -59,35 +58,16 @@ const WORKER_YOUNG_GENERATION_MB = 6;
 
 export function createChunker(options: ChunkerOptions = {}): Chunker {
   const wanted = options.threads ?? os.availableParallelism();
-  const spawn = wanted > 0 ? workerSpawner({ retireAboveBytes: options.retireAboveBytes ?? RETIRE_ABOVE_BYTES }) : null;
+  const spawn = wanted > 0 ? workerSpawner(
+        { from: import.meta.url, source: "./worker.ts", bundled: "./chunk-worker.js" },
+        { retireAboveBytes: options.retireAboveBytes ?? RETIRE_ABOVE_BYTES } satisfies WorkerData,
+        { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      ) : null;
   return spawn ? new WorkerChunker(wanted, spawn) : inProcess();
 }
 
 function inProcess(): Chunker {
   return { chunkFile, prepareFile: (job) => prepareFile(job), warm: () => {}, threads: 0, close: async () => {} };
-}
-
-/**
- * How to start a worker: from the TypeScript source under tsx (tests, `npm run`), or from the bundle's
- * `chunk-worker.js` beside `cli.js`. Null when neither is available.
- */
-function workerSpawner(workerData: WorkerData): (() => Worker) | null {
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    let tsx: string;
-    try {
-      tsx = import.meta.resolve("tsx/esm/api");
-    } catch {
-      return null;
-    }
-    const source = new URL("./worker.ts", here).href;
-    // A worker neither starts from a .ts file nor inherits --import tsx: register tsx in it, then load the source.
-    const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-    return () => new Worker(boot, { eval: true, workerData, resourceLimits });
-  }
-  const bundled = fileURLToPath(new URL("./chunk-worker.js", here));
-  return existsSync(bundled) ? () => new Worker(bundled, { workerData, resourceLimits }) : null;
 }
 
 class WorkerChunker implements Chunker {

@@ -2,16 +2,15 @@
 // index read-only (WAL: readers neither block the writer nor each other) and runs the same SearchEngine; the query's
 // dense vector is computed here, once, by the process's embedder. Calls reach the workers through fair lanes (one per
 // client, served round robin) and are counted, so the server can refuse at once what it could not answer in time.
-import { existsSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { queryVector, type Embedder } from "../embedding/types.ts";
 import type { Logger } from "../log/index.ts";
 import { denseQueryText, type CodeSearch, type SearchEngine, type SearchOptions, type SearchResponse } from "./engine.ts";
 import { DEFAULT_ADMISSION, FairQueue, LoadGauge, type AdmissionLimits, type Refusal } from "./lanes.ts";
 import { queryLengthProblem } from "./linear-scan.ts";
 import { parseQuery } from "./query.ts";
+import { workerSpawner } from "../worker-spawn.ts";
 
 /** What a worker opens, once. */
 export interface WorkerSetup {
@@ -84,32 +83,13 @@ const MAX_DEFAULT_THREADS = 4;
 /** Searches of a remote store (Qdrant) in flight at once from this process. */
 const REMOTE_CONCURRENCY = 8;
 
-/**
- * How to start a worker: from the TypeScript source under tsx (tests, `npm run`), or from the bundle's
- * `search-worker.js` beside `cli.js`. Null when neither is available.
- */
-function workerSpawner(setup: WorkerSetup): (() => Worker) | null {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    let tsx: string;
-    try {
-      tsx = import.meta.resolve("tsx/esm/api");
-    } catch {
-      return null;
-    }
-    const source = new URL("./worker.ts", here).href;
-    // A worker neither starts from a .ts file nor inherits --import tsx: register tsx in it, then load the source.
-    const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-    return () => new Worker(boot, { eval: true, workerData: setup });
-  }
-  const bundled = fileURLToPath(new URL("./search-worker.js", here));
-  return existsSync(bundled) ? () => new Worker(bundled, { workerData: setup }) : null;
-}
-
 export function startSearchPool(o: SearchPoolOptions): SearchPool {
   const wanted = o.threads ?? Math.min(MAX_DEFAULT_THREADS, os.availableParallelism());
   const spawn = o.sqlite && wanted > 0
-    ? workerSpawner({ ...o.sqlite, dimension: o.embedder.dimension, defaultRepo: o.defaultRepo })
+    ? workerSpawner(
+        { from: import.meta.url, source: "./worker.ts", bundled: "./search-worker.js" },
+        { ...o.sqlite, dimension: o.embedder.dimension, defaultRepo: o.defaultRepo } satisfies WorkerSetup,
+      )
     : null;
   // Without workers: a SQLite search holds this thread anyway (one at a time); a remote store's (Qdrant) waits on the
   // network, so several run at once.
