@@ -99,14 +99,7 @@ describe("windows first: every file searchable before it is parsed", () => {
       const state = readState(path.join(dir, "two-pass.db.r.state.json"))!;
       assert.equal(state.status, "idle");
       assert.equal(state.searchable, true);
-      for (const q of QUERIES) {
-        const reference = await engineFor(path.join(dir, "repo"), onePass, "never");
-        try {
-          assert.deepEqual(await ranked(engine, q), await ranked(reference, q), q);
-        } finally {
-          await reference.close();
-        }
-      }
+      await assertRanksAsOnePass(engine);
     } finally {
       await engine.close();
     }
@@ -166,16 +159,19 @@ describe("windows first: every file searchable before it is parsed", () => {
       const report = await engine.index();
       assert.equal(report.searchableMs, undefined);
       assert.deepEqual(dump(store), dump(onePass));
-      for (const q of QUERIES) {
-        const reference = await engineFor(path.join(dir, "repo"), onePass, "never");
-        try {
-          assert.deepEqual(await ranked(engine, q), await ranked(reference, q), q);
-        } finally {
-          await reference.close();
-        }
-      }
+      await assertRanksAsOnePass(engine);
     } finally {
       await engine.close();
     }
   });
+
+  /** Every probe query ranks exactly as over the one-pass index. */
+  async function assertRanksAsOnePass(engine: Awaited<ReturnType<typeof engineFor>>): Promise<void> {
+    const reference = await engineFor(path.join(dir, "repo"), onePass, "never");
+    try {
+      for (const q of QUERIES) assert.deepEqual(await ranked(engine, q), await ranked(reference, q), q);
+    } finally {
+      await reference.close();
+    }
+  }
 });
