@@ -58,11 +58,9 @@ const WORKER_YOUNG_GENERATION_MB = 6;
 
 export function createChunker(options: ChunkerOptions = {}): Chunker {
   const wanted = options.threads ?? os.availableParallelism();
-  const spawn = wanted > 0 ? workerSpawner(
-        { from: import.meta.url, source: "./worker.ts", bundled: "./chunk-worker.js" },
-        { retireAboveBytes: options.retireAboveBytes ?? RETIRE_ABOVE_BYTES } satisfies WorkerData,
-        { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-      ) : null;
+  const data: WorkerData = { retireAboveBytes: options.retireAboveBytes ?? RETIRE_ABOVE_BYTES };
+  const entry = { from: import.meta.url, source: "./worker.ts", bundled: "./chunk-worker.js" };
+  const spawn = wanted > 0 ? workerSpawner(entry, data, { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }) : null;
   return spawn ? new WorkerChunker(wanted, spawn) : inProcess();
 }
 
