@@ -30,6 +30,15 @@ export const SCALE_PACKAGES = [
   "pdfjs-dist@4.9.155", "echarts@5.5.1", "antd@5.22.5", "vue@3.5.13", "svelte@5.16.0", "prettier@3.4.2", "mathjs@14.0.1",
   "chart.js@4.4.7", "@sentry/browser@8.47.0", "graphql@16.10.0", "mongoose@8.9.2", "sequelize@6.37.5", "typeorm@0.3.20",
   "@nestjs/core@10.4.15", "d3@7.9.0", "firebase@11.1.0", "@tensorflow/tfjs@4.22.0", "playwright-core@1.49.1",
+  // Large code bases with few peer dependencies, to bring the corpus to about ten times bench:index's.
+  "@babylonjs/core@9.37.1", "cesium@1.145.0", "@aws-sdk/client-ec2@3.1178.0", "ol@10.11.0", "plotly.js@4.1.1",
+  "ag-grid-community@36.2.0", "highcharts@13.1.1", "@aws-sdk/client-sagemaker@3.1142.0", "@aws-sdk/client-iam@3.1178.0",
+  "@aws-sdk/client-s3@3.1178.0", "@azure/arm-network@39.0.0", "@azure/arm-compute@25.1.1", "@google-cloud/compute@7.8.0",
+  "@google-cloud/aiplatform@7.4.0", "phaser@4.2.1", "pixi.js@8.22.0", "@elastic/elasticsearch@9.5.1",
+  "@aws-sdk/client-rds@3.1178.0", "@aws-sdk/client-glue@3.1178.0", "@aws-sdk/client-ssm@3.1178.0", "@aws-sdk/client-lambda@3.1178.0",
+  "@azure/arm-appservice@19.0.0", "@azure/arm-apimanagement@10.0.0", "@azure/arm-sql@10.0.0", "@azure/arm-storage@21.0.0",
+  "@google-cloud/dialogflow-cx@5.8.2", "@google-cloud/retail@5.2.0", "@google-cloud/dataplex@4.0.1", "@google-cloud/speech@8.1.0",
+  "@azure/arm-containerservice@25.5.0", "@azure/arm-monitor@8.0.0", "@azure/arm-cosmosdb@17.0.0", "@azure/arm-datafactory@12.0.0",
 ];
 const SCALE_CORPUS = path.join(os.tmpdir(), "ce-bench-corpus-scale");
 

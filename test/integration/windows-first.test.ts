@@ -2,6 +2,7 @@
 // replaces them with symbol chunks file by file. What it must keep: the final index is the one-pass index, chunk by
 // chunk; search works between and during the passes; a run stopped anywhere converges on the next.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
@@ -47,6 +48,16 @@ function dump(file: string): { chunks: unknown[]; files: unknown[]; fts: unknown
       files: db.prepare("SELECT repo, path, hash, size, mtime_ms, chunks FROM files ORDER BY repo, path").all(),
       fts: db.prepare("SELECT c.id, f.symbol, f.path, f.body FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid ORDER BY c.id").all(),
     };
+  } finally {
+    db.close();
+  }
+}
+
+/** The lexical index's b-tree segments (FTS5 writes one per flush and merges some; 'optimize' leaves one). */
+function segments(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(DISTINCT segid) AS n FROM chunks_fts_idx").get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -99,6 +110,7 @@ describe("windows first: every file searchable before it is parsed", () => {
       const state = readState(path.join(dir, "two-pass.db.r.state.json"))!;
       assert.equal(state.status, "idle");
       assert.equal(state.searchable, true);
+      assert.equal(segments(store), 1, "the lexical index merged after the symbols pass");
       await assertRanksAsOnePass(engine);
     } finally {
       await engine.close();
@@ -160,6 +172,28 @@ describe("windows first: every file searchable before it is parsed", () => {
       assert.equal(report.searchableMs, undefined);
       assert.deepEqual(dump(store), dump(onePass));
       await assertRanksAsOnePass(engine);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("merging the lexical index changes no ranking", async () => {
+    const root = path.join(dir, "edited");
+    writeTree(root, files);
+    const store = path.join(dir, "merged.db");
+    const engine = await engineFor(root, store, "never");
+    try {
+      await engine.index();
+      // Small runs, each written as its own segment, some replacing rows: what edits leave behind.
+      for (const i of [3, 12, 45, 97]) {
+        writeFileSync(path.join(root, `pkg${i % 7}/module_${i}.py`), files[`pkg${i % 7}/module_${i}.py`]!.replace(/request/g, "req"));
+        await engine.index();
+      }
+      assert.ok(segments(store) > 1, `${segments(store)} segments before`);
+      const before = await Promise.all(QUERIES.map((q) => ranked(engine, q)));
+      await engine.store.compact!();
+      assert.equal(segments(store), 1);
+      assert.deepEqual(await Promise.all(QUERIES.map((q) => ranked(engine, q))), before);
     } finally {
       await engine.close();
     }

@@ -684,6 +684,11 @@ export class SqliteStore implements Store {
     return this.history.search(repo, query, limit);
   }
 
+  async compact(): Promise<void> {
+    // FTS5's 'optimize' rewrites its b-trees as one segment; bm25's statistics are kept exactly either way.
+    this.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')");
+  }
+
   async stats(): Promise<RepoStats[]> {
     const rows = this.db
       .prepare(

@@ -167,6 +167,11 @@ export interface Store {
   searchFileHistory?(repo: string, query: LexicalQuery, limit: number): Promise<{ path: string; score: number }[]>;
   stats(): Promise<RepoStats[]>;
   /**
+   * After a large write (a first index, windows replaced by symbol chunks): merges the lexical index into one segment
+   * without the entries of deleted rows, so searches read shorter lists. Rankings are unchanged. Optional.
+   */
+  compact?(): Promise<void>;
+  /**
    * A value that changes whenever the index changes, written by this process or any other (cheap: read per search).
    * Optional: a store that cannot tell has no result cache.
    */
