@@ -37,7 +37,7 @@ export function installTarball(tarball: string, prefix: string, cwd: string): In
   ok(
     spawnSync("npm", ["install", "-g", tarball, "--prefix", prefix, "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], {
       cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd },
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd, ...machineCertificates() },
       encoding: "utf8",
       timeout: 600_000,
     }),
@@ -45,6 +45,19 @@ export function installTarball(tarball: string, prefix: string, cwd: string): In
   );
   const pkgDir = path.join(prefix, "lib", "node_modules", "@context-engine", "server");
   return { prefix, pkgDir, bin: path.join(prefix, "bin", "context-engine") };
+}
+
+/**
+ * The machine's certificate settings for reaching the registry: `--prefix` moves npm's global config file (where a
+ * machine behind a TLS-inspecting proxy keeps its `cafile`) to the new prefix, and a bare environment drops
+ * NODE_EXTRA_CA_CERTS; without them such a machine's install fails with SELF_SIGNED_CERT_IN_CHAIN.
+ */
+function machineCertificates(): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (process.env.NODE_EXTRA_CA_CERTS) out.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+  const cafile = spawnSync("npm", ["config", "get", "cafile"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" } }).stdout?.trim();
+  if (cafile && cafile !== "null" && cafile !== "undefined") out.npm_config_cafile = cafile;
+  return out;
 }
 
 /**
