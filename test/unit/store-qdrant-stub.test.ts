@@ -317,6 +317,20 @@ describe("phrase search on a server without phrase matching", () => {
   });
 });
 
+describe("file heads", () => {
+  test("fileHeadTexts reads several files' first chunks in one scroll, in line order, without the file records", async () => {
+    readyCollection();
+    const store = open();
+    await store.replaceFile(file("src/a.ts", 3), [chunk("src/a.ts", 90, { text: "late" }), chunk("src/a.ts", 1, { text: "import x from './b';" }), chunk("src/a.ts", 40, { text: "mid" })]);
+    await store.replaceFile(file("src/b.ts", 1), [chunk("src/b.ts", 1, { text: "export const x = 1;" })]);
+    await store.replaceFile(file("src/c.ts", 1), [chunk("src/c.ts", 1, { text: "other" })]);
+    const asked = stub.requests.length;
+    const heads = await store.fileHeadTexts("r", ["src/a.ts", "src/b.ts", "src/none.ts"], 80);
+    assert.deepEqual([...heads], [["src/a.ts", "import x from './b';\nmid"], ["src/b.ts", "export const x = 1;"]]);
+    assert.equal(stub.requests.length - asked, 1, "one scroll");
+  });
+});
+
 describe("writes", () => {
   test("replaceFile upserts in batches (wait), deletes the file's stale points, and records the file last", async () => {
     readyCollection();

@@ -218,6 +218,24 @@ export class QdrantStore implements Store {
       .sort((a, b) => a.start_line - b.start_line || a.end_line - b.end_line);
   }
 
+  async fileHeadTexts(repo: string, paths: string[], maxLine: number): Promise<Map<string, string>> {
+    if (!paths.length) return new Map();
+    // One scroll for all the files (not one per file); the line bound is applied here.
+    const records = await this.scrollAll(
+      this.collection,
+      { must: [match("repo", repo), { key: "path", match: { any: paths } }], must_not: [match("kind", FILE_KIND)] },
+      false,
+      `read the heads of ${paths.length} files of ${repo}`,
+    );
+    const points = records
+      .map((r) => fromPayload(r.id, r.payload))
+      .filter((p) => p.start_line <= maxLine)
+      .sort((a, b) => a.path.localeCompare(b.path) || a.start_line - b.start_line || a.end_line - b.end_line);
+    const out = new Map<string, string>();
+    for (const p of points) out.set(p.path, out.has(p.path) ? `${out.get(p.path)}\n${p.text}` : p.text);
+    return out;
+  }
+
   async upsertPoints(points: Point[]): Promise<void> {
     const structs = await this.structsFor(points);
     if (this.memories === this.collection) return this.upsert(this.collection, structs);
