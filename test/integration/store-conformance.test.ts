@@ -205,6 +205,9 @@ for (const backend of backends) {
           assert.equal(a[key], want[key], key);
         }
         assert.deepEqual((await store.listFiles("alpha")).get("src/a.py"), { repo: "alpha", path: "src/a.py", hash: "h1", size: 100, mtime_ms: 5, chunks: 2, indexed_at: 111 });
+        const heads = await store.fileHeadTexts("alpha", ["src/a.py", "src/none.py"], 10);
+        assert.deepEqual([...heads], [["src/a.py", "def a():\n    pass"]], "only the chunks starting by line 10, of files it has");
+        assert.deepEqual([...(await store.fileHeadTexts("alpha", ["src/a.py"], 20))], [["src/a.py", "def a():\n    pass\ndef b():\n    pass"]]);
       });
       it("replacing a file's points leaves only the new ones", async () => {
         const next = [chunk({ path: "src/a.py", text: "def renamed():\n    return 42", symbol: "renamed", hash: "h2" })];

@@ -42,6 +42,12 @@ describe("import links", () => {
     assert.ok(!t.some((x) => namesPath(x, "os.py")), "a top-level name is too vague to follow");
   });
 
+  it("reads a hostile file in linear time: a long run of blank lines is not rescanned from every line start", () => {
+    // Quadratic before (\s* at each line start): about 7 s for these 200 KB; linear now, a few ms.
+    assert.deepEqual(importTargets("pkg/m.py", " \n".repeat(100_000) + "x"), []);
+    assert.deepEqual(importTargets("pkg/m.py", " \n".repeat(100_000) + "from pkg.core import expr"), ["pkg/core", "pkg/core/expr"]);
+  });
+
   it("lifts a candidate file that imports the best file, and keeps it below the best", async () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -93,8 +93,7 @@ export class SearchEngine implements CodeSearch {
     ]);
     const hits = this.fuse(q, lexical, dense, phrase, [...named, ...fileNamed]);
     addHistoryEvidence(hits, history);
-    const merged = mergeAdjacent(hits);
-    const spans = await this.liftImportNeighbours(merged);
+    const spans = await this.liftImportNeighbours(mergeAdjacent(hits));
     const { results, note } = shapeResults(spans, q, {
       limit,
       perFileCap: opts.perFileCap ?? 3,
@@ -159,34 +158,36 @@ export class SearchEngine implements CodeSearch {
    * together are often linked so (multi-file localisation). The best file keeps its place: a lifted file stays below it.
    */
   private async liftImportNeighbours(spans: Span[]): Promise<Span[]> {
-    const best = new Map<string, number>();
+    const top = spans[0];
+    if (!top) return spans;
+    // The best file and the next IMPORT_FILES files (spans come best first); only the best file's repo can link to it.
+    const seen = new Set<string>();
+    const files = new Map<string, { score: number; hash: string }>();
     for (const s of spans) {
       const key = `${s.repo}\u0000${s.path}`;
-      if (!best.has(key)) best.set(key, s.score); // spans come best first
-      if (best.size > IMPORT_FILES) break;
+      if (seen.has(key)) continue;
+      if (seen.add(key).size > IMPORT_FILES + 1) break;
+      if (s.repo === top.repo) files.set(s.path, { score: s.score, hash: s.best.point.file_hash });
     }
-    const files = [...best];
-    if (files.length < 2) return spans;
-    const [topKey, topScore] = files[0]!;
-    const [repo, topPath] = topKey.split("\u0000") as [string, string];
-    const targets = await this.importTargetsOf(repo, files.map(([key]) => key).filter((k) => k.startsWith(`${repo}\u0000`)), spans);
-    const topTargets = targets.get(topPath) ?? [];
+    if (seen.size < 2) return spans;
+    const targets = await this.importTargetsOf(top.repo, files);
+    const topTargets = targets.get(top.path)!;
     const lifted = new Map<string, number>();
-    for (const [key, score] of files.slice(1)) {
-      const [r, path] = key.split("\u0000") as [string, string];
-      if (r !== repo) continue;
-      const linked = topTargets.some((t) => namesPath(t, path)) || (targets.get(path) ?? []).some((t) => namesPath(t, topPath));
-      if (linked) lifted.set(key, Math.min(IMPORT_LIFT, (topScore * 0.999) / Math.max(score, 1e-9)));
+    for (const [path, { score }] of files) {
+      if (path === top.path) continue;
+      const linked = topTargets.some((t) => namesPath(t, path)) || targets.get(path)!.some((t) => namesPath(t, top.path));
+      if (linked) lifted.set(path, Math.min(IMPORT_LIFT, (top.score * 0.999) / Math.max(score, 1e-9)));
     }
-    if (!lifted.size) return spans;
+    let any = false;
     for (const s of spans) {
-      const f = lifted.get(`${s.repo}\u0000${s.path}`);
+      const f = s.repo === top.repo ? lifted.get(s.path) : undefined;
       if (!f || f <= 1) continue;
       s.score *= f;
       s.components.import_lift = f;
-      s.why.push(`imports or is imported by ${topPath}`);
+      s.why.push(`imports or is imported by ${top.path}`);
+      any = true;
     }
-    return spans.sort((a, b) => b.score - a.score);
+    return any ? spans.sort((a, b) => b.score - a.score) : spans;
   }
 
   /**
@@ -194,28 +195,22 @@ export class SearchEngine implements CodeSearch {
    * hash (in this thread, for every engine: a worker makes one per job), since a served index answers many questions
    * about the same files. Reading whole files instead doubled the time of a short query over 113k chunks.
    */
-  private async importTargetsOf(repo: string, keys: string[], spans: Span[]): Promise<Map<string, string[]>> {
-    const hashOf = new Map<string, string>();
-    for (const s of spans) if (!hashOf.has(`${s.repo}\u0000${s.path}`)) hashOf.set(`${s.repo}\u0000${s.path}`, s.best.point.file_hash);
+  private async importTargetsOf(repo: string, files: Map<string, { hash: string }>): Promise<Map<string, string[]>> {
+    const cacheKey = (path: string) => `${repo}\u0000${path}\u0000${files.get(path)!.hash}`;
     const out = new Map<string, string[]>();
     const missing: string[] = [];
-    for (const key of keys) {
-      const path = key.slice(repo.length + 1);
-      const had = importCache.get(`${key}\u0000${hashOf.get(key)}`);
+    for (const path of files.keys()) {
+      const had = importCache.get(cacheKey(path));
       if (had) out.set(path, had);
       else missing.push(path);
     }
     if (!missing.length) return out;
-    const store = this.deps.store;
-    const heads = store.fileHeadTexts
-      ? await store.fileHeadTexts(repo, missing, IMPORT_HEAD_LINES)
-      : new Map(await Promise.all(missing.map(async (p) =>
-          [p, (await store.filePoints(repo, p)).filter((x) => x.start_line <= IMPORT_HEAD_LINES).map((x) => x.text).join("\n")] as const)));
+    const heads = await this.deps.store.fileHeadTexts(repo, missing, IMPORT_HEAD_LINES);
     if (importCache.size > IMPORT_CACHE_FILES) importCache.clear();
     for (const path of missing) {
       const t = importTargets(path, heads.get(path) ?? "");
       out.set(path, t);
-      importCache.set(`${repo}\u0000${path}\u0000${hashOf.get(`${repo}\u0000${path}`)}`, t);
+      importCache.set(cacheKey(path), t);
     }
     return out;
   }

@@ -1,33 +1,17 @@
 // Which files a file imports, read from its source text: what multi-file localisation follows from the best hit to
 // the files that change with it. Generic and approximate: relative and package-qualified imports of JavaScript,
 // TypeScript and Python, matched against repository paths by their trailing segments.
+import { posix } from "node:path";
 
 const JS_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"'\n]+)["']/g;
-const PY_FROM = /^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?([^#\n]*)/gm;
-const PY_IMPORT = /^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)/gm;
+// Spaces and tabs only, not \s: a run of blank lines must not be rescanned from every line start (linear time).
+const PY_FROM = /^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([^#\n]*)/gm;
+const PY_IMPORT = /^[ \t]*import[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)*)/gm;
 const JS_EXT = /\.(?:[cm]?[jt]sx?|vue|svelte)$/;
 
 /** A repository path as a module key: no extension, no trailing `index` / `__init__`. */
 export function moduleKey(path: string): string {
   return path.replace(/\.[^./]+$/, "").replace(/\/(?:index|__init__)$/, "");
-}
-
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "" : path.slice(0, i);
-}
-
-/** `a/b/../c` -> `a/c`; undefined when it climbs out of the repository. */
-function normalise(parts: string[]): string | undefined {
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") {
-      if (!out.length) return undefined;
-      out.pop();
-    } else out.push(p);
-  }
-  return out.join("/");
 }
 
 /**
@@ -37,13 +21,13 @@ function normalise(parts: string[]): string | undefined {
  */
 export function importTargets(path: string, text: string): string[] {
   const out = new Set<string>();
-  const dir = dirOf(path);
+  const dir = posix.dirname(path);
   if (/\.(?:py|pyi)$/.test(path)) {
     for (const m of text.matchAll(PY_FROM)) {
       const [, dots, mod, names] = m;
       let base = mod!.replace(/\./g, "/");
       if (dots!.length) {
-        const up = dir.split("/").filter(Boolean);
+        const up = dir.split("/").filter((p) => p && p !== ".");
         const kept = up.slice(0, Math.max(0, up.length - (dots!.length - 1)));
         base = [...kept, ...(base ? [base] : [])].join("/");
         if (base) out.add(`/${base}`);
@@ -60,8 +44,9 @@ export function importTargets(path: string, text: string): string[] {
   for (const m of text.matchAll(JS_SPECIFIER)) {
     const spec = m[1]!;
     if (spec.startsWith(".")) {
-      const resolved = normalise([...dir.split("/"), ...spec.split("/")]);
-      if (resolved) out.add(`/${moduleKey(resolved)}`);
+      const resolved = posix.join(dir, spec).replace(/\/$/, "");
+      // The repository's root itself, or outside it: nothing here to link.
+      if (resolved !== "." && resolved !== ".." && !resolved.startsWith("../")) out.add(`/${moduleKey(resolved)}`);
     } else if (!spec.startsWith("node:")) out.add(moduleKey(spec));
   }
   return [...out];

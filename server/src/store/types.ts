@@ -142,8 +142,8 @@ export interface Store {
   fileRecords?(repo: string, paths: string[]): Promise<Map<string, FileRecord>>;
   /** Points of one file, in line order. */
   filePoints(repo: string, path: string): Promise<Point[]>;
-  /** Per path, the text of its chunks that start at or before this line, in line order (its imports); optional, for speed. */
-  fileHeadTexts?(repo: string, paths: string[], maxLine: number): Promise<Map<string, string>>;
+  /** Per path, the text of its chunks that start at or before this line, in line order (its imports), read at once. */
+  fileHeadTexts(repo: string, paths: string[], maxLine: number): Promise<Map<string, string>>;
   /** Upserts free-standing points (memories). */
   upsertPoints(points: Point[]): Promise<void>;
   searchDense(vector: Float32Array, filter: SearchFilter, limit: number): Promise<ScoredPoint[]>;
