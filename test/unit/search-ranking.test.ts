@@ -270,6 +270,30 @@ describe("reading an issue text", () => {
     assert.ok(q.identifiers.includes("_lookup_single"));
   });
 
+  it("leaves out the call that printed a version report, but not the same call elsewhere", () => {
+    const issue = [
+      "DataSet.update causes chunked dask DataArray to evalute its values eagerly",
+      "After `ds.update(update_dict)` the variable `foo` is no longer chunked, although it was before the update.",
+      "The values are computed eagerly, which takes minutes on the real data; the chunks should be kept as they were.",
+      "```python",
+      "ds.update(update_dict)",
+      "```",
+      "**Environment**:",
+      "<details><summary>Output of <tt>xr.show_versions()</tt></summary>",
+      "",
+      "```",
+      "commit: None",
+      "python: 3.8.3 (default, Jul  2 2020, 11:26:31)",
+      "numpy: 1.18.1",
+      "```",
+    ].join("\n");
+    const q = parseQuery(issue);
+    assert.ok(!q.identifiers.includes("show_versions") && !q.terms.some((t) => t.term === "show_versions"), "the report's call");
+    assert.ok(q.terms.some((t) => t.term === "update") && q.terms.some((t) => t.term === "chunked"));
+    const about = parseQuery("xr.show_versions() fails when netCDF4 is missing\n" + "It raises ImportError instead of printing None for the missing library. ".repeat(8));
+    assert.ok(about.terms.some((t) => t.term === "show_versions"), "an issue about the helper keeps it");
+  });
+
   it("leaves pip freeze lines and a test run's session header out", () => {
     const issue = [
       "Wrong path to test file when directory changed in fixture",

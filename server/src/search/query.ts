@@ -298,11 +298,19 @@ const BANNER_LINE = /^\s*(?:Python \d+\.\d+\S*\s*[|(]|Type ["'](?:help|copyright
  * reporter has installed; none of it says which code the issue is about, and a long list drowns the words that do.
  */
 export function withoutEnvironmentDumps(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .filter((line) => !(PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line) || SESSION_HEADER_LINE.test(line)))
-    .join("\n");
+  const lines = text.split(/\r?\n/);
+  const dump = lines.map((line) => PACKAGE_LINE.test(line) || VERSION_LINE.test(line) || BANNER_LINE.test(line) || SESSION_HEADER_LINE.test(line));
+  // The call that printed a report (`<summary>Output of <tt>xr.show_versions()</tt>`, `>>> sklearn.show_versions()`),
+  // a few lines above it, names the reporting helper, not the code the issue is about.
+  for (let i = 0; i < lines.length; i++) {
+    if (!dump[i] || (i > 0 && dump[i - 1])) continue;
+    for (let j = i - 1; j >= Math.max(0, i - REPORT_CALL_LINES); j--) if (REPORT_CALL.test(lines[j]!)) dump[j] = true;
+  }
+  return lines.filter((_, i) => !dump[i]).join("\n");
 }
+/** Lines above a report searched for the call that printed it. */
+const REPORT_CALL_LINES = 4;
+const REPORT_CALL = /\b\w*(?:show_versions|show_config|print_versions|version_info)\s*\(\s*\)/;
 /** A link to a file in a repository (`https://github.com/o/r/blob/<ref>/pkg/mod.py#L12`): the part after the ref. */
 const SOURCE_LINK = /\bhttps?:\/\/[^\s\/]+\/[^\s\/]+\/[^\s\/]+\/(?:-\/)?(?:blob|tree|src)\/[^\s\/]+\/([^\s#?)\]>"'`]+)[^\s)\]>"'`]*/g;
 const LINK = /\b(?:https?|ftp):\/\/[^\s)\]>"'`]+|\bgit@[\w.-]+:[^\s)\]>"'`]+|<img\b[^>]*>/gi;
