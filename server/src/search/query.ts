@@ -310,7 +310,8 @@ export function withoutEnvironmentDumps(text: string): string {
 }
 /** Lines above a report searched for the call that printed it. */
 const REPORT_CALL_LINES = 4;
-const REPORT_CALL = /\b\w*(?:show_versions|show_config|print_versions|version_info)\s*\(\s*\)/;
+/** A call of a version-report helper (`xr.show_versions()`); no leading `\w*`, which would rescan a long word from each start. */
+const REPORT_CALL = /(?:show_versions|show_config|print_versions|version_info)[ \t]*\([ \t]*\)/;
 /** A link to a file in a repository (`https://github.com/o/r/blob/<ref>/pkg/mod.py#L12`): the part after the ref. */
 const SOURCE_LINK = /\bhttps?:\/\/[^\s\/]+\/[^\s\/]+\/[^\s\/]+\/(?:-\/)?(?:blob|tree|src)\/[^\s\/]+\/([^\s#?)\]>"'`]+)[^\s)\]>"'`]*/g;
 const LINK = /\b(?:https?|ftp):\/\/[^\s)\]>"'`]+|\bgit@[\w.-]+:[^\s)\]>"'`]+|<img\b[^>]*>/gi;
