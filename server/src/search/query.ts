@@ -99,6 +99,7 @@ export function parseQuery(raw: string): ParsedQuery {
     })
     .trim();
   const { terms, identifiers, paths, title } = extractTerms(text);
+  const short = text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS;
   return {
     text,
     filter,
@@ -109,10 +110,12 @@ export function parseQuery(raw: string): ParsedQuery {
     paths,
     memberOf: classMembers(text),
     phrases: messagePhrases(text),
-    wants: wantedKinds(text),
-    wantsTypes: asksForTypes(text),
-    short: text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS,
-    joinedNames: joinedNames(text),
+    // An issue text mentions tests, docs, settings and types in passing ("pytest 7.1", "the docs say"); only a short
+    // question asks for them.
+    wants: short ? wantedKinds(text) : new Set(),
+    wantsTypes: short && TYPES_WORDS.test(text),
+    short,
+    joinedNames: joinedNames(text, short),
   };
 }
 
@@ -122,10 +125,10 @@ const MAX_JOINED_WORDS = 4;
 const JOINED_NAME = /(?<![\w.\/-])-{0,2}([A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+)(?![\w\/-])/g;
 
 /** See ParsedQuery.joinedNames. */
-function joinedNames(text: string): Set<string> {
+function joinedNames(text: string, short: boolean): Set<string> {
   const out = new Set<string>();
   for (const m of text.matchAll(JOINED_NAME)) out.add(m[1]!.toLowerCase().replace(/_/g, "-"));
-  if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return out;
+  if (!short) return out;
   const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   for (let i = 0; i < words.length; i++) {
     for (let k = 2; k <= MAX_JOINED_WORDS && i + k <= words.length; k++) out.add(words.slice(i, i + k).join("-"));
@@ -217,11 +220,9 @@ export function withoutEnvironmentPaths(text: string): string {
 /** Words past which a query reads as an issue text or a log, not a request for particular kinds of files. */
 const SHORT_QUERY_WORDS = 16;
 
+/** The kinds of files a short question asks for by name. */
 function wantedKinds(text: string): Set<ChunkKind> {
   const wants = new Set<ChunkKind>();
-  // An issue text mentions tests, docs and settings in passing ("pytest 7.1", "the docs say"); only a short query
-  // asks for them.
-  if (text.split(/\s+/).filter(Boolean).length > SHORT_QUERY_WORDS) return wants;
   if (/\b(tests?|spec|specs|unittest|pytest|fixtures?)\b/i.test(text)) wants.add("test");
   if (/\b(docs?|documentation|readme|guide|tutorial)\b/i.test(text)) wants.add("doc");
   // "JSON bodies", "YAML output" are what code does; only the words for settings ask for config files.
@@ -229,12 +230,8 @@ function wantedKinds(text: string): Set<ChunkKind> {
   return wants;
 }
 
-/** The words of a question about types; only a short question asks (an issue text mentions types in passing). */
+/** The words of a question about types (see ParsedQuery.wantsTypes). */
 const TYPES_WORDS = /\b(?:types?|typings?|typescript|typed|type-?check(?:ing|er)?|type definitions?|declarations?|signatures?|generics?)\b/i;
-
-function asksForTypes(text: string): boolean {
-  return text.split(/\s+/).filter(Boolean).length <= SHORT_QUERY_WORDS && TYPES_WORDS.test(text);
-}
 
 /** Source files' extensions: `expr.py` is a file, never the module `expr.py`. */
 const SOURCE_EXTS = "py|pyi|pyx|js|jsx|ts|tsx|mjs|cjs|go|rs|java|cs|cpp|cc|c|h|hpp|rb|php|sh";
