@@ -216,7 +216,7 @@ describe("search results in a tab-indented repository", { skip, timeout: 20 * 60
       await panel.locator("#results .result").first().click({ modifiers: ["Control"] });
       await second.click({ modifiers: ["Control"] });
       await panel.locator("#selection-bar").waitFor();
-      assert.match(await panel.locator("#selection-count").innerText(), /^2 selected$/);
+      await panel.locator("#selection-count", { hasText: /^2 selected$/ }).waitFor({ timeout: 10_000 });
       await second.click({ button: "right" });
       // The workbench's menu ignores a click that lands too soon after it opened (the right button's release):
       // hover until the item is focused, then Enter, as a keyboard user would.
