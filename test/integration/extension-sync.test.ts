@@ -1,12 +1,12 @@
 // The extension's workspace sync client against the real uploader (server/src/sync/server.ts) on loopback.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { silentLogger as quiet } from "../../server/src/log/index.ts";
 import { startUploadServer, type UploadServer } from "../../server/src/sync/server.ts";
-import { silentLogger } from "../../extension/src/log.ts";
+import { silentLogger, type Logger } from "../../extension/src/log.ts";
 import { DeltaSyncClient } from "../../extension/src/sync/delta-client.ts";
 import { IgnoreRules } from "../../extension/src/sync/ignore-rules.ts";
 import { WorkspaceScanner } from "../../extension/src/sync/scan.ts";
@@ -35,7 +35,7 @@ interface Harness {
   repoDir: string;
 }
 
-async function harness(opts: { token?: string; clientToken?: string; extraExcludes?: string[]; limits?: { maxBytes: number; maxFiles: number } } = {}): Promise<Harness> {
+async function harness(opts: { token?: string; clientToken?: string; extraExcludes?: string[]; limits?: { maxBytes: number; maxFiles: number }; log?: Logger } = {}): Promise<Harness> {
   const base = mkdtempSync(path.join(os.tmpdir(), "ce-ext-sync-"));
   const root = path.join(base, "workspace");
   const reposDir = path.join(base, "repos");
@@ -44,7 +44,7 @@ async function harness(opts: { token?: string; clientToken?: string; extraExclud
   const server = await startUploadServer({ port: 0, host: "127.0.0.1", reposDir, log: quiet, token: opts.token });
   const rules = new IgnoreRules(root, opts.extraExcludes ?? []);
   const scanner = new WorkspaceScanner(root, rules, silentLogger);
-  const client = new DeltaSyncClient(() => ({ baseUrl: `http://127.0.0.1:${server.port}`, token: opts.clientToken ?? opts.token }), "my-service", scanner, silentLogger, opts.limits);
+  const client = new DeltaSyncClient(() => ({ baseUrl: `http://127.0.0.1:${server.port}`, token: opts.clientToken ?? opts.token }), "my-service", scanner, opts.log ?? silentLogger, opts.limits);
   return { root, reposDir, server, client, repoDir: path.join(reposDir, "my-service") };
 }
 
@@ -120,6 +120,54 @@ describe("workspace sync against the real uploader", () => {
     const n = await h.client.removeAll();
     assert.ok(n >= 6, `deleted ${n}`);
     assert.deepEqual(listFiles(h.repoDir).filter((p) => !p.startsWith(".context-engine")), []);
+  });
+});
+
+describe("files as they are when a batch is sent", () => {
+  test("hard-linked files go as two regular files (the uploader refuses hard links)", async () => {
+    const h = await harness();
+    try {
+      write(h.root, "src/a.ts", "export const a = 1;\n");
+      write(h.root, "src/b.ts", "export const b = 2;\n");
+      mkdirSync(path.join(h.root, "copies"));
+      linkSync(path.join(h.root, "src/a.ts"), path.join(h.root, "src/a-again.ts"));
+      linkSync(path.join(h.root, "src/a.ts"), path.join(h.root, "copies/a.ts"));
+      const r = await h.client.syncAll();
+      assert.equal(r.uploaded, 4);
+      for (const rel of ["src/a.ts", "src/a-again.ts", "copies/a.ts"]) {
+        assert.equal(readFileSync(path.join(h.repoDir, rel), "utf8"), "export const a = 1;\n", rel);
+        assert.equal(lstatSync(path.join(h.repoDir, rel)).nlink, 1, `${rel} is a file of its own on the server`);
+      }
+    } finally {
+      await h.server.close();
+    }
+  });
+
+  test("a file gone or turned into a symbolic link since the scan is left out with a warning, the rest is sent", async () => {
+    const warnings: string[] = [];
+    const h = await harness({ log: { ...silentLogger, warn: (m) => warnings.push(m) } });
+    try {
+      write(h.root, "a.ts", "a\n");
+      write(h.root, "gone.ts", "gone\n");
+      write(h.root, "link.ts", "link\n");
+      write(h.root, "../outside.txt", "outside the workspace\n");
+      const scanner = (h.client as unknown as { scanner: WorkspaceScanner }).scanner;
+      const scan = scanner.scan.bind(scanner);
+      scanner.scan = async (...args) => {
+        const r = await scan(...args);
+        rmSync(path.join(h.root, "gone.ts"));
+        rmSync(path.join(h.root, "link.ts"));
+        symlinkSync(path.join(h.root, "../outside.txt"), path.join(h.root, "link.ts"));
+        return r;
+      };
+      const r = await h.client.syncAll();
+      assert.equal(r.uploaded, 1);
+      assert.deepEqual(listFiles(h.repoDir).filter((p) => !p.startsWith(".context-engine")), ["a.ts"]);
+      assert.ok(warnings.some((w) => /gone\.ts not sent: it is gone/.test(w)), warnings.join("\n"));
+      assert.ok(warnings.some((w) => /link\.ts not sent: it is a symbolic link/.test(w)), warnings.join("\n"));
+    } finally {
+      await h.server.close();
+    }
   });
 });
 

@@ -77,13 +77,10 @@ describe("hostile archives are rejected whole and write nothing", () => {
     await expectRejected(archive, /"etc-link" is a symbolic link/);
   });
 
-  it("a hard link, made by the tar package from two links to one file", async () => {
+  it("a hard link, to a file of the archive or outside it", async () => {
+    // Crafted, not packed: tar's packer fails at random on hard-linked files (Z_STREAM_ERROR, "write after end").
     await primed(["a2.txt"]);
-    const src = path.join(h!.tmp, "src");
-    await writeFiles(src, { "a.txt": NEW_A });
-    await fs.link(path.join(src, "a.txt"), path.join(src, "a2.txt"));
-    const archive = await streamToBuffer(tar.c({ gzip: true, cwd: src, portable: true }, ["a.txt", "a2.txt"]));
-    await expectRejected(archive, /"a2.txt" is a hard link/);
+    await expectRejected(rawTarGz(goodEntry(), rawEntry({ path: "a2.txt", type: "Link", linkpath: "a.txt" })), /"a2.txt" is a hard link/);
     await expectRejected(rawTarGz(goodEntry(), rawEntry({ path: "a2.txt", type: "Link", linkpath: "/etc/passwd" })), /hard link/);
   });
 

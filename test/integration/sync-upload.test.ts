@@ -1,12 +1,13 @@
 // The uploader and its client over real HTTP on loopback: deltas, deletes, idempotence, auth, limits.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { SyncClientError, syncChanges, syncOnce } from "../../server/src/sync/client.ts";
-import { tarGz } from "../../server/src/sync/tar-writer.ts";
+import { readTarFiles, tarGz } from "../../server/src/sync/tar-writer.ts";
 import { entryFor, postManifest, postUpload, snapshot, startHarness, writeFiles, type Harness } from "./sync-helpers.ts";
 
 let h: Harness | undefined;
@@ -151,6 +152,22 @@ describe("uploader deltas", () => {
     await syncOnce({ url: h.url, repo: "demo", root: h.ws });
     assert.equal((await fs.stat(path.join(h.reposDir, "demo/run.sh"))).mode & 0o111, 0o111);
     assert.equal((await fs.stat(path.join(h.reposDir, "demo/plain.txt"))).mode & 0o111, 0);
+  });
+
+  it("a batch reads each file as it is now: hard links whole, a symlink or FIFO that replaced a file not followed, a gone file left out", async () => {
+    h = await startHarness();
+    await writeFiles(h.ws, { "a.ts": "a\n", "run.sh": "#!/bin/sh\n", "was-file.ts": "x\n", "gone.ts": "g\n", "pipe": "p\n" });
+    await writeFiles(h.tmp, { "outside.txt": "outside the workspace\n" });
+    await fs.chmod(path.join(h.ws, "run.sh"), 0o755);
+    await fs.link(path.join(h.ws, "a.ts"), path.join(h.ws, "a-link.ts"));
+    await fs.rm(path.join(h.ws, "was-file.ts"));
+    await fs.symlink(path.join(h.tmp, "outside.txt"), path.join(h.ws, "was-file.ts"));
+    await fs.rm(path.join(h.ws, "gone.ts"));
+    await fs.rm(path.join(h.ws, "pipe"));
+    spawnSync("mkfifo", [path.join(h.ws, "pipe")]);
+    const { files, unsent } = await readTarFiles(h.ws, ["a.ts", "a-link.ts", "run.sh", "was-file.ts", "gone.ts", "pipe"]);
+    assert.deepEqual(files.map((f) => [f.path, f.data.toString(), !!f.executable]), [["a.ts", "a\n", false], ["a-link.ts", "a\n", false], ["run.sh", "#!/bin/sh\n", true]]);
+    assert.deepEqual(unsent, [{ path: "was-file.ts", reason: "symlink" }, { path: "gone.ts", reason: "vanished" }, { path: "pipe", reason: "special" }]);
   });
 
   it("concurrent uploads to one repo are applied one after the other and all land", async () => {

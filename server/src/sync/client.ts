@@ -1,11 +1,10 @@
 // The upload client (the extension's workspace sync and `context-engine upload`): manifest -> batches of tar.gz -> upload.
 // Imported by the extension: node built-ins, fetch, tar, ignore and the protocol only; no engine imports.
-import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { manifestPath, uploadPath, UPLOAD_ID_HEADER, type ManifestEntry, type ManifestResponse, type UploadResponse } from "./protocol.ts";
-import { tarGz, type TarFile } from "./tar-writer.ts";
+import { readTarFiles, tarGz, type UnsentReason } from "./tar-writer.ts";
 import { PathFilter, scanPaths, scanWorkspace, type HashCache, type SkipReason } from "./workspace-scan.ts";
 
 export { scanWorkspace, scanPaths, PathFilter, EXCLUDED_DIRS, BINARY_EXTENSIONS } from "./workspace-scan.ts";
@@ -23,7 +22,7 @@ export interface SyncProgress {
 
 export interface SkippedFile {
   path: string;
-  reason: SkipReason | "vanished";
+  reason: SkipReason | UnsentReason;
 }
 
 export interface SyncOptions {
@@ -144,16 +143,8 @@ async function sendFiles(opts: SyncOptions, root: string, answer: ManifestRespon
   let bytesDone = 0;
   // Batch i+1 is read and compressed while batch i travels and is written.
   const prepare = async (i: number): Promise<Buffer | undefined> => {
-    const tarFiles: TarFile[] = [];
-    for (const rel of groups[i]) {
-      const abs = path.join(root, rel);
-      try {
-        const [data, st] = await Promise.all([fs.readFile(abs), fs.stat(abs)]);
-        tarFiles.push({ path: rel, data, executable: (st.mode & 0o111) !== 0 });
-      } catch {
-        result.skipped.push({ path: rel, reason: "vanished" });
-      }
-    }
+    const { files: tarFiles, unsent } = await readTarFiles(root, groups[i]);
+    result.skipped.push(...unsent);
     const dels = i === 0 ? deletions : [];
     if (tarFiles.length === 0 && dels.length === 0) return undefined;
     return tarGz(tarFiles, dels, opts.compressionLevel ?? 1);

@@ -1,4 +1,7 @@
 // Builds the upload body: a tar.gz of in-memory files (tar's Header/Pax encoders), plus the optional deletions entry.
+import { constants } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { Header, Pax } from "tar";
@@ -13,6 +16,46 @@ export interface TarFile {
 }
 
 const ZERO_BLOCK = Buffer.alloc(512);
+/** Why a scanned file was left out of its batch: it is gone, or is now a symbolic link or not a regular file. */
+export type UnsentReason = "vanished" | "symlink" | "special";
+
+/** O_NOFOLLOW where the platform has it: a path swapped for a symlink since the scan is refused, not followed. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Reads `rels` (relative to `root`) as they are now, for one upload batch. Each is sent as a regular file of its
+ * own: a hard-linked file is sent whole (the uploader accepts no links), and a path that vanished or stopped being a
+ * regular file since the scan is listed in `unsent` instead.
+ */
+export async function readTarFiles(root: string, rels: string[]): Promise<{ files: TarFile[]; unsent: { path: string; reason: UnsentReason }[] }> {
+  const files: TarFile[] = [];
+  const unsent: { path: string; reason: UnsentReason }[] = [];
+  for (const rel of rels) {
+    const abs = path.join(root, rel);
+    const st = await fs.lstat(abs).catch(() => undefined);
+    const kind = !st ? "vanished" : st.isSymbolicLink() ? "symlink" : st.isFile() ? undefined : "special";
+    if (kind) {
+      unsent.push({ path: rel, reason: kind });
+      continue;
+    }
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(abs, OPEN_FLAGS);
+    } catch (e) {
+      unsent.push({ path: rel, reason: (e as NodeJS.ErrnoException).code === "ELOOP" ? "symlink" : "vanished" });
+      continue;
+    }
+    try {
+      const now = await fh.stat();
+      if (now.isFile()) files.push({ path: rel, data: await fh.readFile(), executable: (now.mode & 0o111) !== 0 });
+      else unsent.push({ path: rel, reason: "special" });
+    } finally {
+      await fh.close();
+    }
+  }
+  return { files, unsent };
+}
+
 /** Fixed mtime: the server stamps files when it writes them; identical input gives identical archives. */
 const EPOCH = new Date(0);
 
