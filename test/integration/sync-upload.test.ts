@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
+import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, it } from "node:test";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { SyncClientError, syncChanges, syncOnce } from "../../server/src/sync/client.ts";
 import { readTarFiles, tarGz } from "../../server/src/sync/tar-writer.ts";
 import { entryFor, postManifest, postUpload, snapshot, startHarness, writeFiles, type Harness } from "./sync-helpers.ts";
@@ -165,9 +166,9 @@ describe("uploader deltas", () => {
     await fs.rm(path.join(h.ws, "gone.ts"));
     await fs.rm(path.join(h.ws, "pipe"));
     const fifo = spawnSync("mkfifo", [path.join(h.ws, "pipe")]).status === 0; // no mkfifo on Windows: "pipe" is gone
-    const { files, unsent } = await readTarFiles(h.ws, ["a.ts", "a-link.ts", "run.sh", "was-file.ts", "gone.ts", "pipe"]);
+    const { files, unsent } = await readTarFiles(h.ws, ["a.ts", "a-link.ts", "run.sh", "was-file.ts", "gone.ts", "pipe", "../outside.txt"]);
     assert.deepEqual(files.map((f) => [f.path, f.data.toString(), !!f.executable]), [["a.ts", "a\n", false], ["a-link.ts", "a\n", false], ["run.sh", "#!/bin/sh\n", true]]);
-    assert.deepEqual(unsent, [{ path: "was-file.ts", reason: "symlink" }, { path: "gone.ts", reason: "vanished" }, { path: "pipe", reason: fifo ? "special" : "vanished" }]);
+    assert.deepEqual(unsent, [{ path: "was-file.ts", reason: "symlink" }, { path: "gone.ts", reason: "vanished" }, { path: "pipe", reason: fifo ? "special" : "vanished" }, { path: "../outside.txt", reason: "unsafe-name" }]);
   });
 
   it("concurrent uploads to one repo are applied one after the other and all land", async () => {
@@ -267,6 +268,37 @@ describe("uploader request checks", () => {
     assert.equal(res.status, 413);
     assert.match(((await res.json()) as { error: string }).error, /larger than 65536 bytes/);
     assert.deepEqual(await snapshot(h.reposDir), {});
+  });
+
+  it("an uploader that asks for a file the scan did not list gets none of it", async () => {
+    h = await startHarness();
+    await writeFiles(h.ws, { "a.txt": "a", "debug.log": "not synced", ".gitignore": "*.log\n" });
+    await writeFiles(h.tmp, { "outside.txt": "outside the workspace" });
+    const sent: string[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        if (req.url?.endsWith("/manifest")) return res.end(JSON.stringify({ need: ["a.txt", "../outside.txt", "debug.log"], delete: [], upload_id: "u" }));
+        const tarData = gunzipSync(Buffer.concat(chunks));
+        for (let at = 0; at + 512 <= tarData.length && tarData[at] !== 0; ) {
+          const name = tarData.subarray(at, at + 100).toString().replace(/\0.*$/s, "");
+          const size = parseInt(tarData.subarray(at + 124, at + 136).toString().trim(), 8) || 0;
+          sent.push(name);
+          at += 512 + Math.ceil(size / 512) * 512;
+        }
+        res.end(JSON.stringify({ written: sent.length, deleted: 0, bytes: 0 }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = server.address() as { port: number };
+      await syncOnce({ url: `http://127.0.0.1:${port}`, repo: "demo", root: h.ws });
+      assert.deepEqual(sent, ["a.txt"]);
+    } finally {
+      server.close();
+    }
   });
 
   it("an unreachable uploader gives an error that says where it looked", async () => {

@@ -134,7 +134,9 @@ async function sendManifest(opts: SyncOptions, files: ManifestEntry[], complete:
 
 /** Uploads the needed files in batches (deletions ride with the first) and adds the counts to `result`. */
 async function sendFiles(opts: SyncOptions, root: string, answer: ManifestResponse, sizes: Map<string, number>, result: SyncResult): Promise<void> {
-  const { need, delete: deletions } = answer;
+  // Only files this sync scanned travel, whatever else the uploader's answer names.
+  const need = answer.need.filter((p) => sizes.has(p));
+  const deletions = answer.delete;
   const progress = opts.onProgress ?? (() => {});
   const bytesTotal = need.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
   const groups = batches(need, sizes, opts.batchBytes ?? DEFAULT_BATCH_BYTES, opts.batchFiles ?? DEFAULT_BATCH_FILES);

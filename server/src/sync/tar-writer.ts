@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { Header, Pax } from "tar";
+import { pathProblem } from "./paths.ts";
 import { DELETIONS_ENTRY } from "./protocol.ts";
 
 const gzipAsync = promisify(gzip);
@@ -16,26 +17,37 @@ export interface TarFile {
 }
 
 const ZERO_BLOCK = Buffer.alloc(512);
-/** Why a scanned file was left out of its batch: it is gone, or is now a symbolic link or not a regular file. */
-export type UnsentReason = "vanished" | "symlink" | "special";
+/** Why a file of a batch was left out: gone, a symbolic link or not a regular file since the scan, or a path that leaves the root. */
+export type UnsentReason = "vanished" | "symlink" | "special" | "unsafe-name";
 
-/** O_NOFOLLOW where the platform has it: a path swapped for a symlink since the scan is refused, not followed. */
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+export interface UnsentFile {
+  path: string;
+  reason: UnsentReason;
+}
+
+/**
+ * O_NOFOLLOW refuses a path swapped for a symlink since the scan; O_NONBLOCK keeps a FIFO from blocking the open (it
+ * changes nothing for regular files). Where the platform lacks O_NOFOLLOW (Windows), an lstat comes first instead.
+ */
+const NOFOLLOW = constants.O_NOFOLLOW;
+const OPEN_FLAGS = constants.O_RDONLY | (NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads `rels` (relative to `root`) as they are now, for one upload batch. Each is sent as a regular file of its
  * own: a hard-linked file is sent whole (the uploader accepts no links), and a path that vanished or stopped being a
- * regular file since the scan is listed in `unsent` instead.
+ * regular file since the scan, or that would leave `root`, is listed in `unsent` instead.
  */
-export async function readTarFiles(root: string, rels: string[]): Promise<{ files: TarFile[]; unsent: { path: string; reason: UnsentReason }[] }> {
+export async function readTarFiles(root: string, rels: string[]): Promise<{ files: TarFile[]; unsent: UnsentFile[] }> {
   const files: TarFile[] = [];
-  const unsent: { path: string; reason: UnsentReason }[] = [];
+  const unsent: UnsentFile[] = [];
   for (const rel of rels) {
+    if (pathProblem(rel)) {
+      unsent.push({ path: rel, reason: "unsafe-name" });
+      continue;
+    }
     const abs = path.join(root, rel);
-    const st = await fs.lstat(abs).catch(() => undefined);
-    const kind = !st ? "vanished" : st.isSymbolicLink() ? "symlink" : st.isFile() ? undefined : "special";
-    if (kind) {
-      unsent.push({ path: rel, reason: kind });
+    if (NOFOLLOW === undefined && (await fs.lstat(abs).then((st) => st.isSymbolicLink(), () => false))) {
+      unsent.push({ path: rel, reason: "symlink" });
       continue;
     }
     let fh: fs.FileHandle;
@@ -46,8 +58,8 @@ export async function readTarFiles(root: string, rels: string[]): Promise<{ file
       continue;
     }
     try {
-      const now = await fh.stat();
-      if (now.isFile()) files.push({ path: rel, data: await fh.readFile(), executable: (now.mode & 0o111) !== 0 });
+      const st = await fh.stat();
+      if (st.isFile()) files.push({ path: rel, data: await fh.readFile(), executable: (st.mode & 0o111) !== 0 });
       else unsent.push({ path: rel, reason: "special" });
     } finally {
       await fh.close();
