@@ -4,7 +4,7 @@
 // Needs .ci/setup-e2e; screenshots go to test/e2e/artifacts/extension-cluster/.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -50,6 +50,10 @@ describe("Context Engine in cluster mode, in a real VS Code, against the Kuberne
     writeFileSync(path.join(ws, "src/retry.ts"), "export function retryRequest(attempts: number): number {\n  return attempts + 1;\n}\n");
     writeFileSync(path.join(ws, ".gitignore"), "dist/\n");
     writeFileSync(path.join(ws, "dist/bundle.js"), "never synced\n");
+    // Two hard links to one file: the sync sends each as a file of its own (the uploader refuses link entries).
+    mkdirSync(path.join(ws, "docs"));
+    writeFileSync(path.join(ws, "docs/notes.md"), "# notes\n");
+    linkSync(path.join(ws, "docs/notes.md"), path.join(ws, "docs/notes-again.md"));
 
     // The pods' processes: the real uploader and indexer (bound as in a pod: all interfaces), lexical-only.
     const env = { ...process.env, EMBEDDING_PROVIDER: "none", LOG_LEVEL: "warn" };
@@ -116,6 +120,7 @@ describe("Context Engine in cluster mode, in a real VS Code, against the Kuberne
     await wb.shot("cluster-connected");
     assert.ok(existsSync(path.join(reposDir, "demo/src/retry.ts")), "the workspace was synced");
     assert.ok(!existsSync(path.join(reposDir, "demo/dist/bundle.js")), ".gitignore respected");
+    assert.ok(existsSync(path.join(reposDir, "demo/docs/notes-again.md")), "both hard links of docs/notes.md synced");
     const watcher = stub.objects.get(`/apis/apps/v1/namespaces/${NS}/deployments/watcher-demo`);
     assert.ok(watcher, "watcher-demo applied");
     assert.ok(stub.portForwards.some((p) => p.pod === "uploader-0" && p.protocol === "v4.channel.k8s.io"));
